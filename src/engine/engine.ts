@@ -1,0 +1,206 @@
+// The engine: a model folder loaded into a tokenizer, an ONNX session and a KV cache, answering
+// completion requests. It has no `vscode` import and runs in its own process (engine-process.ts);
+// the command-line tools use it directly.
+import * as path from 'node:path';
+import type { DeviceSetting } from './device';
+import { GenerateResult, Stepper, StopReason, generate } from './generate';
+import { SequenceCache } from './kv-cache';
+import { ModelFolder, readModelFolder } from './model-folder';
+import { KvPast, ModelSession } from './model-session';
+import { buildPrompt } from './prompt-format';
+import type { SamplingParams } from './sampler';
+import { ModelTokenizer } from './tokenizer';
+
+export interface EngineOptions {
+  modelDir: string;
+  /** An onnx/ file name, or 'auto'. */
+  variant?: string;
+  device: DeviceSetting;
+  threads?: number;
+  cacheEntries?: number;
+  cacheBytes?: number;
+}
+
+export interface CompletionRequest {
+  prefix: string;
+  suffix: string;
+  sampling: SamplingParams;
+  seed: number;
+  maxNewTokens: number;
+  stop: string[];
+  timeBudgetMs: number;
+  contextTokens: number;
+  /** Share of the context the suffix may take (0–1). */
+  suffixShare?: number;
+  /** false = full prefill every time (for measuring what reuse saves). */
+  reuseCache?: boolean;
+}
+
+export interface CompletionStats {
+  promptTokens: number;
+  reusedTokens: number;
+  /** Prompt tokens fed to the model for this request (prompt − reused). */
+  prefilledTokens: number;
+  generatedTokens: number;
+  tokenizeMs: number;
+  prefillMs: number;
+  decodeMs: number;
+  totalMs: number;
+  stopReason: StopReason;
+}
+
+export interface CompletionResult {
+  text: string;
+  stats: CompletionStats;
+}
+
+export interface EngineInfo {
+  modelDir: string;
+  modelName: string;
+  variant: string;
+  providers: string[];
+  fallbackReason?: string;
+  fim: boolean;
+  numLayers: number;
+  vocabSize: number;
+  maxPositions: number;
+}
+
+export interface CompletionHooks {
+  isCancelled?: () => boolean;
+  onText?: (text: string) => void;
+}
+
+/** Tracks the sequence fed so far in one generation, so the cache can keep it afterwards. */
+class SequenceStepper implements Stepper {
+  constructor(
+    private readonly session: ModelSession,
+    public ids: number[],
+    public past: KvPast,
+  ) {}
+
+  async feed(ids: number[]): Promise<Float32Array> {
+    const { logits, present } = await this.session.forward(ids, this.past);
+    this.ids = this.ids.concat(ids);
+    this.past = present;
+    return logits;
+  }
+}
+
+export class Engine {
+  private readonly cache: SequenceCache<KvPast>;
+  private busy = false;
+
+  private constructor(
+    readonly folder: ModelFolder,
+    readonly tokenizer: ModelTokenizer,
+    readonly session: ModelSession,
+    options: EngineOptions,
+  ) {
+    this.cache = new SequenceCache<KvPast>(options.cacheEntries ?? 4, options.cacheBytes ?? 256 * 1024 * 1024);
+  }
+
+  static async load(options: EngineOptions): Promise<Engine> {
+    const folder = readModelFolder(options.modelDir, options.variant);
+    const tokenizer = new ModelTokenizer(folder.tokenizerJson, folder.tokenizerConfig, folder.config, folder.generationConfig);
+    const session = await ModelSession.create(folder.onnxPath, folder.config, { device: options.device, threads: options.threads ?? 0 });
+    return new Engine(folder, tokenizer, session, options);
+  }
+
+  info(): EngineInfo {
+    const { layout } = this.session;
+    return {
+      modelDir: this.folder.dir,
+      modelName: path.basename(this.folder.dir),
+      variant: this.folder.variant,
+      providers: this.session.providers,
+      fallbackReason: this.session.fallbackReason,
+      fim: this.tokenizer.fim !== undefined,
+      numLayers: layout.numLayers,
+      vocabSize: layout.vocabSize,
+      maxPositions: layout.maxPositions,
+    };
+  }
+
+  get cachedSequences(): number {
+    return this.cache.size;
+  }
+
+  get cachedBytes(): number {
+    return this.cache.bytes;
+  }
+
+  /** Feed a prompt, reusing what the cache holds; returns a stepper positioned after it. */
+  async prefill(ids: number[], reuse: boolean): Promise<{ stepper: SequenceStepper; logits: Float32Array; reused: number }> {
+    const match = reuse ? this.cache.match(ids) : { state: undefined, reused: 0 };
+    const stepper = new SequenceStepper(this.session, ids.slice(0, match.reused), match.state ?? this.session.emptyPast());
+    const logits = await stepper.feed(ids.slice(match.reused));
+    return { stepper, logits, reused: match.reused };
+  }
+
+  async complete(request: CompletionRequest, hooks: CompletionHooks = {}): Promise<CompletionResult> {
+    if (this.busy) throw new Error('the engine runs one generation at a time');
+    this.busy = true;
+    try {
+      return await this.run(request, hooks);
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  private async run(request: CompletionRequest, hooks: CompletionHooks): Promise<CompletionResult> {
+    const startedAt = performance.now();
+    const maxPositions = this.session.layout.maxPositions;
+    const newTokens = Math.max(1, Math.min(request.maxNewTokens, maxPositions - 8));
+    const contextTokens = Math.max(8, Math.min(request.contextTokens, maxPositions - newTokens));
+    const prompt = buildPrompt(this.tokenizer, request.prefix, request.suffix, {
+      contextTokens,
+      suffixShare: request.suffixShare ?? 0.25,
+    });
+    const tokenizedAt = performance.now();
+    const reuse = request.reuseCache !== false;
+    const { stepper, logits, reused } = await this.prefill(prompt.ids, reuse);
+    const prefilledAt = performance.now();
+    let result: GenerateResult;
+    try {
+      result = await generate(stepper, this.tokenizer, logits, {
+        sampling: request.sampling,
+        seed: request.seed,
+        maxNewTokens: newTokens,
+        stop: request.stop,
+        stopIds: this.tokenizer.stopIds,
+        timeBudgetMs: request.timeBudgetMs,
+        startedAt,
+        roomLeft: maxPositions - prompt.ids.length,
+        isCancelled: hooks.isCancelled ?? (() => false),
+        onText: hooks.onText,
+      });
+    } finally {
+      if (reuse) this.cache.put(stepper.ids, stepper.past);
+    }
+    const finishedAt = performance.now();
+    return {
+      text: result.text,
+      stats: {
+        promptTokens: prompt.ids.length,
+        reusedTokens: reused,
+        prefilledTokens: prompt.ids.length - reused,
+        generatedTokens: result.tokens.length,
+        tokenizeMs: tokenizedAt - startedAt,
+        prefillMs: prefilledAt - tokenizedAt,
+        decodeMs: finishedAt - prefilledAt,
+        totalMs: finishedAt - startedAt,
+        stopReason: result.stopReason,
+      },
+    };
+  }
+
+  clearCache(): void {
+    this.cache.clear();
+  }
+
+  async dispose(): Promise<void> {
+    this.cache.clear();
+    await this.session.release();
+  }
+}

@@ -1,0 +1,103 @@
+// The autoregressive loop: feed, sample, stop. Stops on an end token, a stop string, the token
+// budget, the time budget, or cancellation — checked between steps, after yielding to the event
+// loop so that a cancel message that arrived meanwhile is seen.
+import { Rng, SamplingParams, sample } from './sampler';
+
+export interface Stepper {
+  /** Feed tokens after everything fed so far; returns the logits of the last one. */
+  feed(ids: number[]): Promise<Float32Array>;
+}
+
+export interface TextDecoder {
+  decode(ids: number[]): string;
+}
+
+export type StopReason = 'eos' | 'stop' | 'length' | 'time' | 'cancelled' | 'context';
+
+export interface GenerateOptions {
+  sampling: SamplingParams;
+  seed: number;
+  maxNewTokens: number;
+  /** Generation ends at the first of these strings, which is not part of the result. */
+  stop: readonly string[];
+  stopIds: ReadonlySet<number>;
+  /** Wall-clock limit measured from `startedAt`. */
+  timeBudgetMs: number;
+  startedAt: number;
+  /** Positions left before the model's context is full. */
+  roomLeft: number;
+  isCancelled: () => boolean;
+  onText?: (text: string) => void;
+  /** Changes the distribution before sampling (e.g. the context cache); identity when absent. */
+  adjustLogits?: (logits: Float32Array, generated: readonly number[]) => Float32Array;
+}
+
+export interface GenerateResult {
+  text: string;
+  tokens: number[];
+  stopReason: StopReason;
+}
+
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/** Text decoded so far, without a trailing incomplete UTF-8 sequence (shown as U+FFFD). */
+function stableText(decoder: TextDecoder, tokens: number[]): string {
+  const text = decoder.decode(tokens);
+  return text.endsWith('\uFFFD') ? text.replace(/\uFFFD+$/, '') : text;
+}
+
+function firstStop(text: string, stops: readonly string[]): number {
+  let cut = -1;
+  for (const s of stops) {
+    const i = s.length > 0 ? text.indexOf(s) : -1;
+    if (i >= 0 && (cut < 0 || i < cut)) cut = i;
+  }
+  return cut;
+}
+
+/** Generate after a prompt whose last logits are `firstLogits`. */
+export async function generate(
+  stepper: Stepper,
+  decoder: TextDecoder,
+  firstLogits: Float32Array,
+  options: GenerateOptions,
+): Promise<GenerateResult> {
+  const rng = new Rng(options.seed);
+  const tokens: number[] = [];
+  let logits = firstLogits;
+  let text = '';
+  let stopReason: StopReason = 'length';
+  for (;;) {
+    const adjusted = options.adjustLogits ? options.adjustLogits(logits, tokens) : logits;
+    const next = sample(adjusted, options.sampling, rng);
+    if (options.stopIds.has(next)) {
+      stopReason = 'eos';
+      break;
+    }
+    tokens.push(next);
+    text = stableText(decoder, tokens);
+    const cut = firstStop(text, options.stop);
+    if (cut >= 0) {
+      text = text.slice(0, cut);
+      stopReason = 'stop';
+      break;
+    }
+    options.onText?.(text);
+    if (tokens.length >= options.maxNewTokens) break;
+    if (tokens.length >= options.roomLeft) {
+      stopReason = 'context';
+      break;
+    }
+    if (performance.now() - options.startedAt >= options.timeBudgetMs) {
+      stopReason = 'time';
+      break;
+    }
+    await yieldToEventLoop();
+    if (options.isCancelled()) {
+      stopReason = 'cancelled';
+      break;
+    }
+    logits = await stepper.feed([next]);
+  }
+  return { text, tokens, stopReason };
+}

@@ -1,0 +1,164 @@
+// One ONNX Runtime session over a decoder-only graph: feed tokens with a KV cache, get logits.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { DeviceSetting, executionProviders } from './device';
+import { halvesToFloats } from './float16';
+import type { KvState } from './kv-cache';
+import { ModelLayout, ModelLayoutError, TensorInfo, readModelLayout } from './model-layout';
+
+/** The keys/values of `length` positions: one [1, kvHeads, length, headDim] tensor per past input. */
+export class KvPast implements KvState {
+  constructor(
+    readonly tensors: ort.Tensor[],
+    readonly length: number,
+    private readonly layout: ModelLayout,
+  ) {}
+
+  get bytes(): number {
+    return this.tensors.reduce((sum, t) => sum + (t.data as ArrayBufferView).byteLength, 0);
+  }
+
+  truncate(keep: number): KvPast {
+    if (keep >= this.length) return this;
+    const { kvHeads, headDim } = this.layout;
+    const rowsBefore = this.length * headDim;
+    const rowsAfter = keep * headDim;
+    const tensors = this.tensors.map((t) => {
+      const src = t.data as Float32Array | Uint16Array;
+      const dst = new (src.constructor as Float32ArrayConstructor | Uint16ArrayConstructor)(kvHeads * rowsAfter);
+      for (let h = 0; h < kvHeads; h++) dst.set(src.subarray(h * rowsBefore, h * rowsBefore + rowsAfter), h * rowsAfter);
+      return new ort.Tensor(t.type, dst, [1, kvHeads, keep, headDim]);
+    });
+    return new KvPast(tensors, keep, this.layout);
+  }
+}
+
+export interface ForwardResult {
+  /** Logits of the last fed position. */
+  logits: Float32Array;
+  present: KvPast;
+}
+
+export interface SessionOptions {
+  device: DeviceSetting;
+  /** Intra-op threads; 0 lets onnxruntime choose. */
+  threads: number;
+}
+
+export class ModelLoadError extends Error {}
+
+function cudaProviderInstalled(): boolean {
+  try {
+    const root = path.dirname(require.resolve('onnxruntime-node/package.json'));
+    const dir = path.join(root, 'bin', 'napi-v6', 'linux', 'x64');
+    return fs.existsSync(path.join(dir, 'libonnxruntime_providers_cuda.so'));
+  } catch {
+    return false;
+  }
+}
+
+function tensorInfos(metadata: readonly ort.InferenceSession.ValueMetadata[]): TensorInfo[] {
+  return metadata.map((m) => (m.isTensor ? { name: m.name, type: m.type, shape: m.shape } : { name: m.name, type: 'non-tensor', shape: [] }));
+}
+
+export class ModelSession {
+  private constructor(
+    private readonly session: ort.InferenceSession,
+    readonly layout: ModelLayout,
+    /** The providers actually in use, and why we fell back if we did. */
+    readonly providers: string[],
+    readonly fallbackReason: string | undefined,
+  ) {}
+
+  static async create(onnxPath: string, config: Record<string, unknown>, options: SessionOptions): Promise<ModelSession> {
+    const wanted = executionProviders(options.device, process.platform, cudaProviderInstalled());
+    const base: ort.InferenceSession.SessionOptions = {
+      graphOptimizationLevel: 'all',
+      ...(options.threads > 0 ? { intraOpNumThreads: options.threads, interOpNumThreads: 1 } : {}),
+    };
+    let session: ort.InferenceSession;
+    let providers = wanted;
+    let fallbackReason: string | undefined;
+    try {
+      session = await ort.InferenceSession.create(onnxPath, { ...base, executionProviders: wanted });
+    } catch (err) {
+      if (wanted.length === 1 && wanted[0] === 'cpu') throw new ModelLoadError(`cannot load ${onnxPath}: ${(err as Error).message}`);
+      fallbackReason = `${wanted[0]} is not available (${(err as Error).message.split('\n')[0]}); running on the CPU`;
+      providers = ['cpu'];
+      try {
+        session = await ort.InferenceSession.create(onnxPath, { ...base, executionProviders: providers });
+      } catch (err2) {
+        throw new ModelLoadError(`cannot load ${onnxPath}: ${(err2 as Error).message}`);
+      }
+    }
+    let layout: ModelLayout;
+    try {
+      layout = readModelLayout(tensorInfos(session.inputMetadata), tensorInfos(session.outputMetadata), config);
+    } catch (err) {
+      await session.release();
+      if (err instanceof ModelLayoutError) throw new ModelLoadError(`${path.basename(onnxPath)}: ${err.message}`);
+      throw err;
+    }
+    return new ModelSession(session, layout, providers, fallbackReason);
+  }
+
+  emptyPast(): KvPast {
+    const { kvHeads, headDim, kvDtype } = this.layout;
+    const tensors = this.layout.pastNames.map(
+      () => new ort.Tensor(kvDtype, kvDtype === 'float16' ? new Uint16Array(0) : new Float32Array(0), [1, kvHeads, 0, headDim]),
+    );
+    return new KvPast(tensors, 0, this.layout);
+  }
+
+  /** Feed `ids` after the positions held by `past`; returns the last position's logits and the new cache. */
+  async forward(ids: readonly number[], past: KvPast): Promise<ForwardResult> {
+    const all = await this.forwardAll(ids, past);
+    const vocab = this.layout.vocabSize;
+    return { logits: all.logits.subarray((ids.length - 1) * vocab, ids.length * vocab), present: all.present };
+  }
+
+  /** Like forward, with the logits of every fed position ([ids.length × vocab], row-major). */
+  async forwardAll(ids: readonly number[], past: KvPast): Promise<{ logits: Float32Array; present: KvPast }> {
+    if (ids.length === 0) throw new Error('forward needs at least one token');
+    const { layout } = this;
+    const n = ids.length;
+    const total = past.length + n;
+    if (total > layout.maxPositions) {
+      throw new Error(`sequence of ${total} positions exceeds the model's ${layout.maxPositions}`);
+    }
+    const inputIds = new BigInt64Array(n);
+    for (let i = 0; i < n; i++) inputIds[i] = BigInt(ids[i]);
+    const feeds: Record<string, ort.Tensor> = { input_ids: new ort.Tensor('int64', inputIds, [1, n]) };
+    if (layout.hasAttentionMask) {
+      feeds.attention_mask = new ort.Tensor('int64', new BigInt64Array(total).fill(1n), [1, total]);
+    }
+    if (layout.hasPositionIds) {
+      const positions = new BigInt64Array(n);
+      for (let i = 0; i < n; i++) positions[i] = BigInt(past.length + i);
+      feeds.position_ids = new ort.Tensor('int64', positions, [1, n]);
+    }
+    if (layout.useCacheBranchInput) {
+      feeds[layout.useCacheBranchInput] = new ort.Tensor('bool', new Uint8Array([past.length > 0 ? 1 : 0]), [1]);
+    }
+    layout.pastNames.forEach((name, i) => {
+      feeds[name] = past.tensors[i];
+    });
+    const out = await this.session.run(feeds);
+    const logitsTensor = out.logits;
+    const logits =
+      logitsTensor.type === 'float16'
+        ? halvesToFloats(logitsTensor.data as Uint16Array)
+        : (logitsTensor.data as Float32Array);
+    const present = new KvPast(
+      layout.presentNames.map((name) => out[name]),
+      total,
+      layout,
+    );
+    return { logits, present };
+  }
+
+  async release(): Promise<void> {
+    await this.session.release();
+  }
+}

@@ -1,0 +1,61 @@
+// From the text around the cursor to the token ids the model reads, within a token budget.
+//
+// Fill-in-the-middle when the tokenizer has FIM tokens, in PSM order:
+//   <prefix-token> prefix <suffix-token> suffix <middle-token>   → the model writes the middle
+// otherwise the prefix alone. The prefix keeps its end and loses its start when over budget; the
+// start moves in whole blocks of tokens so that, while the user types, the first tokens stay the
+// same from one keystroke to the next and the KV cache keeps matching them.
+import type { FimTokens } from './tokenizer';
+
+export interface PromptTokenizer {
+  encode(text: string): number[];
+  readonly fim: FimTokens | undefined;
+}
+
+export interface PromptBudget {
+  /** Most tokens in the whole prompt. */
+  contextTokens: number;
+  /** Share of the budget the suffix may take when the prefix needs the room (0–1). */
+  suffixShare: number;
+}
+
+export interface BuiltPrompt {
+  ids: number[];
+  prefixTokens: number;
+  suffixTokens: number;
+  /** Whether the prefix or suffix lost tokens to the budget. */
+  truncated: boolean;
+  fim: boolean;
+}
+
+/** The prefix's start moves by this many tokens at a time (see the header). */
+export const PREFIX_TRIM_BLOCK = 64;
+
+export function trimPrefixTokens(ids: number[], budget: number): number[] {
+  if (ids.length <= budget) return ids;
+  const excess = ids.length - budget;
+  const drop = Math.min(ids.length, Math.ceil(excess / PREFIX_TRIM_BLOCK) * PREFIX_TRIM_BLOCK);
+  return ids.slice(drop);
+}
+
+export function buildPrompt(tokenizer: PromptTokenizer, prefix: string, suffix: string, budget: PromptBudget): BuiltPrompt {
+  const prefixIds = tokenizer.encode(prefix);
+  const fim = tokenizer.fim;
+  if (!fim) {
+    const kept = trimPrefixTokens(prefixIds, budget.contextTokens);
+    return { ids: kept, prefixTokens: kept.length, suffixTokens: 0, truncated: kept.length < prefixIds.length, fim: false };
+  }
+  const room = Math.max(0, budget.contextTokens - 3);
+  let suffixIds = suffix.length > 0 ? tokenizer.encode(suffix) : [];
+  const suffixRoom = Math.max(room - prefixIds.length, Math.floor(room * budget.suffixShare));
+  const suffixTruncated = suffixIds.length > suffixRoom;
+  if (suffixTruncated) suffixIds = suffixIds.slice(0, suffixRoom);
+  const keptPrefix = trimPrefixTokens(prefixIds, room - suffixIds.length);
+  return {
+    ids: [fim.prefix, ...keptPrefix, fim.suffix, ...suffixIds, fim.middle],
+    prefixTokens: keptPrefix.length,
+    suffixTokens: suffixIds.length,
+    truncated: suffixTruncated || keptPrefix.length < prefixIds.length,
+    fim: true,
+  };
+}
