@@ -28,6 +28,8 @@ export interface CompletionRequest {
   seed: number;
   maxNewTokens: number;
   stop: string[];
+  /** Stop after this many lines of content (see generate.ts); 0 or absent = no limit. */
+  maxLines?: number;
   timeBudgetMs: number;
   contextTokens: number;
   /** Share of the context the suffix may take (0–1). */
@@ -168,6 +170,7 @@ export class Engine {
         seed: request.seed,
         maxNewTokens: newTokens,
         stop: request.stop,
+        maxLines: request.maxLines,
         stopIds: this.tokenizer.stopIds,
         timeBudgetMs: request.timeBudgetMs,
         startedAt,

@@ -20,6 +20,8 @@ export interface GenerateOptions {
   maxNewTokens: number;
   /** Generation ends at the first of these strings, which is not part of the result. */
   stop: readonly string[];
+  /** Generation ends when this many lines of content are complete (leading blank lines do not count). */
+  maxLines?: number;
   stopIds: ReadonlySet<number>;
   /** Wall-clock limit measured from `startedAt`. */
   timeBudgetMs: number;
@@ -46,8 +48,22 @@ function stableText(decoder: TextDecoder, tokens: number[]): string {
   return text.endsWith('\uFFFD') ? text.replace(/\uFFFD+$/, '') : text;
 }
 
-function firstStop(text: string, stops: readonly string[]): number {
-  let cut = -1;
+/** Index of the line break that ends the `maxLines`-th line of content, or -1. */
+function lineLimit(text: string, maxLines: number | undefined): number {
+  if (!maxLines) return -1;
+  const start = text.search(/\S/);
+  if (start < 0) return -1;
+  let index = start;
+  for (let line = 0; line < maxLines; line++) {
+    index = text.indexOf('\n', index);
+    if (index < 0) return -1;
+    if (line < maxLines - 1) index++;
+  }
+  return index;
+}
+
+function firstStop(text: string, stops: readonly string[], maxLines: number | undefined): number {
+  let cut = lineLimit(text, maxLines);
   for (const s of stops) {
     const i = s.length > 0 ? text.indexOf(s) : -1;
     if (i >= 0 && (cut < 0 || i < cut)) cut = i;
@@ -76,7 +92,7 @@ export async function generate(
     }
     tokens.push(next);
     text = stableText(decoder, tokens);
-    const cut = firstStop(text, options.stop);
+    const cut = firstStop(text, options.stop, options.maxLines);
     if (cut >= 0) {
       text = text.slice(0, cut);
       stopReason = 'stop';

@@ -1,0 +1,75 @@
+// Command-line entry: `node dist/cli.js complete --model DIR --prefix-file P --suffix-file S
+// [--max-new-tokens N] [--temperature T] [--top-k K] [--top-p P] [--seed N] [--device D]`.
+// Prints the suggestion the inline provider would show, and nothing else, on stdout.
+import * as fs from 'node:fs';
+import { parseArgs } from 'node:util';
+import { DeviceSetting } from './engine/device';
+import { Engine } from './engine/engine';
+import { detectStyle, finishInline, prepareInline } from './completion/complete-inline';
+import { DEFAULT_SETTINGS, normalizeSettings } from './settings';
+
+const USAGE =
+  'usage: node dist/cli.js complete --model DIR --prefix-file P [--suffix-file S] [--max-new-tokens N] ' +
+  '[--temperature T] [--top-k K] [--top-p P] [--seed N] [--device cpu|auto|...] [--stats]';
+
+function numberOption(value: string | undefined, name: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isFinite(n)) throw new Error(`--${name} takes a number, not '${value}'`);
+  return n;
+}
+
+async function complete(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      model: { type: 'string' },
+      'prefix-file': { type: 'string' },
+      'suffix-file': { type: 'string' },
+      'max-new-tokens': { type: 'string' },
+      temperature: { type: 'string' },
+      'top-k': { type: 'string' },
+      'top-p': { type: 'string' },
+      seed: { type: 'string' },
+      device: { type: 'string' },
+      stats: { type: 'boolean' },
+    },
+    strict: true,
+  });
+  if (!values.model || !values['prefix-file']) throw new Error(USAGE);
+  const prefix = fs.readFileSync(values['prefix-file'], 'utf8');
+  const suffix = values['suffix-file'] ? fs.readFileSync(values['suffix-file'], 'utf8') : '';
+  const settings = normalizeSettings({
+    ...DEFAULT_SETTINGS,
+    maxNewTokens: numberOption(values['max-new-tokens'], 'max-new-tokens') ?? DEFAULT_SETTINGS.maxNewTokens,
+    temperature: numberOption(values.temperature, 'temperature') ?? DEFAULT_SETTINGS.temperature,
+    topK: numberOption(values['top-k'], 'top-k') ?? DEFAULT_SETTINGS.topK,
+    topP: numberOption(values['top-p'], 'top-p') ?? DEFAULT_SETTINGS.topP,
+    seed: numberOption(values.seed, 'seed') ?? DEFAULT_SETTINGS.seed,
+    // The command line has no keystroke to keep up with: no time budget cuts it short.
+    timeBudgetMs: 60_000,
+    device: values.device ?? 'cpu',
+  });
+  const text = prefix + suffix;
+  const engine = await Engine.load({ modelDir: values.model, device: settings.device as DeviceSetting });
+  try {
+    const prepared = prepareInline({ slice: (s, e) => text.slice(s, e), documentLength: text.length, cursor: prefix.length }, settings);
+    const result = await engine.complete(prepared.request);
+    const suggestion = finishInline(prepared, result, detectStyle(text)) ?? '';
+    process.stdout.write(suggestion);
+    if (values.stats) process.stderr.write(`${JSON.stringify(result.stats)}\n`);
+  } finally {
+    await engine.dispose();
+  }
+}
+
+async function main(): Promise<void> {
+  const [command, ...rest] = process.argv.slice(2);
+  if (command === 'complete') return complete(rest);
+  throw new Error(USAGE);
+}
+
+main().catch((err: Error) => {
+  process.stderr.write(`wisp: ${err.message}\n`);
+  process.exit(1);
+});

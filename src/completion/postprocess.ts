@@ -1,0 +1,138 @@
+// What is done to the model's text before it is shown. Each filter is one small function with
+// golden cases in test/unit/data/postprocess/*.json; `postprocess` runs them in order.
+
+export interface EditorContext {
+  /** Text of the cursor's line before the cursor. */
+  linePrefix: string;
+  /** Text of the cursor's line after the cursor. */
+  lineSuffix: string;
+  /** The lines after the cursor's line (a few are enough). */
+  nextLines: string[];
+}
+
+export interface DocumentStyle {
+  eol: '\n' | '\r\n';
+  insertSpaces: boolean;
+  tabSize: number;
+}
+
+const OPENERS: Record<string, string> = { '(': ')', '[': ']', '{': '}' };
+const CLOSERS = new Set([')', ']', '}']);
+
+function indentWidth(line: string, tabSize = 4): number {
+  let width = 0;
+  for (const ch of line) {
+    if (ch === ' ') width++;
+    else if (ch === '\t') width += tabSize - (width % tabSize);
+    else break;
+  }
+  return width;
+}
+
+/** The model may answer in CRLF or mixed endings; work on \n only. */
+export function normalizeLineEndings(text: string): string {
+  return text.replace(/\r\n?/g, '\n');
+}
+
+/**
+ * Cut where the current scope ends: at the first later line indented less than the cursor's line
+ * (the code after it belongs to an outer block the user has not reached).
+ */
+export function stopAtScopeEnd(text: string, ctx: EditorContext): string {
+  const lines = text.split('\n');
+  const base = indentWidth(ctx.linePrefix);
+  for (let i = 1; i < lines.length; i++) {
+    if (lines[i].trim() === '') continue;
+    if (indentWidth(lines[i]) < base) {
+      return lines.slice(0, i).join('\n');
+    }
+  }
+  return text;
+}
+
+/**
+ * A closing bracket with no opener in the completion closes a scope that began before the cursor.
+ * If the text after the cursor already closes it, cut before it (it would be doubled); otherwise
+ * keep it and cut right after it (the scope ends there).
+ */
+export function cutAtUnmatchedCloser(text: string, ctx: EditorContext): string {
+  const stack: string[] = [];
+  let quote: string | undefined;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (quote) {
+      if (ch === '\\') i++;
+      else if (ch === quote || ch === '\n') quote = undefined;
+      continue;
+    }
+    if (ch === '"' || ch === "'" || ch === '`') quote = ch;
+    else if (OPENERS[ch]) stack.push(OPENERS[ch]);
+    else if (CLOSERS.has(ch)) {
+      if (stack.length > 0 && stack[stack.length - 1] === ch) {
+        stack.pop();
+        continue;
+      }
+      const after = ctx.lineSuffix.trimStart();
+      return after.startsWith(ch) ? text.slice(0, i).trimEnd() : text.slice(0, i + 1);
+    }
+  }
+  return text;
+}
+
+/** With text after the cursor on its line, a suggestion stays on that line. */
+export function keepFirstLineWhenMidLine(text: string, ctx: EditorContext): string {
+  const rest = ctx.lineSuffix.trim();
+  const onlyClosers = /^[)\]}"'`;,]*$/.test(rest);
+  if (rest.length === 0 || onlyClosers) return text;
+  const newline = text.indexOf('\n');
+  return newline >= 0 ? text.slice(0, newline) : text;
+}
+
+/** Drop the part of the first line that the rest of the line already has (e.g. `);`). */
+export function trimOverlapWithLineSuffix(text: string, ctx: EditorContext): string {
+  const rest = ctx.lineSuffix.trim();
+  if (rest.length === 0) return text;
+  const newline = text.indexOf('\n');
+  const first = newline >= 0 ? text.slice(0, newline) : text;
+  const trimmedFirst = first.trimEnd();
+  if (!trimmedFirst.endsWith(rest)) return text;
+  const kept = trimmedFirst.slice(0, trimmedFirst.length - rest.length);
+  return kept + (newline >= 0 ? text.slice(newline) : '');
+}
+
+/** A suggestion that only repeats what follows the cursor is noise. */
+export function repeatsFollowingText(text: string, ctx: EditorContext): boolean {
+  const suggestion = text.trim();
+  if (suggestion.length === 0) return true;
+  const following = [ctx.lineSuffix, ...ctx.nextLines].join('\n').trim();
+  if (following.startsWith(suggestion)) return true;
+  const firstLine = suggestion.split('\n')[0].trim();
+  const nextLine = ctx.nextLines.find((l) => l.trim().length > 0)?.trim();
+  return firstLine.length > 0 && nextLine === firstLine;
+}
+
+/** Write the suggestion in the document's indentation and line endings. */
+export function adaptToDocument(text: string, style: DocumentStyle): string {
+  const lines = text.split('\n').map((line, i) => {
+    if (i === 0) return line;
+    const indent = line.match(/^[ \t]*/)![0];
+    const width = indentWidth(indent, style.tabSize);
+    const body = line.slice(indent.length);
+    const newIndent = style.insertSpaces
+      ? ' '.repeat(width)
+      : '\t'.repeat(Math.floor(width / style.tabSize)) + ' '.repeat(width % style.tabSize);
+    return newIndent + body;
+  });
+  return lines.join(style.eol);
+}
+
+export function postprocess(raw: string, ctx: EditorContext, style: DocumentStyle): string | undefined {
+  let text = normalizeLineEndings(raw);
+  text = keepFirstLineWhenMidLine(text, ctx);
+  text = stopAtScopeEnd(text, ctx);
+  text = cutAtUnmatchedCloser(text, ctx);
+  text = trimOverlapWithLineSuffix(text, ctx);
+  text = text.replace(/[ \t]+$/gm, '').replace(/\n+$/, '');
+  if (repeatsFollowingText(text, ctx)) return undefined;
+  return adaptToDocument(text, style);
+}

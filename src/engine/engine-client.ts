@@ -1,0 +1,229 @@
+// The extension host's handle on the engine process: fork it, load a model, send requests, cancel
+// them, and restart the process with a back-off when it dies. No `vscode` import, so it is tested
+// against a real engine process under plain Node.
+import { ChildProcess, fork } from 'node:child_process';
+import type { CompletionRequest, CompletionResult, EngineInfo, EngineOptions } from './engine';
+import { EngineMessage, HostMessage, isEngineMessage } from './protocol';
+
+export type EngineStatus = 'stopped' | 'loading' | 'ready' | 'error' | 'disabled';
+
+export interface EngineState {
+  status: EngineStatus;
+  message?: string;
+  info?: EngineInfo;
+}
+
+export class EngineCrashedError extends Error {}
+export class EngineUnavailableError extends Error {}
+
+export interface EngineClientOptions {
+  /** The bundled engine-process script. */
+  enginePath: string;
+  log: (line: string) => void;
+  /** Crashes within `crashWindowMs` after which the client stops restarting. */
+  maxCrashes?: number;
+  crashWindowMs?: number;
+  /** First restart delay; doubled after each crash in the window. */
+  restartDelayMs?: number;
+  /** V8 heap limit of the engine process: a small heap keeps garbage collection of per-step tensors short. */
+  maxOldSpaceMb?: number;
+}
+
+interface Pending {
+  resolve: (result: CompletionResult | undefined) => void;
+  reject: (err: Error) => void;
+  onPartial?: (text: string) => void;
+}
+
+export interface CompleteOptions {
+  signal?: AbortSignal;
+  onPartial?: (text: string) => void;
+}
+
+export class EngineClient {
+  private child: ChildProcess | undefined;
+  private nextId = 1;
+  private readonly pending = new Map<number, Pending>();
+  private loadWaiter: { resolve: (info: EngineInfo) => void; reject: (err: Error) => void } | undefined;
+  private lastLoad: EngineOptions | undefined;
+  private crashTimes: number[] = [];
+  private restartTimer: NodeJS.Timeout | undefined;
+  private currentState: EngineState = { status: 'stopped' };
+  private readonly listeners = new Set<(state: EngineState) => void>();
+  private readonly options: Required<EngineClientOptions>;
+  private disposed = false;
+
+  constructor(options: EngineClientOptions) {
+    this.options = { maxCrashes: 3, crashWindowMs: 120_000, restartDelayMs: 1000, maxOldSpaceMb: 512, ...options };
+  }
+
+  get state(): EngineState {
+    return this.currentState;
+  }
+
+  /** Requests sent and not yet answered. */
+  get inFlight(): number {
+    return this.pending.size;
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  onStateChange(listener: (state: EngineState) => void): { dispose(): void } {
+    this.listeners.add(listener);
+    return { dispose: () => this.listeners.delete(listener) };
+  }
+
+  /** Load (or switch to) a model. Rejects with the engine's message when the model cannot load. */
+  load(options: EngineOptions): Promise<EngineInfo> {
+    this.lastLoad = options;
+    if (this.currentState.status === 'disabled') this.crashTimes = [];
+    return this.startLoad(options);
+  }
+
+  /** After repeated crashes the client is disabled; this starts over. */
+  retry(): Promise<EngineInfo> {
+    if (!this.lastLoad) return Promise.reject(new EngineUnavailableError('no model to load'));
+    this.crashTimes = [];
+    return this.startLoad(this.lastLoad);
+  }
+
+  /**
+   * Run one completion. Resolves undefined when cancelled (through `signal`, or because a newer
+   * request superseded it). At most one request is in flight: a new one cancels the previous.
+   */
+  complete(request: CompletionRequest, options: CompleteOptions = {}): Promise<CompletionResult | undefined> {
+    if (this.currentState.status !== 'ready' || !this.child) {
+      return Promise.reject(new EngineUnavailableError(this.currentState.message ?? `the engine is ${this.currentState.status}`));
+    }
+    if (options.signal?.aborted) return Promise.resolve(undefined);
+    for (const id of this.pending.keys()) this.send({ type: 'cancel', id });
+    const id = this.nextId++;
+    return new Promise<CompletionResult | undefined>((resolve, reject) => {
+      const onAbort = () => this.send({ type: 'cancel', id });
+      options.signal?.addEventListener('abort', onAbort, { once: true });
+      const settle = <T>(fn: (value: T) => void) => (value: T) => {
+        options.signal?.removeEventListener('abort', onAbort);
+        fn(value);
+      };
+      this.pending.set(id, { resolve: settle(resolve), reject: settle(reject), onPartial: options.onPartial });
+      this.send({ type: 'complete', id, request, stream: options.onPartial !== undefined });
+    });
+  }
+
+  clearCache(): void {
+    this.send({ type: 'clear-cache' });
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    clearTimeout(this.restartTimer);
+    this.failAll(new EngineUnavailableError('the engine was shut down'));
+    this.child?.kill();
+    this.child = undefined;
+    this.listeners.clear();
+  }
+
+  private setState(state: EngineState): void {
+    this.currentState = state;
+    for (const listener of this.listeners) listener(state);
+  }
+
+  private startLoad(options: EngineOptions): Promise<EngineInfo> {
+    clearTimeout(this.restartTimer);
+    this.ensureProcess();
+    this.loadWaiter?.reject(new EngineUnavailableError('superseded by another model load'));
+    this.setState({ status: 'loading', message: `loading ${options.modelDir}` });
+    return new Promise<EngineInfo>((resolve, reject) => {
+      this.loadWaiter = { resolve, reject };
+      this.send({ type: 'load', options });
+    });
+  }
+
+  private ensureProcess(): void {
+    if (this.child && this.child.exitCode === null && this.child.connected) return;
+    const child = fork(this.options.enginePath, [], {
+      execArgv: [`--max-old-space-size=${this.options.maxOldSpaceMb}`],
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      serialization: 'advanced',
+    });
+    child.stdout?.on('data', (d: Buffer) => this.options.log(`[engine] ${d.toString().trimEnd()}`));
+    child.stderr?.on('data', (d: Buffer) => this.options.log(`[engine] ${d.toString().trimEnd()}`));
+    child.on('message', (m) => this.onMessage(m));
+    child.on('exit', (code, signal) => this.onExit(child, code, signal));
+    child.on('error', (err) => this.options.log(`engine process error: ${err.message}`));
+    this.child = child;
+    this.options.log(`engine process started (pid ${child.pid})`);
+  }
+
+  private send(message: HostMessage): void {
+    if (this.child?.connected) this.child.send(message);
+  }
+
+  private onMessage(message: unknown): void {
+    if (!isEngineMessage(message)) return;
+    this.handle(message);
+  }
+
+  private handle(message: EngineMessage): void {
+    switch (message.type) {
+      case 'loaded':
+        this.setState({ status: 'ready', info: message.info, message: message.info.fallbackReason });
+        this.loadWaiter?.resolve(message.info);
+        this.loadWaiter = undefined;
+        break;
+      case 'load-failed':
+        this.setState({ status: 'error', message: message.message });
+        this.loadWaiter?.reject(new EngineUnavailableError(message.message));
+        this.loadWaiter = undefined;
+        break;
+      case 'partial':
+        this.pending.get(message.id)?.onPartial?.(message.text);
+        break;
+      case 'done': {
+        const p = this.pending.get(message.id);
+        this.pending.delete(message.id);
+        p?.resolve(message.result.stats.stopReason === 'cancelled' ? undefined : message.result);
+        break;
+      }
+      case 'failed': {
+        const p = this.pending.get(message.id);
+        this.pending.delete(message.id);
+        p?.reject(new Error(message.message));
+        break;
+      }
+    }
+  }
+
+  private failAll(err: Error): void {
+    for (const p of this.pending.values()) p.reject(err);
+    this.pending.clear();
+    this.loadWaiter?.reject(err);
+    this.loadWaiter = undefined;
+  }
+
+  private onExit(child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
+    if (child !== this.child) return;
+    this.child = undefined;
+    if (this.disposed) return;
+    const how = signal ? `signal ${signal}` : `exit code ${code}`;
+    this.options.log(`engine process ended (${how})`);
+    this.failAll(new EngineCrashedError(`the engine process ended (${how})`));
+    const now = Date.now();
+    this.crashTimes = this.crashTimes.filter((t) => now - t < this.options.crashWindowMs).concat(now);
+    if (this.crashTimes.length >= this.options.maxCrashes || !this.lastLoad) {
+      this.setState({
+        status: 'disabled',
+        message: `the engine crashed ${this.crashTimes.length} times in ${Math.round(this.options.crashWindowMs / 1000)} s (last: ${how}); Wisp is off until you run "Wisp: Restart Engine"`,
+      });
+      return;
+    }
+    const delay = this.options.restartDelayMs * 2 ** (this.crashTimes.length - 1);
+    this.setState({ status: 'loading', message: `the engine crashed (${how}); restarting in ${delay} ms` });
+    const options = this.lastLoad;
+    this.restartTimer = setTimeout(() => {
+      this.startLoad(options).catch((err: Error) => this.options.log(`restart failed: ${err.message}`));
+    }, delay);
+  }
+}

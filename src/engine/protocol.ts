@@ -1,0 +1,30 @@
+// Messages between the extension host (engine-client.ts) and the engine process (engine-process.ts).
+import type { CompletionRequest, CompletionResult, EngineInfo, EngineOptions } from './engine';
+
+export type HostMessage =
+  | { type: 'load'; options: EngineOptions }
+  | { type: 'complete'; id: number; request: CompletionRequest; stream: boolean }
+  | { type: 'cancel'; id: number }
+  | { type: 'clear-cache' };
+
+export type EngineMessage =
+  | { type: 'loaded'; info: EngineInfo }
+  | { type: 'load-failed'; message: string }
+  | { type: 'partial'; id: number; text: string }
+  | { type: 'done'; id: number; result: CompletionResult }
+  | { type: 'failed'; id: number; message: string };
+
+const HOST_TYPES = new Set(['load', 'complete', 'cancel', 'clear-cache']);
+const ENGINE_TYPES = new Set(['loaded', 'load-failed', 'partial', 'done', 'failed']);
+
+function hasType(value: unknown, types: Set<string>): boolean {
+  return typeof value === 'object' && value !== null && types.has((value as { type?: unknown }).type as string);
+}
+
+export function isHostMessage(value: unknown): value is HostMessage {
+  return hasType(value, HOST_TYPES);
+}
+
+export function isEngineMessage(value: unknown): value is EngineMessage {
+  return hasType(value, ENGINE_TYPES);
+}

@@ -1,0 +1,104 @@
+// Wires Wisp together: settings, the engine process, the inline provider, commands, status bar.
+import * as vscode from 'vscode';
+import { generateCode } from './commands/generate';
+import { WispInlineProvider } from './completion/provider';
+import { EngineClient, EngineState } from './engine/engine-client';
+import { resolveModelDir } from './model-location';
+import { readSettings } from './ui/configuration';
+import { StatusBar } from './ui/status-bar';
+
+export interface WispApi {
+  provider: vscode.InlineCompletionItemProvider;
+  state(): EngineState;
+  /** Resolves when the current model load has finished, whether it succeeded or not. */
+  whenReady(): Promise<void>;
+}
+
+const ENABLED_KEY = 'wisp.inlineEnabled';
+
+export function activate(context: vscode.ExtensionContext): WispApi {
+  const channel = vscode.window.createOutputChannel('Wisp', { log: true });
+  const log = (line: string) => channel.info(line);
+  const status = new StatusBar();
+  const engine = new EngineClient({ enginePath: context.asAbsolutePath('dist/engine.js'), log });
+  let enabled = context.globalState.get<boolean>(ENABLED_KEY, true);
+  status.setEnabled(enabled);
+
+  let announcedCrash = false;
+  engine.onStateChange((state) => {
+    status.setEngineState(state);
+    if (state.status === 'loading' && state.message?.includes('crashed') && !announcedCrash) {
+      announcedCrash = true;
+      void vscode.window.showWarningMessage(`Wisp: ${state.message}. You will not be told again this session.`);
+    }
+    if (state.status === 'disabled') {
+      void vscode.window.showErrorMessage(`Wisp: ${state.message}`, 'Restart Engine').then((choice) => {
+        if (choice) void vscode.commands.executeCommand('wisp.restartEngine');
+      });
+    }
+  });
+
+  let loading: Promise<void> = Promise.resolve();
+  let lastLoadError: string | undefined;
+  const loadModel = () => {
+    const settings = readSettings();
+    const modelDir = resolveModelDir(settings.model, context.extensionPath);
+    log(`loading model ${modelDir} (device ${settings.device})`);
+    loading = engine.load({ modelDir, device: settings.device }).then(
+      (info) => {
+        lastLoadError = undefined;
+        log(`model ready: ${info.modelName} ${info.variant} on ${info.providers.join('+')}, ${info.numLayers} layers, vocab ${info.vocabSize}, context ${info.maxPositions}, FIM ${info.fim}`);
+        if (info.fallbackReason) log(info.fallbackReason);
+      },
+      (err: Error) => {
+        log(`model failed to load: ${err.message}`);
+        if (err.message !== lastLoadError) {
+          lastLoadError = err.message;
+          void vscode.window.showErrorMessage(`Wisp could not load its model: ${err.message}`, 'Open Settings').then((choice) => {
+            if (choice) void vscode.commands.executeCommand('workbench.action.openSettings', 'wisp.model');
+          });
+        }
+      },
+    );
+    return loading;
+  };
+
+  const provider = new WispInlineProvider({
+    engine,
+    settings: () => readSettings(),
+    enabled: () => enabled,
+    log,
+    onSpeed: (text) => status.setLastSpeed(text),
+    startThinking: () => status.startThinking(),
+  });
+
+  context.subscriptions.push(
+    channel,
+    status,
+    { dispose: () => engine.dispose() },
+    vscode.languages.registerInlineCompletionItemProvider({ pattern: '**' }, provider),
+    vscode.commands.registerCommand('wisp.generate', () => generateCode({ engine, settings: () => readSettings(), log })),
+    vscode.commands.registerCommand('wisp.toggle', async () => {
+      enabled = !enabled;
+      await context.globalState.update(ENABLED_KEY, enabled);
+      status.setEnabled(enabled);
+      void vscode.window.setStatusBarMessage(`Wisp inline completions ${enabled ? 'on' : 'off'}`, 2000);
+    }),
+    vscode.commands.registerCommand('wisp.showLog', () => channel.show(true)),
+    vscode.commands.registerCommand('wisp.restartEngine', () => {
+      lastLoadError = undefined;
+      return loadModel();
+    }),
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (e.affectsConfiguration('wisp.model') || e.affectsConfiguration('wisp.device')) void loadModel();
+    }),
+  );
+
+  void loadModel();
+  return {
+    provider,
+    state: () => engine.state,
+    whenReady: () => loading,
+  };
+}
+

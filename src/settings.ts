@@ -1,0 +1,67 @@
+// Wisp's settings as the engine and the completion code use them, validated and clamped. Reading
+// them from VS Code is in ui/configuration.ts; this module has no `vscode` import.
+import type { DeviceSetting } from './engine/device';
+import { DEVICE_SETTINGS } from './engine/device';
+
+export interface WispSettings {
+  temperature: number;
+  topK: number;
+  topP: number;
+  seed: number;
+  maxNewTokens: number;
+  generateMaxNewTokens: number;
+  debounceMs: number;
+  contextTokens: number;
+  timeBudgetMs: number;
+  model: string;
+  device: DeviceSetting;
+  /** Per language id; '*' is the default. */
+  enable: Record<string, boolean>;
+}
+
+export const DEFAULT_SETTINGS: WispSettings = {
+  temperature: 0,
+  topK: 40,
+  topP: 0.95,
+  seed: 0,
+  maxNewTokens: 48,
+  generateMaxNewTokens: 256,
+  debounceMs: 75,
+  contextTokens: 1024,
+  timeBudgetMs: 1500,
+  model: 'wisp-code-small',
+  device: 'auto',
+  enable: { '*': true },
+};
+
+function clampNumber(value: unknown, min: number, max: number, fallback: number, integer = false): number {
+  if (typeof value !== 'number' || !Number.isFinite(value)) return fallback;
+  const v = Math.min(max, Math.max(min, value));
+  return integer ? Math.round(v) : v;
+}
+
+export function normalizeSettings(raw: Partial<Record<keyof WispSettings, unknown>>): WispSettings {
+  const d = DEFAULT_SETTINGS;
+  const enable =
+    raw.enable && typeof raw.enable === 'object' && !Array.isArray(raw.enable)
+      ? Object.fromEntries(Object.entries(raw.enable as Record<string, unknown>).filter(([, v]) => typeof v === 'boolean'))
+      : d.enable;
+  return {
+    temperature: clampNumber(raw.temperature, 0, 2, d.temperature),
+    topK: clampNumber(raw.topK, 0, 1000, d.topK, true),
+    topP: clampNumber(raw.topP, 0.01, 1, d.topP),
+    seed: clampNumber(raw.seed, 0, 2 ** 32 - 1, d.seed, true),
+    maxNewTokens: clampNumber(raw.maxNewTokens, 1, 1024, d.maxNewTokens, true),
+    generateMaxNewTokens: clampNumber(raw.generateMaxNewTokens, 1, 4096, d.generateMaxNewTokens, true),
+    debounceMs: clampNumber(raw.debounceMs, 0, 2000, d.debounceMs, true),
+    contextTokens: clampNumber(raw.contextTokens, 64, 32768, d.contextTokens, true),
+    timeBudgetMs: clampNumber(raw.timeBudgetMs, 50, 60000, d.timeBudgetMs, true),
+    model: typeof raw.model === 'string' && raw.model.trim() ? raw.model.trim() : d.model,
+    device: DEVICE_SETTINGS.includes(raw.device as DeviceSetting) ? (raw.device as DeviceSetting) : d.device,
+    enable: enable as Record<string, boolean>,
+  };
+}
+
+export function isEnabledFor(settings: WispSettings, languageId: string): boolean {
+  return settings.enable[languageId] ?? settings.enable['*'] ?? true;
+}
