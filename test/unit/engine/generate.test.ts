@@ -1,0 +1,65 @@
+// The generation loop's stop conditions, on the fixture model.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { CompletionRequest, Engine } from '../../../src/engine/engine';
+import { TINY_MODEL } from '../fixture';
+
+const base: CompletionRequest = {
+  prefix: 'class Stack:\n    def push(self, item):\n        ',
+  suffix: '',
+  sampling: { temperature: 0, topK: 0, topP: 1 },
+  seed: 0,
+  maxNewTokens: 30,
+  stop: [],
+  timeBudgetMs: 60_000,
+  contextTokens: 200,
+};
+
+describe('generation loop', () => {
+  let engine: Engine;
+  before(async () => {
+    engine = await Engine.load({ modelDir: TINY_MODEL, device: 'cpu', threads: 1 });
+  });
+  after(() => engine.dispose());
+
+  it('stops at the token budget', async () => {
+    const r = await engine.complete({ ...base, maxNewTokens: 5 });
+    assert.equal(r.stats.generatedTokens, 5);
+    assert.equal(r.stats.stopReason, 'length');
+  });
+
+  it('stops at a stop string, which is not part of the text', async () => {
+    const full = await engine.complete(base);
+    const stop = full.text.slice(3, 5);
+    const r = await engine.complete({ ...base, stop: [stop] });
+    assert.equal(r.stats.stopReason, 'stop');
+    assert.equal(r.text, full.text.slice(0, full.text.indexOf(stop)));
+  });
+
+  it('stops at the time budget', async () => {
+    const r = await engine.complete({ ...base, maxNewTokens: 200, timeBudgetMs: 1 });
+    assert.equal(r.stats.stopReason, 'time');
+    assert.ok(r.stats.generatedTokens < 200);
+  });
+
+  it('stops when cancelled between steps', async () => {
+    let steps = 0;
+    const r = await engine.complete({ ...base, maxNewTokens: 200 }, { isCancelled: () => ++steps > 3 });
+    assert.equal(r.stats.stopReason, 'cancelled');
+    assert.equal(r.stats.generatedTokens, 4);
+  });
+
+  it('the same seed samples the same text; another seed differs', async () => {
+    const sampled = { ...base, sampling: { temperature: 1.5, topK: 0, topP: 1 } };
+    const a = await engine.complete({ ...sampled, seed: 1 });
+    const b = await engine.complete({ ...sampled, seed: 1 });
+    const c = await engine.complete({ ...sampled, seed: 2 });
+    assert.equal(a.text, b.text);
+    assert.notEqual(a.text, c.text);
+  });
+
+  it('the cache stays within its entry bound', async () => {
+    for (let i = 0; i < 10; i++) await engine.complete({ ...base, prefix: `# file ${i}\n` + 'x = 1\n'.repeat(i + 1), maxNewTokens: 2 });
+    assert.ok(engine.cachedSequences <= 4);
+  });
+});
