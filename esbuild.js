@@ -2,6 +2,7 @@
 //   dist/  the extension host side, the engine process and the command-line tools;
 //   out/   the tests, one bundle per test file, at the path tsc would have used (test/x.ts → out/test/x.js).
 // onnxruntime-node stays external: it is a native addon and ships as-is in node_modules.
+const fs = require('node:fs');
 const esbuild = require('esbuild');
 
 const production = process.argv.includes('--production');
@@ -15,6 +16,13 @@ const common = {
   logLevel: 'warning',
 };
 
+// The benchmark and the evaluation are developer tools: built into dist/ beside the CLI, left out
+// of the packaged extension by .vscodeignore.
+function devTools() {
+  const tools = { bench: 'test/bench/bench.ts', eval: 'test/eval/eval.ts' };
+  return Object.fromEntries(Object.entries(tools).filter(([, file]) => !production && fs.existsSync(file)));
+}
+
 async function main() {
   await esbuild.build({
     ...common,
@@ -22,6 +30,7 @@ async function main() {
       extension: 'src/extension.ts',
       engine: 'src/engine/engine-process.ts',
       cli: 'src/cli.ts',
+      ...devTools(),
     },
     outdir: 'dist',
     external: ['vscode', 'onnxruntime-node'],
