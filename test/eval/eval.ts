@@ -1,0 +1,128 @@
+// `npm run eval -- --model DIR --data FILE.jsonl[.gz] [--limit N] [--json OUT] [--variant NAME]`
+// Completes each hole of a HumanEval-Infilling file through the same engine and post-processing as
+// the extension (greedy), and scores exact match, edit similarity and pass@1 (running the task's
+// tests with python3), against a baseline that needs no model.
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+import * as zlib from 'node:zlib';
+import { detectStyle, finishInline, prepareInline } from '../../src/completion/complete-inline';
+import { Engine } from '../../src/engine/engine';
+import { DEFAULT_SETTINGS, normalizeSettings } from '../../src/settings';
+import { editSimilarity, exactMatch, firstLines, previousLineBaseline } from './scoring';
+
+interface Task {
+  task_id: string;
+  prompt: string;
+  suffix: string;
+  canonical_solution: string;
+  test: string;
+  entry_point: string;
+}
+
+interface Scores {
+  exact_match: number;
+  edit_similarity: number;
+  pass_at_1: number;
+}
+
+function readTasks(file: string): Task[] {
+  const raw = fs.readFileSync(file);
+  const text = (file.endsWith('.gz') ? zlib.gunzipSync(raw) : raw).toString('utf8');
+  return text
+    .split('\n')
+    .filter((l) => l.trim())
+    .map((l, i) => {
+      const t = JSON.parse(l);
+      for (const key of ['prompt', 'suffix', 'canonical_solution']) {
+        if (typeof t[key] !== 'string') throw new Error(`${file}:${i + 1}: '${key}' is missing`);
+      }
+      return t as Task;
+    });
+}
+
+function passes(task: Task, infill: string, python: string): boolean {
+  if (!task.test || !task.entry_point) return false;
+  const program = `${task.prompt}${infill}${task.suffix}\n\n${task.test}\n\ncheck(${task.entry_point})\n`;
+  const run = spawnSync(python, ['-c', program], { timeout: 10_000, stdio: 'ignore' });
+  return run.status === 0;
+}
+
+function mean(values: number[]): number {
+  return values.length ? values.reduce((a, b) => a + b, 0) / values.length : 0;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      model: { type: 'string' },
+      data: { type: 'string' },
+      limit: { type: 'string' },
+      json: { type: 'string' },
+      variant: { type: 'string' },
+      python: { type: 'string', default: 'python3' },
+      'max-new-tokens': { type: 'string', default: '32' },
+    },
+  });
+  if (!values.model || !values.data) {
+    throw new Error('usage: npm run eval -- --model DIR --data FILE.jsonl[.gz] [--limit N] [--json OUT] [--variant NAME]');
+  }
+  let tasks = readTasks(values.data);
+  if (values.limit) tasks = tasks.slice(0, Number(values.limit));
+  const settings = normalizeSettings({ ...DEFAULT_SETTINGS, temperature: 0, maxNewTokens: Number(values['max-new-tokens']), timeBudgetMs: 60_000 });
+  const engine = await Engine.load({ modelDir: values.model, variant: values.variant, device: 'cpu' });
+  const info = engine.info();
+  const python = values.python!;
+
+  const model = { em: [] as number[], es: [] as number[], pass: [] as number[], ms: [] as number[] };
+  const baseline = { em: [] as number[], es: [] as number[], pass: [] as number[] };
+  const started = Date.now();
+  for (const [i, task] of tasks.entries()) {
+    const text = task.prompt + task.suffix;
+    const prepared = prepareInline({ slice: (s, e) => text.slice(s, e), documentLength: text.length, cursor: task.prompt.length }, settings);
+    const holeLines = task.canonical_solution.split('\n').filter((l) => l.trim()).length;
+    prepared.request.maxLines = holeLines;
+    const t0 = performance.now();
+    const result = await engine.complete(prepared.request);
+    model.ms.push(performance.now() - t0);
+    const suggestion = finishInline(prepared, result, detectStyle(text)) ?? '';
+    const infill = firstLines(suggestion, holeLines);
+    model.em.push(exactMatch(infill, task.canonical_solution) ? 1 : 0);
+    model.es.push(editSimilarity(infill, task.canonical_solution));
+    model.pass.push(passes(task, infill, python) ? 1 : 0);
+    const copy = previousLineBaseline(task.prompt);
+    baseline.em.push(exactMatch(copy, task.canonical_solution) ? 1 : 0);
+    baseline.es.push(editSimilarity(copy, task.canonical_solution));
+    baseline.pass.push(passes(task, copy, python) ? 1 : 0);
+    if ((i + 1) % 100 === 0) process.stderr.write(`${i + 1}/${tasks.length} tasks, ${Math.round((Date.now() - started) / 1000)} s\n`);
+  }
+  await engine.dispose();
+
+  const scores = (s: { em: number[]; es: number[]; pass: number[] }): Scores => ({
+    exact_match: mean(s.em),
+    edit_similarity: mean(s.es),
+    pass_at_1: mean(s.pass),
+  });
+  const report = {
+    model: info.modelDir,
+    variant: info.variant,
+    data: path.basename(values.data),
+    tasks: tasks.length,
+    wisp: { ...scores(model), mean_latency_ms: mean(model.ms) },
+    baseline_previous_line: scores(baseline),
+  };
+  const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+  console.log(`model ${report.model} (${report.variant}), ${report.data}, ${report.tasks} tasks`);
+  console.log('| | exact match | edit similarity | pass@1 | mean latency |');
+  console.log('|---|---|---|---|---|');
+  console.log(`| Wisp | ${pct(report.wisp.exact_match)} | ${report.wisp.edit_similarity.toFixed(3)} | ${pct(report.wisp.pass_at_1)} | ${report.wisp.mean_latency_ms.toFixed(1)} ms |`);
+  const b = report.baseline_previous_line;
+  console.log(`| no model: repeat the previous line | ${pct(b.exact_match)} | ${b.edit_similarity.toFixed(3)} | ${pct(b.pass_at_1)} | — |`);
+  if (values.json) fs.writeFileSync(values.json, `${JSON.stringify(report, null, 2)}\n`);
+}
+
+main().catch((err: Error) => {
+  process.stderr.write(`eval: ${err.message}\n`);
+  process.exit(1);
+});
