@@ -2,7 +2,11 @@
 //
 // Fill-in-the-middle when the tokenizer has FIM tokens, in PSM order:
 //   <prefix-token> prefix <suffix-token> suffix <middle-token>   → the model writes the middle
-// otherwise the prefix alone. The prefix keeps its end and loses its start when over budget; the
+// or, for models trained on it, SPM order (Bavarian et al. 2022):
+//   <prefix-token> <suffix-token> suffix <middle-token> prefix
+// otherwise the prefix alone. In PSM order every keystroke changes the prefix and so everything
+// after it: the suffix is fed again each time. In SPM order the suffix budget is fixed and the
+// prefix comes last, so a keystroke feeds only the last token or two. The prefix keeps its end and loses its start when over budget; the
 // start moves in whole blocks of tokens so that, while the user types, the first tokens stay the
 // same from one keystroke to the next and the KV cache keeps matching them.
 import type { FimTokens } from './tokenizer';
@@ -10,6 +14,7 @@ import type { FimTokens } from './tokenizer';
 export interface PromptTokenizer {
   encode(text: string): number[];
   readonly fim: FimTokens | undefined;
+  readonly fimOrder?: 'psm' | 'spm';
 }
 
 export interface PromptBudget {
@@ -46,13 +51,17 @@ export function buildPrompt(tokenizer: PromptTokenizer, prefix: string, suffix: 
     return { ids: kept, prefixTokens: kept.length, suffixTokens: 0, truncated: kept.length < prefixIds.length, fim: false };
   }
   const room = Math.max(0, budget.contextTokens - 3);
+  const spm = tokenizer.fimOrder === 'spm';
   let suffixIds = suffix.length > 0 ? tokenizer.encode(suffix) : [];
-  const suffixRoom = Math.max(room - prefixIds.length, Math.floor(room * budget.suffixShare));
+  const shareRoom = Math.floor(room * budget.suffixShare);
+  const suffixRoom = spm ? shareRoom : Math.max(room - prefixIds.length, shareRoom);
   const suffixTruncated = suffixIds.length > suffixRoom;
   if (suffixTruncated) suffixIds = suffixIds.slice(0, suffixRoom);
   const keptPrefix = trimPrefixTokens(prefixIds, room - suffixIds.length);
   return {
-    ids: [fim.prefix, ...keptPrefix, fim.suffix, ...suffixIds, fim.middle],
+    ids: spm
+      ? [fim.prefix, fim.suffix, ...suffixIds, fim.middle, ...keptPrefix]
+      : [fim.prefix, ...keptPrefix, fim.suffix, ...suffixIds, fim.middle],
     prefixTokens: keptPrefix.length,
     suffixTokens: suffixIds.length,
     truncated: suffixTruncated || keptPrefix.length < prefixIds.length,

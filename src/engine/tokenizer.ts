@@ -30,6 +30,11 @@ export class ModelTokenizer {
   /** Added/special tokens: content → id. */
   readonly specialTokens: Map<string, number>;
   readonly fim: FimTokens | undefined;
+  /**
+   * Suffix-prefix-middle order, for models trained on it (config.json "fim_order": "spm"): the
+   * prefix comes last, so typing appends to the prompt and the cache keeps everything before it.
+   */
+  readonly fimOrder: 'psm' | 'spm';
   /** Token ids that end a generation: EOS from the configs plus every added special token. */
   readonly stopIds: Set<number>;
   readonly eosId: number | undefined;
@@ -58,6 +63,7 @@ export class ModelTokenizer {
         break;
       }
     }
+    this.fimOrder = config.fim_order === 'spm' ? 'spm' : 'psm';
     const configEos = eosIds(generationConfig.eos_token_id, config.eos_token_id);
     const namedEos = typeof tokenizerConfig.eos_token === 'string' ? this.specialTokens.get(tokenizerConfig.eos_token) : undefined;
     this.eosId = configEos[0] ?? namedEos;

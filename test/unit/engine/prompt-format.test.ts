@@ -47,6 +47,15 @@ describe('prompt format', () => {
     assert.deepEqual(b.ids.slice(0, 100), a.ids.slice(0, 100));
   });
 
+  it('SPM order puts the prefix last, so typing only appends', () => {
+    const spm = { encode: (t: string) => tokenizer.encode(t), fim: tokenizer.fim, fimOrder: 'spm' as const };
+    const a = buildPrompt(spm, 'def f(x):\n    return x', '\n\nprint(f(1))\n', { contextTokens: 200, suffixShare: 0.25 });
+    assert.equal(tokenizer.decode(a.ids), '<fim_prefix><fim_suffix>\n\nprint(f(1))\n<fim_middle>def f(x):\n    return x');
+    const b = buildPrompt(spm, 'def f(x):\n    return x +', '\n\nprint(f(1))\n', { contextTokens: 200, suffixShare: 0.25 });
+    const common = a.ids.findIndex((id, i) => b.ids[i] !== id);
+    assert.ok(common < 0 || common >= a.ids.length - 2, 'only the last token or two differ');
+  });
+
   it('the suffix gives way to the prefix beyond its share', () => {
     const built = buildPrompt(tokenizer, 'a = 1\n'.repeat(100), 'b = 2\n'.repeat(100), { contextTokens: 120, suffixShare: 0.25 });
     assert.ok(built.ids.length <= 120);
