@@ -40,5 +40,5 @@ cd "$DEST"
 # unsafe_perm: code-server's postinstall refuses to run as root without it.
 # yes: node-pty's postinstall runs `npx node-gyp`; a user .npmrc with yes=false would cancel it.
 npm_config_unsafe_perm=true npm_config_yes=true \
-  npm install --no-audit --no-fund --no-save "code-server@$VERSION"
+  npm install --no-audit --no-fund "code-server@$VERSION"
 XDG_CONFIG_HOME="$work" XDG_DATA_HOME="$work" "$BIN" --version

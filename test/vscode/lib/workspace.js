@@ -1,0 +1,19 @@
+'use strict';
+const fs = require('fs');
+const path = require('path');
+const { ROOT } = require('./code-server');
+
+/** A throw-away copy of test/workspace, so tests can edit files and workspace settings. */
+function copyWorkspace() {
+  const parent = fs.mkdtempSync(path.join('/tmp', 'wisp-ws-'));
+  const dir = path.join(parent, 'workspace');   // the name the window shows
+  fs.cpSync(path.join(ROOT, 'test', 'workspace'), dir, { recursive: true });
+  return { dir, remove: () => fs.rmSync(parent, { recursive: true, force: true }) };
+}
+
+/** The model the tests load: WISP_TEST_MODEL, else the tiny fixture (fast, random weights). */
+function testModel() {
+  return path.resolve(process.env.WISP_TEST_MODEL || path.join(ROOT, 'test', 'fixtures', 'tiny-gpt'));
+}
+
+module.exports = { copyWorkspace, testModel };
