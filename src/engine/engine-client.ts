@@ -3,7 +3,8 @@
 // against a real engine process under plain Node.
 import { ChildProcess, fork } from 'node:child_process';
 import type { CompletionRequest, CompletionResult, EngineInfo, EngineOptions } from './engine';
-import { EngineMessage, HostMessage, isEngineMessage } from './protocol';
+import type { InspectRequest } from './inspect';
+import { EngineMessage, HostMessage, InspectAnswer, isEngineMessage } from './protocol';
 
 export type EngineStatus = 'stopped' | 'loading' | 'ready' | 'error' | 'disabled';
 
@@ -44,6 +45,8 @@ export class EngineClient {
   private child: ChildProcess | undefined;
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
+  /** Inspections (the token view's) are kept apart so `inFlight` counts completions only. */
+  private readonly inspections = new Map<number, { resolve: (answer: InspectAnswer) => void; reject: (err: Error) => void }>();
   private loadWaiter: { resolve: (info: EngineInfo) => void; reject: (err: Error) => void } | undefined;
   private lastLoad: EngineOptions | undefined;
   private crashTimes: number[] = [];
@@ -61,7 +64,7 @@ export class EngineClient {
     return this.currentState;
   }
 
-  /** Requests sent and not yet answered. */
+  /** Completion requests sent and not yet answered. */
   get inFlight(): number {
     return this.pending.size;
   }
@@ -114,6 +117,18 @@ export class EngineClient {
 
   clearCache(): void {
     this.send({ type: 'clear-cache' });
+  }
+
+  /** What the token view shows for a request; the engine skips it while a completion runs. */
+  inspect(request: InspectRequest): Promise<InspectAnswer> {
+    if (this.currentState.status !== 'ready' || !this.child) {
+      return Promise.reject(new EngineUnavailableError(this.currentState.message ?? `the engine is ${this.currentState.status}`));
+    }
+    const id = this.nextId++;
+    return new Promise<InspectAnswer>((resolve, reject) => {
+      this.inspections.set(id, { resolve, reject });
+      this.send({ type: 'inspect', id, request });
+    });
   }
 
   dispose(): void {
@@ -193,12 +208,18 @@ export class EngineClient {
         p?.reject(new Error(message.message));
         break;
       }
+      case 'inspected':
+        this.inspections.get(message.id)?.resolve(message.answer);
+        this.inspections.delete(message.id);
+        break;
     }
   }
 
   private failAll(err: Error): void {
     for (const p of this.pending.values()) p.reject(err);
     this.pending.clear();
+    for (const p of this.inspections.values()) p.reject(err);
+    this.inspections.clear();
     this.loadWaiter?.reject(err);
     this.loadWaiter = undefined;
   }

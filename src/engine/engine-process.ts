@@ -4,7 +4,10 @@
 //
 // One generation runs at a time. A request that arrives while one runs cancels it (the user has
 // typed on) and waits; a newer request replaces a waiting one, which is answered as cancelled.
+// The token view's inspections run only when no generation runs or waits, and a generation that
+// arrives during one waits for it (one short prefill), so the view never takes a suggestion's turn.
 import { CompletionResult, Engine } from './engine';
+import { inspect } from './inspect';
 import { EngineMessage, HostMessage, isHostMessage } from './protocol';
 
 interface Job {
@@ -16,6 +19,7 @@ interface Job {
 let engine: Engine | undefined;
 let running: Job | undefined;
 let waiting: Job | undefined;
+let inspecting: Promise<void> | undefined;
 
 function send(message: EngineMessage): void {
   process.send?.(message);
@@ -39,7 +43,7 @@ function cancelledResult(): CompletionResult {
 }
 
 async function runJobs(): Promise<void> {
-  while (waiting && !running) {
+  while (waiting && !running && !inspecting) {
     const job = waiting;
     waiting = undefined;
     running = job;
@@ -60,6 +64,28 @@ async function runJobs(): Promise<void> {
       running = undefined;
     }
   }
+}
+
+async function runInspection(message: Extract<HostMessage, { type: 'inspect' }>): Promise<void> {
+  if (!engine) {
+    send({ type: 'inspected', id: message.id, answer: { status: 'skipped', reason: 'no model is loaded' } });
+    return;
+  }
+  if (running || waiting || inspecting) {
+    send({ type: 'inspected', id: message.id, answer: { status: 'skipped', reason: 'the engine is busy' } });
+    return;
+  }
+  const current = engine;
+  inspecting = (async () => {
+    try {
+      send({ type: 'inspected', id: message.id, answer: { status: 'done', view: await inspect(current, message.request) } });
+    } catch (err) {
+      send({ type: 'inspected', id: message.id, answer: { status: 'failed', message: (err as Error).message } });
+    }
+  })();
+  await inspecting;
+  inspecting = undefined;
+  void runJobs();
 }
 
 async function load(message: Extract<HostMessage, { type: 'load' }>): Promise<void> {
@@ -94,6 +120,9 @@ function onMessage(message: unknown): void {
       break;
     case 'clear-cache':
       engine?.clearCache();
+      break;
+    case 'inspect':
+      void runInspection(message);
       break;
   }
 }

@@ -140,6 +140,11 @@ export class Engine {
     return { stepper, logits, reused: match.reused };
   }
 
+  /** Keep a sequence fed outside a completion (the token view's), as a completion keeps its own. */
+  remember(ids: number[], past: KvPast): void {
+    this.cache.put(ids, past);
+  }
+
   async complete(request: CompletionRequest, hooks: CompletionHooks = {}): Promise<CompletionResult> {
     if (this.busy) throw new Error('the engine runs one generation at a time');
     this.busy = true;

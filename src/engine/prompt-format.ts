@@ -33,6 +33,15 @@ export interface BuiltPrompt {
   fim: boolean;
 }
 
+/**
+ * The prompt's token budget for a request: what it asks for, less the room its new tokens need in
+ * the model's context (Engine.run makes the same reckoning).
+ */
+export function promptBudget(maxPositions: number, maxNewTokens: number, contextTokens: number): number {
+  const newTokens = Math.max(1, Math.min(maxNewTokens, maxPositions - 8));
+  return Math.max(8, Math.min(contextTokens, maxPositions - newTokens));
+}
+
 /** The prefix's start moves by this many tokens at a time (see the header). */
 export const PREFIX_TRIM_BLOCK = 64;
 

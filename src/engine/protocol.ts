@@ -1,21 +1,33 @@
 // Messages between the extension host (engine-client.ts) and the engine process (engine-process.ts).
 import type { CompletionRequest, CompletionResult, EngineInfo, EngineOptions } from './engine';
+import type { InspectRequest, TokenViewData } from './inspect';
+
+/**
+ * The token view's answer. It is skipped while a completion is running or waiting: the view must
+ * never delay a suggestion.
+ */
+export type InspectAnswer =
+  | { status: 'done'; view: TokenViewData }
+  | { status: 'skipped'; reason: string }
+  | { status: 'failed'; message: string };
 
 export type HostMessage =
   | { type: 'load'; options: EngineOptions }
   | { type: 'complete'; id: number; request: CompletionRequest; stream: boolean }
   | { type: 'cancel'; id: number }
-  | { type: 'clear-cache' };
+  | { type: 'clear-cache' }
+  | { type: 'inspect'; id: number; request: InspectRequest };
 
 export type EngineMessage =
   | { type: 'loaded'; info: EngineInfo }
   | { type: 'load-failed'; message: string }
   | { type: 'partial'; id: number; text: string }
   | { type: 'done'; id: number; result: CompletionResult }
-  | { type: 'failed'; id: number; message: string };
+  | { type: 'failed'; id: number; message: string }
+  | { type: 'inspected'; id: number; answer: InspectAnswer };
 
-const HOST_TYPES = new Set(['load', 'complete', 'cancel', 'clear-cache']);
-const ENGINE_TYPES = new Set(['loaded', 'load-failed', 'partial', 'done', 'failed']);
+const HOST_TYPES = new Set(['load', 'complete', 'cancel', 'clear-cache', 'inspect']);
+const ENGINE_TYPES = new Set(['loaded', 'load-failed', 'partial', 'done', 'failed', 'inspected']);
 
 function hasType(value: unknown, types: Set<string>): boolean {
   return typeof value === 'object' && value !== null && types.has((value as { type?: unknown }).type as string);

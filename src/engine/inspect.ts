@@ -1,0 +1,180 @@
+// What the token view shows, computed by the engine that makes the completions, from its own cache.
+//
+// An inspection builds the prompt exactly as a completion request would and feeds it through
+// Engine.prefill with reuse: while the user types, the cache already holds all but the last token
+// or two, so the view costs almost no model work. The fed sequence goes back into the cache, as after
+// a completion, so the next completion reuses it too. Everything after the logits is pure
+// (`describeDistribution`) and goes through sampler.ts's own filterDistribution and sample: the view
+// shows the distribution the completions draw from, not a second implementation of it.
+import type { Engine } from './engine';
+import { buildPrompt, promptBudget } from './prompt-format';
+import { Rng, SamplingParams, filterDistribution, sample, softmax } from './sampler';
+
+/** Prompt tokens shown: the end of what the model reads. */
+export const SHOWN_PROMPT_TOKENS = 64;
+/** Candidates shown for the next token. */
+export const SHOWN_CANDIDATES = 20;
+/** Most tokens the sample button may append after the prompt. */
+export const MAX_DRAWN_TOKENS = 64;
+/** Most tokens of the current suggestion scored. */
+export const MAX_SCORED_TOKENS = 128;
+
+export interface InspectRequest {
+  prefix: string;
+  suffix: string;
+  sampling: SamplingParams;
+  contextTokens: number;
+  /** Part of the prompt budget: the engine keeps room for this many new tokens. */
+  maxNewTokens: number;
+  suffixShare?: number;
+  /** Tokens drawn with the sample button so far: the distribution is the one after them. */
+  drawn: number[];
+  /** Draw one more token with this seed; absent when only looking. */
+  drawSeed?: number;
+  /** The suggestion on screen, scored token by token after the prompt; '' when there is none. */
+  suggestion: string;
+}
+
+export interface ShownToken {
+  id: number;
+  /** The token's text as decoded (may be part of a multi-byte character). */
+  text: string;
+  /** The vocabulary entry (byte-level symbols for BPE), for the hover. */
+  piece: string;
+  special: boolean;
+}
+
+export interface PromptToken extends ShownToken {
+  /** Taken from the KV cache rather than computed for this request. */
+  reused: boolean;
+}
+
+export interface Candidate extends ShownToken {
+  /** softmax(logits) at temperature 1. */
+  raw: number;
+  /** Probability the sampler gives it with the current settings; 0 when excluded. */
+  filtered: number;
+  excluded: boolean;
+}
+
+export interface DistributionSummary {
+  /** The most likely tokens, most likely first. */
+  candidates: Array<{ id: number; raw: number; filtered: number; excluded: boolean }>;
+  /** Entropy of the raw distribution, in bits. */
+  entropyBits: number;
+  /** Tokens the current settings keep (over the whole vocabulary). */
+  keptCount: number;
+  /**
+   * Probability mass of the kept tokens under softmax at the current temperature, before
+   * renormalising: what top-k and top-p leave of the distribution.
+   */
+  keptMass: number;
+}
+
+export interface ScoredToken extends ShownToken {
+  /** Raw probability of this token after the prompt and the suggestion's tokens before it. */
+  prob: number;
+}
+
+export interface TokenViewData {
+  /** The last SHOWN_PROMPT_TOKENS tokens of the prompt. */
+  tokens: PromptToken[];
+  promptTokens: number;
+  reusedTokens: number;
+  computedTokens: number;
+  prefillMs: number;
+  /** The tokens the sample button drew, after which `distribution` is taken. */
+  drawn: ShownToken[];
+  distribution: DistributionSummary & { candidates: Candidate[] };
+  /** The token drawn by this request (drawSeed), also the last of `drawn`. */
+  draw?: ShownToken;
+  suggestion: ScoredToken[];
+}
+
+function entropyBits(probs: Float64Array): number {
+  let h = 0;
+  for (const p of probs) if (p > 0) h -= p * Math.log2(p);
+  return h;
+}
+
+/** The view's numbers for one row of logits, with the current sampling settings. */
+export function describeDistribution(logits: ArrayLike<number>, sampling: SamplingParams, count = SHOWN_CANDIDATES): DistributionSummary {
+  const raw = softmax(logits);
+  // Top-k at temperature 1 is the ranking by raw probability; its ids are what we need here.
+  const top = filterDistribution(logits, { temperature: 1, topK: count, topP: 1 }).ids;
+  const kept = filterDistribution(logits, sampling);
+  const keptProb = new Map<number, number>();
+  kept.ids.forEach((id, j) => keptProb.set(id, kept.probs[j]));
+  const scaled = sampling.temperature > 0 ? softmax(logits, sampling.temperature) : raw;
+  let keptMass = 0;
+  for (const id of kept.ids) keptMass += scaled[id];
+  return {
+    candidates: Array.from(top, (id) => ({ id, raw: raw[id], filtered: keptProb.get(id) ?? 0, excluded: !keptProb.has(id) })),
+    entropyBits: entropyBits(raw),
+    keptCount: kept.ids.length,
+    keptMass,
+  };
+}
+
+/** Probability of each token given the ones before it: row i of `logits` predicts ids[i]. */
+export function tokenProbabilities(logits: Float32Array, vocabSize: number, ids: readonly number[]): number[] {
+  return ids.map((id, i) => softmax(logits.subarray(i * vocabSize, (i + 1) * vocabSize))[id]);
+}
+
+export async function inspect(engine: Engine, request: InspectRequest): Promise<TokenViewData> {
+  const { tokenizer, session } = engine;
+  const maxPositions = session.layout.maxPositions;
+  const prompt = buildPrompt(tokenizer, request.prefix, request.suffix, {
+    contextTokens: promptBudget(maxPositions, request.maxNewTokens, request.contextTokens),
+    suffixShare: request.suffixShare ?? 0.25,
+  });
+  const room = maxPositions - prompt.ids.length;
+  const drawn = request.drawn.slice(0, Math.max(0, Math.min(MAX_DRAWN_TOKENS, room - 1)));
+  const startedAt = performance.now();
+  const { stepper, logits: promptLogits, reused } = await engine.prefill(prompt.ids, true);
+  const prefillMs = performance.now() - startedAt;
+  const afterPrompt = stepper.past;
+  let logits = promptLogits;
+  if (drawn.length > 0) logits = await stepper.feed(drawn);
+  engine.remember(stepper.ids, stepper.past);
+
+  const shown = (id: number): ShownToken => ({
+    id,
+    text: tokenizer.decode([id]),
+    piece: tokenizer.tokenString(id),
+    // stopIds holds EOS and every added special token (the FIM sentinels among them).
+    special: tokenizer.stopIds.has(id),
+  });
+  const summary = describeDistribution(logits, request.sampling);
+  const drawnTokens = drawn.map(shown);
+  let draw: ShownToken | undefined;
+  if (request.drawSeed !== undefined && drawn.length === request.drawn.length && drawn.length < MAX_DRAWN_TOKENS) {
+    draw = shown(sample(logits, request.sampling, new Rng(request.drawSeed)));
+    drawnTokens.push(draw);
+  }
+
+  const suggestionIds = tokenizer.encode(request.suggestion).slice(0, Math.max(0, Math.min(MAX_SCORED_TOKENS, room)));
+  let suggestion: ScoredToken[] = [];
+  if (suggestionIds.length > 0) {
+    // Row 0 is the prompt's own prediction; the rest come from feeding the suggestion after it.
+    const vocab = session.layout.vocabSize;
+    const rows = new Float32Array(suggestionIds.length * vocab);
+    rows.set(promptLogits);
+    if (suggestionIds.length > 1) rows.set((await session.forwardAll(suggestionIds.slice(0, -1), afterPrompt)).logits, vocab);
+    const probs = tokenProbabilities(rows, vocab, suggestionIds);
+    suggestion = suggestionIds.map((id, i) => ({ ...shown(id), prob: probs[i] }));
+  }
+
+  const firstShown = Math.max(0, prompt.ids.length - SHOWN_PROMPT_TOKENS);
+  return {
+    tokens: prompt.ids.slice(firstShown).map((id, i) => ({ ...shown(id), reused: firstShown + i < reused })),
+    promptTokens: prompt.ids.length,
+    reusedTokens: reused,
+    computedTokens: prompt.ids.length - reused,
+    prefillMs,
+    drawn: drawnTokens,
+    distribution: { ...summary, candidates: summary.candidates.map((c) => ({ ...shown(c.id), ...c })) },
+    draw,
+    suggestion,
+  };
+}

@@ -1,0 +1,145 @@
+// The token view's data comes from the completion engine and its cache, and says what a full
+// forward pass and the sampler would say: same probabilities, same filtering, same draws.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { Engine } from '../../../src/engine/engine';
+import { InspectRequest, SHOWN_CANDIDATES, SHOWN_PROMPT_TOKENS, describeDistribution, inspect } from '../../../src/engine/inspect';
+import { buildPrompt, promptBudget } from '../../../src/engine/prompt-format';
+import { Rng, SamplingParams, filterDistribution, sample, softmax } from '../../../src/engine/sampler';
+import { TINY_MODEL } from '../fixture';
+
+const TOLERANCE = 1e-5;
+
+const SETTINGS: SamplingParams[] = [
+  { temperature: 0, topK: 40, topP: 0.95 },
+  { temperature: 0.8, topK: 5, topP: 1 },
+  { temperature: 1.3, topK: 0, topP: 0.5 },
+  { temperature: 1, topK: 12, topP: 0.3 },
+];
+
+const base: InspectRequest = {
+  prefix: 'import os\n\ndef read_config(path):\n    with open(path) as f:\n        return ',
+  suffix: '\n\ndef main():\n    print(read_config("x"))\n',
+  sampling: SETTINGS[1],
+  contextTokens: 200,
+  maxNewTokens: 16,
+  drawn: [],
+  suggestion: '',
+};
+
+describe('describeDistribution (pure)', () => {
+  it('gives log2(n) bits for a uniform distribution and keeps what top-k keeps', () => {
+    const logits = new Float32Array(8);
+    const d = describeDistribution(logits, { temperature: 1, topK: 3, topP: 1 }, 5);
+    assert.ok(Math.abs(d.entropyBits - 3) < 1e-12);
+    assert.equal(d.candidates.length, 5);
+    assert.equal(d.keptCount, 3);
+    assert.ok(Math.abs(d.keptMass - 3 / 8) < 1e-12);
+    assert.deepEqual(d.candidates.map((c) => c.excluded), [false, false, false, true, true]);
+    for (const c of d.candidates) assert.ok(Math.abs(c.filtered - (c.excluded ? 0 : 1 / 3)) < 1e-12);
+  });
+
+  it('ranks by raw probability and marks everything but the argmax excluded at temperature 0', () => {
+    const logits = Float32Array.of(0, 3, 1, 2);
+    const d = describeDistribution(logits, { temperature: 0, topK: 0, topP: 1 }, 4);
+    assert.deepEqual(d.candidates.map((c) => c.id), [1, 3, 2, 0]);
+    assert.deepEqual(d.candidates.map((c) => c.excluded), [false, true, true, true]);
+    assert.equal(d.candidates[0].filtered, 1);
+    assert.ok(Math.abs(d.keptMass - softmax(logits)[1]) < 1e-12);
+  });
+});
+
+describe('inspect (tiny-gpt fixture, fp32)', () => {
+  let engine: Engine;
+
+  before(async () => {
+    engine = await Engine.load({ modelDir: TINY_MODEL, device: 'cpu', threads: 1 });
+  });
+  after(async () => engine.dispose());
+
+  function promptIds(request: InspectRequest): number[] {
+    const budget = promptBudget(engine.session.layout.maxPositions, request.maxNewTokens, request.contextTokens);
+    return buildPrompt(engine.tokenizer, request.prefix, request.suffix, { contextTokens: budget, suffixShare: 0.25 }).ids;
+  }
+
+  async function fullPassLogits(ids: number[]): Promise<Float32Array> {
+    return (await engine.session.forward(ids, engine.session.emptyPast())).logits;
+  }
+
+  it('shows softmax of a full forward pass on the same context, and the prompt tokens', async () => {
+    engine.clearCache();
+    const view = await inspect(engine, base);
+    const ids = promptIds(base);
+    const raw = softmax(await fullPassLogits(ids));
+    const top = Array.from(raw.keys()).sort((a, b) => raw[b] - raw[a]).slice(0, SHOWN_CANDIDATES);
+    assert.deepEqual(view.distribution.candidates.map((c) => c.id), top);
+    for (const c of view.distribution.candidates) assert.ok(Math.abs(c.raw - raw[c.id]) <= TOLERANCE, `token ${c.id}`);
+    let entropy = 0;
+    for (const p of raw) if (p > 0) entropy -= p * Math.log2(p);
+    assert.ok(Math.abs(view.distribution.entropyBits - entropy) <= TOLERANCE);
+    assert.equal(view.promptTokens, ids.length);
+    assert.deepEqual(view.tokens.map((t) => t.id), ids.slice(-SHOWN_PROMPT_TOKENS));
+    assert.equal(view.reusedTokens, 0);
+    assert.ok(view.tokens.every((t) => !t.reused));
+  });
+
+  it('filters exactly as the sampler does, for each setting', async () => {
+    const ids = promptIds(base);
+    const logits = await fullPassLogits(ids);
+    for (const sampling of SETTINGS) {
+      const view = await inspect(engine, { ...base, sampling });
+      const kept = filterDistribution(logits, sampling);
+      const keptProb = new Map(Array.from(kept.ids, (id, j) => [id, kept.probs[j]] as const));
+      assert.equal(view.distribution.keptCount, kept.ids.length, JSON.stringify(sampling));
+      for (const c of view.distribution.candidates) {
+        assert.equal(c.excluded, !keptProb.has(c.id), `${JSON.stringify(sampling)} token ${c.id}`);
+        assert.ok(Math.abs(c.filtered - (keptProb.get(c.id) ?? 0)) <= TOLERANCE, `${JSON.stringify(sampling)} token ${c.id}`);
+      }
+    }
+  });
+
+  it('a second inspection of the same context reuses the cache, and so does the completion after it', async () => {
+    engine.clearCache();
+    const first = await inspect(engine, base);
+    const second = await inspect(engine, base);
+    assert.equal(first.computedTokens, first.promptTokens);
+    assert.ok(second.computedTokens <= 1, `computed ${second.computedTokens}`);
+    assert.equal(second.reusedTokens, second.promptTokens - second.computedTokens);
+    assert.ok(second.tokens.slice(0, -1).every((t) => t.reused) && !second.tokens[second.tokens.length - 1].reused);
+
+    const completion = await engine.complete({ ...base, seed: 0, stop: [], timeBudgetMs: 30_000 });
+    assert.equal(completion.stats.promptTokens, second.promptTokens);
+    assert.equal(completion.stats.reusedTokens, second.promptTokens - 1);
+  });
+
+  it('a sampled token is the sampler\'s draw, and the distribution moves past the drawn tokens', async () => {
+    const sampling: SamplingParams = { temperature: 1.2, topK: 0, topP: 0.9 };
+    const ids = promptIds(base);
+    const first = await inspect(engine, { ...base, sampling, drawSeed: 7 });
+    assert.ok(first.draw);
+    assert.equal(first.draw.id, sample(await fullPassLogits(ids), sampling, new Rng(7)));
+    assert.deepEqual(first.drawn.map((t) => t.id), [first.draw.id]);
+
+    const next = await inspect(engine, { ...base, sampling, drawn: [first.draw.id], drawSeed: 8 });
+    const logits = await fullPassLogits([...ids, first.draw.id]);
+    const raw = softmax(logits);
+    for (const c of next.distribution.candidates) assert.ok(Math.abs(c.raw - raw[c.id]) <= TOLERANCE);
+    assert.equal(next.draw?.id, sample(logits, sampling, new Rng(8)));
+    assert.deepEqual(next.drawn.map((t) => t.id), [first.draw.id, next.draw?.id]);
+  });
+
+  it('scores the suggestion token by token as a full forward pass does', async () => {
+    const suggestion = 'json.load(f)';
+    const view = await inspect(engine, { ...base, suggestion });
+    const ids = promptIds(base);
+    const suggestionIds = engine.tokenizer.encode(suggestion);
+    assert.deepEqual(view.suggestion.map((t) => t.id), suggestionIds);
+    assert.equal(view.suggestion.map((t) => t.text).join(''), suggestion);
+    const vocab = engine.session.layout.vocabSize;
+    const all = (await engine.session.forwardAll([...ids, ...suggestionIds], engine.session.emptyPast())).logits;
+    suggestionIds.forEach((id, i) => {
+      const row = all.subarray((ids.length - 1 + i) * vocab, (ids.length + i) * vocab);
+      assert.ok(Math.abs(view.suggestion[i].prob - softmax(row)[id]) <= TOLERANCE, `suggestion token ${i}`);
+    });
+  });
+});
