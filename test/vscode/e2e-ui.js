@@ -96,10 +96,12 @@ async function main() {
   const model = MODEL ? { 'wisp.model': path.resolve(MODEL) } : {};
   const cs = await startCodeServer({ settings: { ...SETTINGS, ...model }, machineSettings: model });
   log(`code-server on ${cs.host} after ${cs.startMs} ms; model ${MODEL ? path.resolve(MODEL) : 'bundled wisp-code-small'}`);
-  const browser = await launchBrowser();
-  const { page } = browser;
-  page.on('pageerror', (e) => log('page error:', e.message));
+  let browser;
+  let page;
   try {
+    browser = await launchBrowser();
+    page = browser.page;
+    page.on('pageerror', (e) => log('page error:', e.message));
     await page.goto(workbenchUrl({ host: cs.host, folder: ws.dir, extensionDevelopmentPath: EXT }));
     await page.waitForSelector('.monaco-workbench .part.statusbar', { timeout: 120000 });
     log('workbench up');
@@ -175,8 +177,10 @@ async function main() {
     const errors = extensionHostLog(cs.userDataDir).split('\n').filter((l) => /\[error\]/.test(l) && /wisp/i.test(l));
     check('no Wisp errors in the extension host log', errors.length === 0, errors.slice(0, 5).join('\n'));
   } finally {
-    await page.screenshot({ path: path.join(OUT, 'last.png') }).catch(() => {});
-    await browser.close();
+    if (browser) {
+      await page.screenshot({ path: path.join(OUT, 'last.png') }).catch(() => {});
+      await browser.close();
+    }
     collectLogs(cs.userDataDir, OUT);
     await cs.stop();
     ws.remove();

@@ -19,10 +19,11 @@ async function runExtensionTests({ extensionDevelopmentPath, extensionTestsPath,
   settings, machineSettings, env, timeoutMs = 300000, artifacts, print = console.log }) {
   const cs = await startCodeServer({ userDataDir, settings, machineSettings, env });
   print(`code-server on ${cs.host} after ${cs.startMs} ms`);
-  const browser = await launchBrowser();
   const counts = { passed: 0, failed: 0 };
   let code = 1;
+  let browser;
   try {
+    browser = await launchBrowser();
     let exit;
     const exited = new Promise((resolve) => { exit = resolve; });
     await browser.page.exposeFunction('codeAutomationLog', (type, args) => {
@@ -39,7 +40,7 @@ async function runExtensionTests({ extensionDevelopmentPath, extensionTestsPath,
     code = await exited;
     clearTimeout(timer);
   } finally {
-    await browser.close();
+    if (browser) await browser.close();
     if (artifacts) collectLogs(cs.userDataDir, artifacts);
     if (code !== 0) {
       print(`--- extension host log (tail${artifacts ? `; all logs in ${artifacts}` : ''}) ---`);
