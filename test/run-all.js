@@ -27,9 +27,9 @@ const tapTotals = (out) => {
 };
 
 const STAGES = [
-  { name: 'unit', cmd: [process.execPath, '--test', '--test-reporter=tap', 'out/test/unit/'], parse: tapTotals, timeoutMs: 8 * MIN },
-  { name: 'suites', cmd: [process.execPath, 'test/vscode/run-suites.js'], parse: ourLine, timeoutMs: 9 * MIN, needsVSCode: true },
-  { name: 'ui', cmd: [process.execPath, 'test/vscode/e2e-ui.js'], parse: ourLine, timeoutMs: 9 * MIN, needsVSCode: true },
+  { name: 'unit', cmd: [process.execPath, '--test', '--test-reporter=tap', 'out/test/unit/'], parse: tapTotals, timeoutMs: 4 * MIN },
+  { name: 'suites', cmd: [process.execPath, 'test/vscode/run-suites.js'], parse: ourLine, timeoutMs: 6 * MIN, needsVSCode: true },
+  { name: 'ui', cmd: [process.execPath, 'test/vscode/e2e-ui.js'], parse: ourLine, timeoutMs: 6 * MIN, needsVSCode: true },
 ];
 
 const results = [];

@@ -22,7 +22,7 @@ const OUT = path.resolve(arg('out', path.join(ROOT, 'ci-artifacts', 'e2e')));
 const BUNDLED = path.join(EXT, 'models', 'wisp-code-small');
 const MODEL = arg('model', process.env.WISP_E2E_MODEL)
   || (fs.existsSync(path.join(BUNDLED, 'config.json')) ? null : testModel());   // null: the bundled default
-const HARD_TIMEOUT_MS = 6 * 60 * 1000;
+const HARD_TIMEOUT_MS = 5 * 60 * 1000;
 
 const GHOST_INLINE = '.ghost-text-decoration';           // the rest of the cursor's line
 const GHOST_BLOCK = '.ghost-text .view-line';              // further lines of a multi-line suggestion

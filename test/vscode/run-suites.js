@@ -19,7 +19,7 @@ const { arg } = require('./lib/args');
 const EXT = path.resolve(arg('ext', ROOT));
 const TESTS = path.resolve(arg('tests', path.join(ROOT, 'out', 'test', 'suite')));
 const MODEL = path.resolve(arg('model', testModel()));
-const TIMEOUT_MS = Number(arg('timeout', '300')) * 1000;
+const TIMEOUT_MS = Number(arg('timeout', '240')) * 1000;
 const ARTIFACTS = path.resolve(arg('artifacts', path.join(ROOT, 'ci-artifacts', 'suites')));
 
 const t0 = Date.now();
@@ -52,7 +52,7 @@ async function main() {
 for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => process.exit(130));
 // Never hang CI, even if stopping things gets stuck.
 setTimeout(() => { console.error('run-suites: hard timeout'); console.log('0 passed, 1 failed'); process.exit(124); },
-  TIMEOUT_MS + 120000).unref();
+  TIMEOUT_MS + 60000).unref();
 
 main().then(
   ({ passed, failed }) => { console.log(`${passed} passed, ${failed} failed`); process.exit(failed ? 1 : 0); },

@@ -26,6 +26,7 @@ const QUIET_SETTINGS = {
   'typescript.disableAutomaticTypeAcquisition': true,
   'typescript.surveys.enabled': false,
   'git.autofetch': false,
+  'git.openRepositoryInParentFolders': 'never',   // test/workspace sits inside this repository
   'window.restoreWindows': 'none',
 };
 
