@@ -11,7 +11,12 @@ The tied embedding is shared by a Gather (token lookup) and a Gemm(transB=1) (LM
 Dynamic quantization computes the activation scale per call, so logits for a token depend a little
 on the other tokens in the same call: decoding with a KV cache is not bit-identical to a full pass.
 
-usage: /usr/bin/python3 models/recipe/quantize_onnx.py [IN.onnx] [OUT.onnx] [--no-embed]
+--weight-only BITS writes the alternative: MatMulNBits (com.microsoft, onnxruntime >= 1.20) with
+BITS = 8 or 4 per-block weights dequantized inside the kernel and fp32 activations, so every row is
+computed independently and the KV cache stays exact; the embedding lookup stays fp32, the LM head
+gets its own quantized copy.
+
+usage: /usr/bin/python3 models/recipe/quantize_onnx.py [IN.onnx] [OUT.onnx] [--no-embed] [--weight-only 8|4]
 """
 import argparse
 import os
@@ -75,6 +80,55 @@ class Rewriter:
         ]
 
 
+def nbits_matmul(rw, x, Wt, out, tag, bits, block):
+    """out = x @ Wt.T with Wt [N,K] quantized per block of `block` along K (MatMulNBits layout)."""
+    N, K = Wt.shape
+    assert K % block == 0, (K, block)
+    nb = K // block
+    qmax = 2 ** (bits - 1) - 1            # symmetric: the default zero point 2^(bits-1) is exact
+    blocks = Wt.reshape(N, nb, block)
+    scale = np.abs(blocks).max(axis=2) / qmax
+    scale[scale == 0] = 1.0
+    q = (np.clip(np.round(blocks / scale[:, :, None]), -qmax, qmax) + 2 ** (bits - 1)).astype(np.uint8)
+    if bits == 4:  # two values per byte, the first in the low nibble
+        q = (q[:, :, 0::2] | (q[:, :, 1::2] << 4)).astype(np.uint8)
+    qn, sn = rw.const(tag + "_Wnbits", q), rw.const(tag + "_Wscale", scale.astype(np.float32).reshape(-1))
+    rw.nodes.append(helper.make_node("MatMulNBits", [x, qn, sn], [out], name=rw.name(tag + "_nbits"),
+                                     domain="com.microsoft", K=K, N=N, bits=bits, block_size=block))
+
+
+def quantize_weight_only(model, bits=8, block=32):
+    g = model.graph
+    rw = Rewriter(g)
+    replaced = set()
+    for n in g.node:
+        if n.op_type == "MatMul" and n.input[1] in rw.inits and len(rw.inits[n.input[1]].dims) == 2:
+            nbits_matmul(rw, n.input[0], rw.weight(n.input[1]).T.copy(), n.output[0], "mm", bits, block)
+            replaced.add(n.input[1])
+        elif n.op_type == "Gemm" and n.input[1] in rw.inits:
+            attrs = {a.name: helper.get_attribute_value(a) for a in n.attribute}
+            assert attrs.get("transB") == 1 and not attrs.get("transA", 0)
+            head = rw.name("lm_head")
+            nbits_matmul(rw, n.input[0], rw.weight(n.input[1]), head, "lm_head", bits, block)  # wte is already [N,K]
+            bias = n.input[2] if len(n.input) > 2 else ""
+            rw.nodes.append(helper.make_node("Add", [head, bias], [n.output[0]]) if bias
+                            else helper.make_node("Identity", [head], [n.output[0]]))
+            replaced.add(n.input[1])
+        else:
+            rw.nodes.append(n)
+    used = {i for n in rw.nodes for i in n.input}
+    keep = [i for i in g.initializer if i.name not in replaced or i.name in used]
+    del g.initializer[:]
+    g.initializer.extend(keep + rw.new_inits)
+    del g.node[:]
+    g.node.extend(rw.nodes)
+    if not any(o.domain == "com.microsoft" for o in model.opset_import):
+        model.opset_import.append(helper.make_opsetid("com.microsoft", 1))
+    # onnx's checker does not know contrib ops; check the standard parts only
+    onnx.checker.check_model(model, full_check=False)
+    return model, len(replaced)
+
+
 def quantize(model, embed=True):
     g = model.graph
     rw = Rewriter(g)
@@ -117,10 +171,15 @@ def main():
     ap.add_argument("src", nargs="?", default=os.path.join(ONNX_DIR, "model.onnx"))
     ap.add_argument("dst", nargs="?", default=os.path.join(ONNX_DIR, "model_quantized.onnx"))
     ap.add_argument("--no-embed", dest="embed", action="store_false", help="keep the embedding fp32")
+    ap.add_argument("--weight-only", type=int, choices=(4, 8), help="MatMulNBits with this many bits instead")
+    ap.add_argument("--block", type=int, default=32, help="MatMulNBits block size along K")
     a = ap.parse_args()
-    m, n = quantize(onnx.load(a.src), a.embed)
+    if a.weight_only:
+        m, n = quantize_weight_only(onnx.load(a.src), a.weight_only, a.block)
+    else:
+        m, n = quantize(onnx.load(a.src), a.embed)
     onnx.save(m, a.dst)
-    print(f"quantized {n} weights{' (tied embedding included)' if a.embed else ''}: "
+    print(f"quantized {n} weights{' (tied embedding included)' if a.embed or a.weight_only else ''}: "
           f"{os.path.getsize(a.src)/1e6:.2f} MB -> {os.path.getsize(a.dst)/1e6:.2f} MB, checker OK")
 
 

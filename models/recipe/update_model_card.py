@@ -17,7 +17,7 @@ def main():
             "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
     starts = [s["start_step"] for s in state["sessions"]]
     for h in hist:
-        sess = sum(1 for s in starts if s <= h["step"]) if starts else 1
+        sess = max(1, sum(1 for s in starts if s < h["step"]))
         v = h["val"]
         rows.append(f"| {sess} | {h['time'][:16].replace('T', ' ')} | {h['step']:,} | {h['tokens']/1e6:.2f} M | "
                     f"{h['train_loss']} | {v['py']} | {v['ts']} | {v['js']} | {v['fim_middle']} |")
