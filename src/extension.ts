@@ -1,17 +1,20 @@
 // Wires Wisp together: settings, the engine process, the inline provider, commands, status bar.
 import * as vscode from 'vscode';
 import { generateCode } from './commands/generate';
-import { WispInlineProvider } from './completion/provider';
+import { ShownSuggestion, WispInlineProvider } from './completion/provider';
 import { EngineClient, EngineState } from './engine/engine-client';
 import { resolveModelDir } from './model-location';
 import { readSettings } from './ui/configuration';
 import { StatusBar } from './ui/status-bar';
+import { TokenView, TokenViewTestHook } from './ui/token-view';
 
 export interface WispApi {
   provider: vscode.InlineCompletionItemProvider;
   state(): EngineState;
   /** Resolves when the current model load has finished, whether it succeeded or not. */
   whenReady(): Promise<void>;
+  /** The open token view, for the real-editor tests. */
+  tokenView(): TokenViewTestHook | undefined;
 }
 
 const ENABLED_KEY = 'wisp.inlineEnabled';
@@ -63,6 +66,20 @@ export function activate(context: vscode.ExtensionContext): WispApi {
     return loading;
   };
 
+  let tokenView: TokenView | undefined;
+  // The suggestion on screen when the view opens is the first one it should shade.
+  let lastSuggestion: ShownSuggestion | undefined;
+  const showTokenView = () => {
+    if (!tokenView) {
+      tokenView = new TokenView(
+        { engine, settings: () => readSettings(), mediaRoot: vscode.Uri.joinPath(context.extensionUri, 'media'), log },
+        () => (tokenView = undefined),
+      );
+      if (lastSuggestion) tokenView.setSuggestion(lastSuggestion);
+    }
+    tokenView.reveal();
+  };
+
   const provider = new WispInlineProvider({
     engine,
     settings: () => readSettings(),
@@ -70,6 +87,10 @@ export function activate(context: vscode.ExtensionContext): WispApi {
     log,
     onSpeed: (text) => status.setLastSpeed(text),
     startThinking: () => status.startThinking(),
+    onSuggestion: (shown) => {
+      lastSuggestion = shown;
+      tokenView?.setSuggestion(shown);
+    },
   });
 
   context.subscriptions.push(
@@ -85,6 +106,8 @@ export function activate(context: vscode.ExtensionContext): WispApi {
       void vscode.window.setStatusBarMessage(`Wisp inline completions ${enabled ? 'on' : 'off'}`, 2000);
     }),
     vscode.commands.registerCommand('wisp.showLog', () => channel.show(true)),
+    vscode.commands.registerCommand('wisp.showTokenView', showTokenView),
+    { dispose: () => tokenView?.dispose() },
     vscode.commands.registerCommand('wisp.restartEngine', () => {
       lastLoadError = undefined;
       return loadModel();
@@ -99,6 +122,7 @@ export function activate(context: vscode.ExtensionContext): WispApi {
     provider,
     state: () => engine.state,
     whenReady: () => loading,
+    tokenView: () => tokenView,
   };
 }
 

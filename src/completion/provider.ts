@@ -3,9 +3,17 @@
 import * as vscode from 'vscode';
 import type { EngineClient } from '../engine/engine-client';
 import { WispSettings, isEnabledFor } from '../settings';
-import { finishInline, prepareInline } from './complete-inline';
+import { InlineInput, finishInline, prepareInline } from './complete-inline';
 import type { DocumentStyle } from './postprocess';
 import { SuggestionMemory } from './typing-through';
+
+/** A suggestion the provider handed to the editor, for the token view. */
+export interface ShownSuggestion {
+  documentKey: string;
+  /** Document offset of the cursor it was made for. */
+  offset: number;
+  text: string;
+}
 
 export interface ProviderDeps {
   engine: EngineClient;
@@ -14,6 +22,7 @@ export interface ProviderDeps {
   log: (line: string) => void;
   onSpeed: (text: string) => void;
   startThinking: () => () => void;
+  onSuggestion?: (shown: ShownSuggestion) => void;
 }
 
 function sleep(ms: number, token: vscode.CancellationToken): Promise<boolean> {
@@ -38,6 +47,15 @@ function documentStyle(document: vscode.TextDocument): DocumentStyle {
   return { eol: document.eol === vscode.EndOfLine.CRLF ? '\r\n' : '\n', insertSpaces, tabSize };
 }
 
+/** The document around a cursor, as the provider and the token view read it. */
+export function inlineInput(document: vscode.TextDocument, position: vscode.Position): InlineInput {
+  return {
+    slice: (start, end) => document.getText(new vscode.Range(document.positionAt(start), document.positionAt(end))),
+    documentLength: document.offsetAt(document.lineAt(document.lineCount - 1).range.end),
+    cursor: document.offsetAt(position),
+  };
+}
+
 export class WispInlineProvider implements vscode.InlineCompletionItemProvider {
   private readonly memory = new SuggestionMemory();
 
@@ -54,19 +72,15 @@ export class WispInlineProvider implements vscode.InlineCompletionItemProvider {
     if (this.deps.engine.state.status !== 'ready') return undefined;
 
     const cursor = document.offsetAt(position);
-    const prepared = prepareInline(
-      {
-        slice: (start, end) => document.getText(new vscode.Range(document.positionAt(start), document.positionAt(end))),
-        documentLength: document.offsetAt(document.lineAt(document.lineCount - 1).range.end),
-        cursor,
-      },
-      settings,
-    );
+    const prepared = prepareInline(inlineInput(document, position), settings);
     const key = document.uri.toString();
     const range = new vscode.Range(position, position);
 
     const remembered = this.memory.lookup(key, cursor, prepared.prefix, prepared.suffix);
-    if (remembered !== undefined) return [new vscode.InlineCompletionItem(remembered, range)];
+    if (remembered !== undefined) {
+      this.deps.onSuggestion?.({ documentKey: key, offset: cursor, text: remembered });
+      return [new vscode.InlineCompletionItem(remembered, range)];
+    }
 
     if (!(await sleep(settings.debounceMs, token))) return undefined;
 
@@ -86,6 +100,7 @@ export class WispInlineProvider implements vscode.InlineCompletionItemProvider {
       const suggestion = finishInline(prepared, result, documentStyle(document));
       if (!suggestion) return undefined;
       this.memory.remember(key, cursor, prepared.prefix, prepared.suffix, suggestion);
+      this.deps.onSuggestion?.({ documentKey: key, offset: cursor, text: suggestion });
       return [new vscode.InlineCompletionItem(suggestion, range)];
     } catch (err) {
       this.deps.log(`completion failed: ${(err as Error).message}`);

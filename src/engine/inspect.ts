@@ -7,10 +7,10 @@
 // (`describeDistribution`) and goes through sampler.ts's own filterDistribution and sample: the view
 // shows the distribution the completions draw from, not a second implementation of it.
 import type { Engine } from './engine';
-import { buildPrompt, promptBudget } from './prompt-format';
+import { BuiltPrompt, buildPrompt, promptBudget } from './prompt-format';
 import { Rng, SamplingParams, filterDistribution, sample, softmax } from './sampler';
 
-/** Prompt tokens shown: the end of what the model reads. */
+/** Prompt tokens shown: those just before the cursor. */
 export const SHOWN_PROMPT_TOKENS = 64;
 /** Candidates shown for the next token. */
 export const SHOWN_CANDIDATES = 20;
@@ -77,9 +77,11 @@ export interface ScoredToken extends ShownToken {
 }
 
 export interface TokenViewData {
-  /** The last SHOWN_PROMPT_TOKENS tokens of the prompt. */
+  /** The SHOWN_PROMPT_TOKENS prompt tokens just before the cursor. */
   tokens: PromptToken[];
   promptTokens: number;
+  /** Prompt tokens after the cursor: the suffix and the FIM sentinels around it (PSM order). */
+  tokensAfterCursor: number;
   reusedTokens: number;
   computedTokens: number;
   prefillMs: number;
@@ -95,6 +97,14 @@ function entropyBits(probs: Float64Array): number {
   let h = 0;
   for (const p of probs) if (p > 0) h -= p * Math.log2(p);
   return h;
+}
+
+/**
+ * Where the cursor falls in the prompt (see prompt-format.ts): after the prefix, which ends the
+ * prompt except in PSM order, where `<prefix-token> prefix` comes first.
+ */
+export function cursorIndex(prompt: BuiltPrompt, fimOrder: 'psm' | 'spm'): number {
+  return prompt.fim && fimOrder === 'psm' ? 1 + prompt.prefixTokens : prompt.ids.length;
 }
 
 /** The view's numbers for one row of logits, with the current sampling settings. */
@@ -165,10 +175,12 @@ export async function inspect(engine: Engine, request: InspectRequest): Promise<
     suggestion = suggestionIds.map((id, i) => ({ ...shown(id), prob: probs[i] }));
   }
 
-  const firstShown = Math.max(0, prompt.ids.length - SHOWN_PROMPT_TOKENS);
+  const cursor = cursorIndex(prompt, tokenizer.fimOrder);
+  const firstShown = Math.max(0, cursor - SHOWN_PROMPT_TOKENS);
   return {
-    tokens: prompt.ids.slice(firstShown).map((id, i) => ({ ...shown(id), reused: firstShown + i < reused })),
+    tokens: prompt.ids.slice(firstShown, cursor).map((id, i) => ({ ...shown(id), reused: firstShown + i < reused })),
     promptTokens: prompt.ids.length,
+    tokensAfterCursor: prompt.ids.length - cursor,
     reusedTokens: reused,
     computedTokens: prompt.ids.length - reused,
     prefillMs,

@@ -75,10 +75,12 @@ async function showSuggestion(page, fibLine, lineCount) {
   await gotoLine(page, fibLine);
   await page.keyboard.type('return n < 2 ? n : ', { delay: 40 });
   if (await page.waitForSelector(GHOST, { timeout: 20000 }).then(() => true, () => false)) return true;
-  for (let line = 1; line <= Math.min(lineCount, 30); line++) {
+  // A typed space asks for a suggestion there; taken back where none comes.
+  for (let line = 1; line <= lineCount; line++) {
     await gotoLine(page, line);
-    await page.keyboard.press('Alt+Backslash');   // editor.action.inlineSuggest.trigger
+    await page.keyboard.type(' ');
     if (await page.waitForSelector(GHOST, { timeout: 4000 }).then(() => true, () => false)) return true;
+    await page.keyboard.press('Backspace');
   }
   return false;
 }
@@ -104,7 +106,7 @@ async function main() {
   const model = MODEL ? { 'wisp.model': path.resolve(MODEL) } : {};
   const cs = await startCodeServer({ settings: { ...SETTINGS, ...model }, machineSettings: model });
   log(`code-server on ${cs.host} after ${cs.startMs} ms; model ${MODEL ? path.resolve(MODEL) : 'bundled wisp-code-small'}`);
-  const browser = await launchBrowser({ viewport: { width: 1440, height: 1080 } });
+  const browser = await launchBrowser({ viewport: { width: 1440, height: 1280 } });
   const { page } = browser;
   const cspViolations = [];
   page.on('console', (m) => { if (/Content Security Policy|Refused to (load|execute|apply)/i.test(m.text())) cspViolations.push(m.text()); });
@@ -160,7 +162,7 @@ async function main() {
     }
 
     // Narrow window: the panel gets a third of it; the charts stack and nothing spills sideways.
-    await page.setViewportSize({ width: 760, height: 1080 });
+    await page.setViewportSize({ width: 760, height: 1280 });
     await sleep(1000);
     const narrow = await frame.evaluate(() => ({
       overflow: document.documentElement.scrollWidth - document.documentElement.clientWidth,

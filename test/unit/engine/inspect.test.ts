@@ -57,19 +57,21 @@ describe('inspect (tiny-gpt fixture, fp32)', () => {
   });
   after(async () => engine.dispose());
 
-  function promptIds(request: InspectRequest): number[] {
+  function builtPrompt(request: InspectRequest) {
     const budget = promptBudget(engine.session.layout.maxPositions, request.maxNewTokens, request.contextTokens);
-    return buildPrompt(engine.tokenizer, request.prefix, request.suffix, { contextTokens: budget, suffixShare: 0.25 }).ids;
+    return buildPrompt(engine.tokenizer, request.prefix, request.suffix, { contextTokens: budget, suffixShare: 0.25 });
   }
+  const promptIds = (request: InspectRequest) => builtPrompt(request).ids;
 
   async function fullPassLogits(ids: number[]): Promise<Float32Array> {
     return (await engine.session.forward(ids, engine.session.emptyPast())).logits;
   }
 
-  it('shows softmax of a full forward pass on the same context, and the prompt tokens', async () => {
+  it('shows softmax of a full forward pass on the same context, and the prompt tokens before the cursor', async () => {
     engine.clearCache();
     const view = await inspect(engine, base);
-    const ids = promptIds(base);
+    const prompt = builtPrompt(base);
+    const ids = prompt.ids;
     const raw = softmax(await fullPassLogits(ids));
     const top = Array.from(raw.keys()).sort((a, b) => raw[b] - raw[a]).slice(0, SHOWN_CANDIDATES);
     assert.deepEqual(view.distribution.candidates.map((c) => c.id), top);
@@ -78,7 +80,11 @@ describe('inspect (tiny-gpt fixture, fp32)', () => {
     for (const p of raw) if (p > 0) entropy -= p * Math.log2(p);
     assert.ok(Math.abs(view.distribution.entropyBits - entropy) <= TOLERANCE);
     assert.equal(view.promptTokens, ids.length);
-    assert.deepEqual(view.tokens.map((t) => t.id), ids.slice(-SHOWN_PROMPT_TOKENS));
+    // The fixture's prompts are PSM: <fim_prefix> prefix <fim_suffix> suffix <fim_middle>.
+    const cursor = 1 + prompt.prefixTokens;
+    assert.deepEqual(view.tokens.map((t) => t.id), ids.slice(Math.max(0, cursor - SHOWN_PROMPT_TOKENS), cursor));
+    assert.equal(view.tokens.map((t) => t.text).join('').slice(-20), base.prefix.slice(-20));
+    assert.equal(view.tokensAfterCursor, ids.length - cursor);
     assert.equal(view.reusedTokens, 0);
     assert.ok(view.tokens.every((t) => !t.reused));
   });
@@ -105,7 +111,7 @@ describe('inspect (tiny-gpt fixture, fp32)', () => {
     assert.equal(first.computedTokens, first.promptTokens);
     assert.ok(second.computedTokens <= 1, `computed ${second.computedTokens}`);
     assert.equal(second.reusedTokens, second.promptTokens - second.computedTokens);
-    assert.ok(second.tokens.slice(0, -1).every((t) => t.reused) && !second.tokens[second.tokens.length - 1].reused);
+    assert.ok(second.tokens.every((t) => t.reused), 'only the last prompt token, <fim_middle>, is computed');
 
     const completion = await engine.complete({ ...base, seed: 0, stop: [], timeBudgetMs: 30_000 });
     assert.equal(completion.stats.promptTokens, second.promptTokens);
