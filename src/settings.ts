@@ -13,6 +13,8 @@ export interface WispSettings {
   debounceMs: number;
   contextTokens: number;
   timeBudgetMs: number;
+  contextCache: boolean;
+  contextCacheWeight: number;
   model: string;
   device: DeviceSetting;
   /** Per language id; '*' is the default. */
@@ -29,6 +31,8 @@ export const DEFAULT_SETTINGS: WispSettings = {
   debounceMs: 75,
   contextTokens: 1024,
   timeBudgetMs: 1500,
+  contextCache: true,
+  contextCacheWeight: 0.5,
   model: 'wisp-code-small',
   device: 'auto',
   enable: { '*': true },
@@ -56,10 +60,17 @@ export function normalizeSettings(raw: Partial<Record<keyof WispSettings, unknow
     debounceMs: clampNumber(raw.debounceMs, 0, 2000, d.debounceMs, true),
     contextTokens: clampNumber(raw.contextTokens, 64, 32768, d.contextTokens, true),
     timeBudgetMs: clampNumber(raw.timeBudgetMs, 50, 60000, d.timeBudgetMs, true),
+    contextCache: typeof raw.contextCache === 'boolean' ? raw.contextCache : d.contextCache,
+    contextCacheWeight: clampNumber(raw.contextCacheWeight, 0, 1, d.contextCacheWeight),
     model: typeof raw.model === 'string' && raw.model.trim() ? raw.model.trim() : d.model,
     device: DEVICE_SETTINGS.includes(raw.device as DeviceSetting) ? (raw.device as DeviceSetting) : d.device,
     enable: enable as Record<string, boolean>,
   };
+}
+
+/** The weight the engine mixes the context cache in with; 0 when it is off. */
+export function contextCacheWeight(settings: WispSettings): number {
+  return settings.contextCache ? settings.contextCacheWeight : 0;
 }
 
 export function isEnabledFor(settings: WispSettings, languageId: string): boolean {

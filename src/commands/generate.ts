@@ -3,7 +3,7 @@
 // undone in one step.
 import * as vscode from 'vscode';
 import type { EngineClient } from '../engine/engine-client';
-import type { WispSettings } from '../settings';
+import { WispSettings, contextCacheWeight } from '../settings';
 import { windowAroundCursor } from '../completion/context-window';
 import { windowLimits } from '../completion/inline-request';
 
@@ -97,6 +97,7 @@ export async function generateCode(deps: GenerateDeps): Promise<void> {
             stop: [],
             timeBudgetMs: 120_000,
             contextTokens: settings.contextTokens,
+            contextCacheWeight: contextCacheWeight(settings),
           },
           {
             signal: abort.signal,

@@ -2,7 +2,7 @@
 // The provider and `dist/cli.js complete` both build it here, so the command line shows exactly
 // what the editor would.
 import type { CompletionRequest } from '../engine/engine';
-import type { WispSettings } from '../settings';
+import { WispSettings, contextCacheWeight } from '../settings';
 import type { EditorContext } from './postprocess';
 import type { WindowLimits } from './context-window';
 
@@ -34,10 +34,12 @@ export function inlineRequest(prefix: string, suffix: string, ctx: EditorContext
     sampling: { temperature: settings.temperature, topK: settings.topK, topP: settings.topP },
     seed: settings.seed,
     maxNewTokens: settings.maxNewTokens,
-    stop: [],
+    // Two blank lines end a suggestion: past them the model is writing code the user has not reached.
+    stop: ['\n\n\n'],
     maxLines: maxLinesFor(ctx),
     timeBudgetMs: settings.timeBudgetMs,
     contextTokens: settings.contextTokens,
+    contextCacheWeight: contextCacheWeight(settings),
   };
 }
 

@@ -4,6 +4,7 @@
 import * as path from 'node:path';
 import type { DeviceSetting } from './device';
 import { GenerateResult, Stepper, StopReason, generate } from './generate';
+import { ContextMixer, NgramIndex } from './context-cache';
 import { SequenceCache } from './kv-cache';
 import { ModelFolder, readModelFolder } from './model-folder';
 import { KvPast, ModelSession } from './model-session';
@@ -36,6 +37,8 @@ export interface CompletionRequest {
   suffixShare?: number;
   /** false = full prefill every time (for measuring what reuse saves). */
   reuseCache?: boolean;
+  /** Weight of the context cache (context-cache.ts) mixed into the model; 0 or absent = off. */
+  contextCacheWeight?: number;
 }
 
 export interface CompletionStats {
@@ -49,6 +52,8 @@ export interface CompletionStats {
   decodeMs: number;
   totalMs: number;
   stopReason: StopReason;
+  /** Generated tokens the context cache put ahead of the model (absent when the cache is off). */
+  cacheLedTokens?: number;
 }
 
 export interface CompletionResult {
@@ -91,6 +96,7 @@ class SequenceStepper implements Stepper {
 
 export class Engine {
   private readonly cache: SequenceCache<KvPast>;
+  private readonly contextIndex: NgramIndex;
   private busy = false;
 
   private constructor(
@@ -100,6 +106,7 @@ export class Engine {
     options: EngineOptions,
   ) {
     this.cache = new SequenceCache<KvPast>(options.cacheEntries ?? 4, options.cacheBytes ?? 256 * 1024 * 1024);
+    this.contextIndex = new NgramIndex(new Set(tokenizer.specialTokens.values()));
   }
 
   static async load(options: EngineOptions): Promise<Engine> {
@@ -168,6 +175,10 @@ export class Engine {
     const reuse = request.reuseCache !== false;
     const { stepper, logits, reused } = await this.prefill(prompt.ids, reuse);
     const prefilledAt = performance.now();
+    const weight = request.contextCacheWeight ?? 0;
+    const mixer = weight > 0 ? new ContextMixer(this.contextIndex, weight) : undefined;
+    const psm = prompt.fim && this.tokenizer.fimOrder === 'psm';
+    mixer?.begin(prompt.ids, psm ? prompt.ids.slice(1, 1 + prompt.prefixTokens) : prompt.ids);
     let result: GenerateResult;
     try {
       result = await generate(stepper, this.tokenizer, logits, {
@@ -182,7 +193,9 @@ export class Engine {
         roomLeft: maxPositions - prompt.ids.length,
         isCancelled: hooks.isCancelled ?? (() => false),
         onText: hooks.onText,
+        adjustLogits: mixer ? (logits, generated) => mixer.adjust(logits, generated) : undefined,
       });
+      mixer?.settle(result.tokens);
     } finally {
       if (reuse) this.cache.put(stepper.ids, stepper.past);
     }
@@ -199,6 +212,7 @@ export class Engine {
         decodeMs: finishedAt - prefilledAt,
         totalMs: finishedAt - startedAt,
         stopReason: result.stopReason,
+        cacheLedTokens: mixer?.cacheLedTokens,
       },
     };
   }

@@ -1,4 +1,4 @@
-// `npm run eval -- --model DIR --data FILE.jsonl[.gz] [--limit N] [--json OUT] [--variant NAME]`
+// `npm run eval -- --model DIR --data FILE.jsonl[.gz] [--limit N] [--json OUT] [--variant NAME] [--context-cache WEIGHT]`
 // Completes each hole of a HumanEval-Infilling file through the same engine and post-processing as
 // the extension (greedy), and scores exact match, edit similarity and pass@1 (running the task's
 // tests with python3), against a baseline that needs no model.
@@ -63,6 +63,7 @@ async function main(): Promise<void> {
       variant: { type: 'string' },
       python: { type: 'string', default: 'python3' },
       'max-new-tokens': { type: 'string', default: '32' },
+      'context-cache': { type: 'string', default: '0' },
     },
   });
   if (!values.model || !values.data) {
@@ -70,12 +71,20 @@ async function main(): Promise<void> {
   }
   let tasks = readTasks(values.data);
   if (values.limit) tasks = tasks.slice(0, Number(values.limit));
-  const settings = normalizeSettings({ ...DEFAULT_SETTINGS, temperature: 0, maxNewTokens: Number(values['max-new-tokens']), timeBudgetMs: 60_000 });
+  const cacheWeight = Number(values['context-cache']);
+  const settings = normalizeSettings({
+    ...DEFAULT_SETTINGS,
+    temperature: 0,
+    maxNewTokens: Number(values['max-new-tokens']),
+    timeBudgetMs: 60_000,
+    contextCache: cacheWeight > 0,
+    contextCacheWeight: cacheWeight,
+  });
   const engine = await Engine.load({ modelDir: values.model, variant: values.variant, device: 'cpu' });
   const info = engine.info();
   const python = values.python!;
 
-  const model = { em: [] as number[], es: [] as number[], pass: [] as number[], ms: [] as number[] };
+  const model = { em: [] as number[], es: [] as number[], pass: [] as number[], ms: [] as number[], cacheLed: 0, generated: 0 };
   const baseline = { em: [] as number[], es: [] as number[], pass: [] as number[] };
   const started = Date.now();
   for (const [i, task] of tasks.entries()) {
@@ -86,6 +95,8 @@ async function main(): Promise<void> {
     const t0 = performance.now();
     const result = await engine.complete(prepared.request);
     model.ms.push(performance.now() - t0);
+    model.cacheLed += result.stats.cacheLedTokens ?? 0;
+    model.generated += result.stats.generatedTokens;
     const suggestion = finishInline(prepared, result, detectStyle(text)) ?? '';
     const infill = firstLines(suggestion, holeLines);
     model.em.push(exactMatch(infill, task.canonical_solution) ? 1 : 0);
@@ -109,11 +120,16 @@ async function main(): Promise<void> {
     variant: info.variant,
     data: path.basename(values.data),
     tasks: tasks.length,
-    wisp: { ...scores(model), mean_latency_ms: mean(model.ms) },
+    context_cache_weight: cacheWeight,
+    wisp: {
+      ...scores(model),
+      mean_latency_ms: mean(model.ms),
+      cache_led_token_share: model.generated ? model.cacheLed / model.generated : 0,
+    },
     baseline_previous_line: scores(baseline),
   };
   const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
-  console.log(`model ${report.model} (${report.variant}), ${report.data}, ${report.tasks} tasks`);
+  console.log(`model ${report.model} (${report.variant}), ${report.data}, ${report.tasks} tasks, context cache ${cacheWeight > 0 ? `on (weight ${cacheWeight}; it led ${pct(report.wisp.cache_led_token_share)} of generated tokens)` : 'off'}`);
   console.log('| | exact match | edit similarity | pass@1 | mean latency |');
   console.log('|---|---|---|---|---|');
   console.log(`| Wisp | ${pct(report.wisp.exact_match)} | ${report.wisp.edit_similarity.toFixed(3)} | ${pct(report.wisp.pass_at_1)} | ${report.wisp.mean_latency_ms.toFixed(1)} ms |`);

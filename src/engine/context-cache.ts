@@ -1,0 +1,213 @@
+// A cache language model over the tokens already in the context (Hellendoorn & Devanbu 2017): code
+// repeats its own identifiers and call patterns, and a small model trained on 2 CPU cores does not
+// copy well. An n-gram model of the context's own token ids predicts those repeats; its
+// distribution is mixed into the model's before sampling:
+//
+//   p = (1 − λ)·p_model + λ·p_cache,   λ = weight · c / (c + 2)
+//
+// where c is how often the longest matched context was seen, so λ grows with the cache's evidence
+// and is 0 when no context of two or more tokens matches. The index follows the prompt's tokens incrementally:
+// when the prompt changes, only n-grams past the common prefix with the previous sequence are
+// removed and added, so a keystroke costs a few updates, not a pass over the context.
+
+export const MAX_ORDER = 6;
+const MIN_EVIDENCE_CONTEXT = 2;
+
+/** Continuation counts of one context (the n − 1 tokens before). */
+type Continuations = Map<number, number>;
+
+export interface CachePrediction {
+  /** Token ids and probabilities, summing to 1. */
+  ids: number[];
+  probs: number[];
+  /** Count of the longest matched context; 0 when no context of two or more tokens matched. */
+  evidence: number;
+}
+
+function keyOf(ids: readonly number[], start: number, length: number): string {
+  let key = '';
+  for (let i = start; i < start + length; i++) key += `${ids[i]},`;
+  return key;
+}
+
+export class NgramIndex {
+  private ids: number[] = [];
+  /** tables[n] maps a context of n tokens (as a key) to the counts of the token after it. */
+  private readonly tables: Array<Map<string, Continuations>> = [];
+
+  /**
+   * `barriers`: tokens no n-gram may contain (the special tokens of a FIM prompt), so that the
+   * index never predicts a control token, nor the suffix marker that follows the prefix.
+   */
+  constructor(
+    private readonly barriers: ReadonlySet<number> = new Set(),
+    private readonly maxOrder = MAX_ORDER,
+    private readonly maxTokens = 32_768,
+  ) {
+    for (let n = 0; n < maxOrder; n++) this.tables.push(new Map());
+  }
+
+  get length(): number {
+    return this.ids.length;
+  }
+
+  /** Follow a new token sequence: undo what is past the common prefix, add the rest. */
+  update(ids: readonly number[]): void {
+    const capped = ids.length > this.maxTokens ? ids.slice(ids.length - this.maxTokens) : ids;
+    let common = 0;
+    const n = Math.min(this.ids.length, capped.length);
+    while (common < n && this.ids[common] === capped[common]) common++;
+    if (common < this.ids.length / 2 && common < capped.length / 2) {
+      this.reset();
+      common = 0;
+    }
+    for (let i = this.ids.length - 1; i >= common; i--) this.count(i, -1);
+    this.ids.length = common;
+    for (let i = common; i < capped.length; i++) {
+      this.ids.push(capped[i]);
+      this.count(i, +1);
+    }
+  }
+
+  /**
+   * Interpolated (Witten–Bell) prediction of the next token after `history` (by default the indexed
+   * sequence itself), from the longest context seen down to order 2 (one token of context). A FIM
+   * prompt in PSM order ends with the suffix, so there the history is the prefix plus what was
+   * generated, while the index holds the whole prompt.
+   */
+  predict(history: readonly number[] = this.ids): CachePrediction {
+    const dist = new Map<number, number>();
+    let evidence = 0;
+    let weightLeft = 1;
+    for (let context = Math.min(this.maxOrder - 1, history.length); context >= 1; context--) {
+      const continuations = this.tables[context].get(keyOf(history, history.length - context, context));
+      if (!continuations) continue;
+      let total = 0;
+      for (const c of continuations.values()) total += c;
+      // One token of context is weak evidence (after "\n" anything may follow): only a match of
+      // two or more tokens lets the cache into the mixture.
+      if (evidence === 0 && context >= MIN_EVIDENCE_CONTEXT) evidence = total;
+      const distinct = continuations.size;
+      const share = total / (total + distinct);
+      for (const [id, c] of continuations) dist.set(id, (dist.get(id) ?? 0) + weightLeft * share * (c / total));
+      weightLeft *= 1 - share;
+    }
+    if (dist.size === 0) return { ids: [], probs: [], evidence: 0 };
+    const norm = 1 - weightLeft;
+    const ids = [...dist.keys()];
+    return { ids, probs: ids.map((id) => dist.get(id)! / norm), evidence };
+  }
+
+  reset(): void {
+    this.ids = [];
+    for (const t of this.tables) t.clear();
+  }
+
+
+  /** Add (+1) or remove (−1) the n-grams that end at position i. */
+  private count(i: number, delta: number): void {
+    const next = this.ids[i];
+    if (this.barriers.has(next)) return;
+    for (let context = 1; context < this.maxOrder && context <= i; context++) {
+      if (this.barriers.has(this.ids[i - context])) break;
+      const table = this.tables[context];
+      const key = keyOf(this.ids, i - context, context);
+      let continuations = table.get(key);
+      if (!continuations) {
+        if (delta < 0) continue;
+        continuations = new Map();
+        table.set(key, continuations);
+      }
+      const c = (continuations.get(next) ?? 0) + delta;
+      if (c > 0) continuations.set(next, c);
+      else continuations.delete(next);
+      if (continuations.size === 0) table.delete(key);
+    }
+  }
+}
+
+export function mixingWeight(weight: number, evidence: number): number {
+  return evidence > 0 ? (weight * evidence) / (evidence + 2) : 0;
+}
+
+/** softmax(logits) in float64. */
+function modelProbabilities(logits: Float32Array): Float64Array {
+  let max = -Infinity;
+  for (let i = 0; i < logits.length; i++) if (logits[i] > max) max = logits[i];
+  const probs = new Float64Array(logits.length);
+  let sum = 0;
+  for (let i = 0; i < logits.length; i++) {
+    probs[i] = Math.exp(logits[i] - max);
+    sum += probs[i];
+  }
+  for (let i = 0; i < logits.length; i++) probs[i] /= sum;
+  return probs;
+}
+
+/**
+ * Log-probabilities of (1 − λ)·softmax(logits) + λ·p_cache, used as logits so that temperature,
+ * top-k and top-p then apply to the mixed distribution. With λ = 0 the input is returned unchanged.
+ */
+export function mixIntoLogits(logits: Float32Array, prediction: CachePrediction, lambda: number): Float32Array {
+  if (lambda <= 0 || prediction.ids.length === 0) return logits;
+  const probs = modelProbabilities(logits);
+  for (let i = 0; i < probs.length; i++) probs[i] *= 1 - lambda;
+  prediction.ids.forEach((id, j) => {
+    probs[id] += lambda * prediction.probs[j];
+  });
+  const mixed = new Float32Array(logits.length);
+  for (let i = 0; i < probs.length; i++) mixed[i] = Math.log(probs[i]);
+  return mixed;
+}
+
+/**
+ * One generation's use of the cache: follows the prompt and the generated tokens, mixes the cache
+ * into each step's logits, and counts the chosen tokens that the cache put ahead of the model.
+ */
+export class ContextMixer {
+  /** Ids for which λ·p_cache exceeded (1 − λ)·p_model at the last step. */
+  private cacheLed = new Set<number>();
+  private pushed = 0;
+  private history: number[] = [];
+  cacheLedTokens = 0;
+
+  constructor(
+    private readonly index: NgramIndex,
+    private readonly weight: number,
+  ) {}
+
+  /** `historyIds`: the tokens the generation continues (the prefix, for a PSM prompt). */
+  begin(promptIds: readonly number[], historyIds: readonly number[]): void {
+    this.index.update(promptIds);
+    this.history = historyIds.slice();
+    this.pushed = 0;
+    this.cacheLed.clear();
+    this.cacheLedTokens = 0;
+  }
+
+  adjust(logits: Float32Array, generated: readonly number[]): Float32Array {
+    this.settle(generated);
+    const prediction = this.index.predict(this.history);
+    const lambda = mixingWeight(this.weight, prediction.evidence);
+    this.cacheLed.clear();
+    if (lambda <= 0 || prediction.ids.length === 0) return logits;
+    const model = modelProbabilities(logits);
+    prediction.ids.forEach((id, j) => {
+      if (lambda * prediction.probs[j] > (1 - lambda) * model[id]) this.cacheLed.add(id);
+    });
+    return mixIntoLogits(logits, prediction, lambda);
+  }
+
+  /**
+   * Count the last chosen token if the cache led it, and extend the history with what was
+   * generated. Generated tokens are not indexed: the cache's evidence is the user's text only, or
+   * it would feed on its own output and loop.
+   */
+  settle(generated: readonly number[]): void {
+    for (; this.pushed < generated.length; this.pushed++) {
+      const id = generated[this.pushed];
+      if (this.pushed === generated.length - 1 && this.cacheLed.has(id)) this.cacheLedTokens++;
+      this.history.push(id);
+    }
+  }
+}

@@ -1,0 +1,107 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import fc from 'fast-check';
+import { NgramIndex, mixIntoLogits, mixingWeight } from '../../../src/engine/context-cache';
+import { Engine } from '../../../src/engine/engine';
+import { TINY_MODEL } from '../fixture';
+
+const tokens = fc.array(fc.integer({ min: 0, max: 9 }), { maxLength: 80 });
+
+describe('context cache', () => {
+  it('predicts the continuation of a repeated pattern', () => {
+    const index = new NgramIndex();
+    index.update([1, 2, 3, 4, 9, 9, 1, 2, 3]);
+    const p = index.predict();
+    assert.equal(p.ids[p.probs.indexOf(Math.max(...p.probs))], 4);
+    assert.ok(p.evidence >= 1);
+  });
+
+  it('never predicts a barrier token, nor continues across one', () => {
+    const index = new NgramIndex(new Set([0]));
+    index.update([5, 6, 7, 0, 8, 5, 6]);
+    const p = index.predict();
+    assert.deepEqual(p.ids, [7]);
+    const q = index.predict([6, 7]);
+    assert.equal(q.ids.includes(0), false);
+  });
+
+  it('an incrementally updated index predicts exactly like one built from scratch', () => {
+    fc.assert(
+      fc.property(tokens, tokens, fc.nat(80), (a, b, cut) => {
+        const edited = a.slice(0, Math.min(cut, a.length)).concat(b);
+        const incremental = new NgramIndex(new Set([0]));
+        incremental.update(a);
+        incremental.update(edited);
+        const fresh = new NgramIndex(new Set([0]));
+        fresh.update(edited);
+        const x = incremental.predict();
+        const y = fresh.predict();
+        assert.equal(x.evidence, y.evidence);
+        const asMap = (p: typeof x) => new Map(p.ids.map((id, i) => [id, p.probs[i]]));
+        const mx = asMap(x);
+        for (const [id, prob] of asMap(y)) assert.ok(Math.abs((mx.get(id) ?? 0) - prob) < 1e-12);
+      }),
+    );
+  });
+
+  it('the mixed distribution sums to 1 and never contains NaN', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.float({ min: -30, max: 30, noNaN: true }), { minLength: 10, maxLength: 10 }),
+        tokens,
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        (raw, context, weight) => {
+          const index = new NgramIndex();
+          index.update(context);
+          const prediction = index.predict();
+          const mixed = mixIntoLogits(Float32Array.from(raw), prediction, mixingWeight(weight, prediction.evidence));
+          let sum = 0;
+          let max = -Infinity;
+          for (const v of mixed) {
+            assert.ok(!Number.isNaN(v));
+            max = Math.max(max, v);
+          }
+          for (const v of mixed) sum += Math.exp(v - max);
+          const probs = Array.from(mixed, (v) => Math.exp(v - max) / sum);
+          assert.ok(Math.abs(probs.reduce((a, b) => a + b, 0) - 1) < 1e-9);
+        },
+      ),
+    );
+  });
+
+  it('with weight 0 the logits are the model\'s own', () => {
+    const logits = Float32Array.from([1, 2, 3]);
+    assert.equal(mixIntoLogits(logits, { ids: [0], probs: [1], evidence: 5 }, mixingWeight(0, 5)), logits);
+  });
+
+  describe('in the engine', () => {
+    let engine: Engine;
+    before(async () => {
+      engine = await Engine.load({ modelDir: TINY_MODEL, device: 'cpu', threads: 1 });
+    });
+    after(() => engine.dispose());
+    const request = {
+      prefix: 'total = compute(a, b)\ntotal = compute(a, b)\ntotal = compute(',
+      suffix: '',
+      sampling: { temperature: 0, topK: 0, topP: 1 },
+      seed: 0,
+      maxNewTokens: 6,
+      stop: [],
+      timeBudgetMs: 60_000,
+      contextTokens: 200,
+    };
+
+    it('off gives exactly the results of before', async () => {
+      const plain = await engine.complete(request);
+      const off = await engine.complete({ ...request, contextCacheWeight: 0 });
+      assert.equal(off.text, plain.text);
+      assert.equal(off.stats.cacheLedTokens, undefined);
+    });
+
+    it('on, it copies what the context repeats, even from a random model', async () => {
+      const on = await engine.complete({ ...request, contextCacheWeight: 0.9 });
+      assert.ok(on.text.startsWith('a, b)'), JSON.stringify(on.text));
+      assert.ok((on.stats.cacheLedTokens ?? 0) > 0);
+    });
+  });
+});
