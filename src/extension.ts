@@ -19,6 +19,14 @@ export interface WispApi {
 
 const ENABLED_KEY = 'wisp.inlineEnabled';
 
+/** Files on disk, untitled documents and notebook cells; not output panes or settings editors. */
+const COMPLETION_SELECTOR: vscode.DocumentSelector = [
+  { scheme: 'file' },
+  { scheme: 'untitled' },
+  { scheme: 'vscode-notebook-cell' },
+  { scheme: 'vscode-remote' },
+];
+
 export function activate(context: vscode.ExtensionContext): WispApi {
   const channel = vscode.window.createOutputChannel('Wisp', { log: true });
   const log = (line: string) => channel.info(line);
@@ -43,9 +51,14 @@ export function activate(context: vscode.ExtensionContext): WispApi {
 
   let loading: Promise<void> = Promise.resolve();
   let lastLoadError: string | undefined;
-  const loadModel = () => {
+  let loaded: string | undefined;
+  /** Loads the model the settings name; `onlyIfChanged` skips a reload of the same model and device. */
+  const loadModel = (onlyIfChanged = false) => {
     const settings = readSettings();
     const modelDir = resolveModelDir(settings.model, context.extensionPath);
+    const wanted = `${modelDir}\n${settings.device}`;
+    if (onlyIfChanged && wanted === loaded) return loading;
+    loaded = wanted;
     log(`loading model ${modelDir} (device ${settings.device})`);
     loading = engine.load({ modelDir, device: settings.device }).then(
       (info) => {
@@ -97,7 +110,7 @@ export function activate(context: vscode.ExtensionContext): WispApi {
     channel,
     status,
     { dispose: () => engine.dispose() },
-    vscode.languages.registerInlineCompletionItemProvider({ pattern: '**' }, provider),
+    vscode.languages.registerInlineCompletionItemProvider(COMPLETION_SELECTOR, provider),
     vscode.commands.registerCommand('wisp.generate', () => generateCode({ engine, settings: () => readSettings(), log })),
     vscode.commands.registerCommand('wisp.toggle', async () => {
       enabled = !enabled;
@@ -113,7 +126,8 @@ export function activate(context: vscode.ExtensionContext): WispApi {
       return loadModel();
     }),
     vscode.workspace.onDidChangeConfiguration((e) => {
-      if (e.affectsConfiguration('wisp.model') || e.affectsConfiguration('wisp.device')) void loadModel();
+      if (e.affectsConfiguration('wisp')) provider.forgetSuggestions();
+      if (e.affectsConfiguration('wisp.model') || e.affectsConfiguration('wisp.device')) void loadModel(true);
     }),
   );
 

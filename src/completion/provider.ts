@@ -61,12 +61,18 @@ export class WispInlineProvider implements vscode.InlineCompletionItemProvider {
 
   constructor(private readonly deps: ProviderDeps) {}
 
+  /** Suggestions made under other settings must not be served again. */
+  forgetSuggestions(): void {
+    this.memory.clear();
+  }
+
   async provideInlineCompletionItems(
     document: vscode.TextDocument,
     position: vscode.Position,
     _context: vscode.InlineCompletionContext,
     token: vscode.CancellationToken,
   ): Promise<vscode.InlineCompletionItem[] | undefined> {
+    if (token.isCancellationRequested) return undefined;
     const settings = this.deps.settings();
     if (!this.deps.enabled() || !isEnabledFor(settings, document.languageId)) return undefined;
     if (this.deps.engine.state.status !== 'ready') return undefined;

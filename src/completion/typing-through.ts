@@ -43,7 +43,7 @@ export class SuggestionMemory {
     return undefined;
   }
 
-  forget(documentKey: string): void {
-    this.entries = this.entries.filter((e) => e.documentKey !== documentKey);
+  clear(): void {
+    this.entries = [];
   }
 }

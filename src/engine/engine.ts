@@ -8,7 +8,7 @@ import { ContextMixer, NgramIndex } from './context-cache';
 import { SequenceCache } from './kv-cache';
 import { ModelFolder, readModelFolder } from './model-folder';
 import { KvPast, ModelSession } from './model-session';
-import { buildPrompt } from './prompt-format';
+import { buildPrompt, promptBudget } from './prompt-format';
 import type { SamplingParams } from './sampler';
 import { ModelTokenizer } from './tokenizer';
 
@@ -166,7 +166,7 @@ export class Engine {
     const startedAt = performance.now();
     const maxPositions = this.session.layout.maxPositions;
     const newTokens = Math.max(1, Math.min(request.maxNewTokens, maxPositions - 8));
-    const contextTokens = Math.max(8, Math.min(request.contextTokens, maxPositions - newTokens));
+    const contextTokens = promptBudget(maxPositions, request.maxNewTokens, request.contextTokens);
     const prompt = buildPrompt(this.tokenizer, request.prefix, request.suffix, {
       contextTokens,
       suffixShare: request.suffixShare ?? 0.25,

@@ -3,13 +3,17 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import { Engine } from '../../../src/engine/engine';
 import { readModelLayout } from '../../../src/engine/model-layout';
 import { TINY_MODEL } from '../fixture';
 
+const copies: string[] = [];
+after(() => copies.forEach((dir) => fs.rmSync(dir, { recursive: true, force: true })));
+
 function brokenCopy(change: (dir: string) => void): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wisp-model-'));
+  copies.push(dir);
   fs.cpSync(TINY_MODEL, dir, { recursive: true });
   change(dir);
   return dir;
