@@ -131,6 +131,22 @@ export function tokenProbabilities(logits: Float32Array, vocabSize: number, ids:
   return ids.map((id, i) => softmax(logits.subarray(i * vocabSize, (i + 1) * vocabSize))[id]);
 }
 
+/**
+ * The text each token adds to the ones before it. A character split over two byte-level tokens
+ * belongs to the token that completes it, so the pieces join to exactly the decoded text.
+ */
+export function pieceTexts(tokenizer: { decode(ids: number[]): string }, ids: number[]): string[] {
+  const texts: string[] = [];
+  let before = '';
+  for (let i = 0; i < ids.length; i++) {
+    const full = tokenizer.decode(ids.slice(0, i + 1));
+    const stable = i === ids.length - 1 ? full : full.replace(/\uFFFD+$/, '');
+    texts.push(stable.startsWith(before) ? stable.slice(before.length) : stable);
+    before = stable;
+  }
+  return texts;
+}
+
 export async function inspect(engine: Engine, request: InspectRequest): Promise<TokenViewData> {
   const { tokenizer, session } = engine;
   const maxPositions = session.layout.maxPositions;
@@ -172,7 +188,8 @@ export async function inspect(engine: Engine, request: InspectRequest): Promise<
     rows.set(promptLogits);
     if (suggestionIds.length > 1) rows.set((await session.forwardAll(suggestionIds.slice(0, -1), afterPrompt)).logits, vocab);
     const probs = tokenProbabilities(rows, vocab, suggestionIds);
-    suggestion = suggestionIds.map((id, i) => ({ ...shown(id), prob: probs[i] }));
+    const texts = pieceTexts(tokenizer, suggestionIds);
+    suggestion = suggestionIds.map((id, i) => ({ ...shown(id), text: texts[i], prob: probs[i] }));
   }
 
   const cursor = cursorIndex(prompt, tokenizer.fimOrder);

@@ -3,9 +3,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Engine } from '../../../src/engine/engine';
-import { InspectRequest, SHOWN_CANDIDATES, SHOWN_PROMPT_TOKENS, describeDistribution, inspect } from '../../../src/engine/inspect';
+import { InspectRequest, SHOWN_CANDIDATES, SHOWN_PROMPT_TOKENS, describeDistribution, inspect, pieceTexts } from '../../../src/engine/inspect';
 import { buildPrompt, promptBudget } from '../../../src/engine/prompt-format';
 import { Rng, SamplingParams, filterDistribution, sample, softmax } from '../../../src/engine/sampler';
+import { readModelFolder } from '../../../src/engine/model-folder';
+import { ModelTokenizer } from '../../../src/engine/tokenizer';
 import { TINY_MODEL } from '../fixture';
 
 const TOLERANCE = 1e-5;
@@ -147,5 +149,17 @@ describe('inspect (tiny-gpt fixture, fp32)', () => {
       const row = all.subarray((ids.length - 1 + i) * vocab, (ids.length + i) * vocab);
       assert.ok(Math.abs(view.suggestion[i].prob - softmax(row)[id]) <= TOLERANCE, `suggestion token ${i}`);
     });
+  });
+});
+
+describe('suggestion pieces', () => {
+  it('join to exactly the decoded text, even when a character spans two tokens', () => {
+    const folder = readModelFolder(TINY_MODEL);
+    const tokenizer = new ModelTokenizer(folder.tokenizerJson, folder.tokenizerConfig);
+    const text = 'name = "héllo 日本語"\n';
+    const ids = tokenizer.encode(text);
+    const pieces = pieceTexts(tokenizer, ids);
+    assert.equal(pieces.join(''), text);
+    assert.ok(pieces.every((p) => !p.includes('\uFFFD')));
   });
 });
