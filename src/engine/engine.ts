@@ -8,7 +8,7 @@ import { ContextMixer, NgramIndex } from './context-cache';
 import { SequenceCache } from './kv-cache';
 import { ModelFolder, readModelFolder } from './model-folder';
 import { KvPast, ModelSession } from './model-session';
-import { buildPrompt, promptBudget } from './prompt-format';
+import { BuiltPrompt, buildPrompt, prefixEnd, promptBudget } from './prompt-format';
 import type { SamplingParams } from './sampler';
 import { ModelTokenizer } from './tokenizer';
 
@@ -152,6 +152,14 @@ export class Engine {
     this.cache.put(ids, past);
   }
 
+  /** The context cache primed with a prompt, for mixing into what follows it; undefined when off. */
+  contextMixer(prompt: BuiltPrompt, weight: number | undefined): ContextMixer | undefined {
+    if (!weight || weight <= 0) return undefined;
+    const mixer = new ContextMixer(this.contextIndex, weight);
+    mixer.begin(prompt.ids, prompt.ids.slice(prompt.fim ? 1 : 0, prefixEnd(prompt, this.tokenizer.fimOrder)));
+    return mixer;
+  }
+
   async complete(request: CompletionRequest, hooks: CompletionHooks = {}): Promise<CompletionResult> {
     if (this.busy) throw new Error('the engine runs one generation at a time');
     this.busy = true;
@@ -176,9 +184,7 @@ export class Engine {
     const { stepper, logits, reused } = await this.prefill(prompt.ids, reuse);
     const prefilledAt = performance.now();
     const weight = request.contextCacheWeight ?? 0;
-    const mixer = weight > 0 ? new ContextMixer(this.contextIndex, weight) : undefined;
-    const psm = prompt.fim && this.tokenizer.fimOrder === 'psm';
-    mixer?.begin(prompt.ids, psm ? prompt.ids.slice(1, 1 + prompt.prefixTokens) : prompt.ids);
+    const mixer = this.contextMixer(prompt, weight);
     let result: GenerateResult;
     try {
       result = await generate(stepper, this.tokenizer, logits, {

@@ -7,7 +7,7 @@
 // (`describeDistribution`) and goes through sampler.ts's own filterDistribution and sample: the view
 // shows the distribution the completions draw from, not a second implementation of it.
 import type { Engine } from './engine';
-import { BuiltPrompt, buildPrompt, promptBudget } from './prompt-format';
+import { buildPrompt, promptBudget, prefixEnd } from './prompt-format';
 import { Rng, SamplingParams, filterDistribution, sample, softmax } from './sampler';
 
 /** Prompt tokens shown: those just before the cursor. */
@@ -33,6 +33,8 @@ export interface InspectRequest {
   drawSeed?: number;
   /** The suggestion on screen, scored token by token after the prompt; '' when there is none. */
   suggestion: string;
+  /** As in completions: the view shows the distribution they draw from, context cache included. */
+  contextCacheWeight?: number;
 }
 
 export interface ShownToken {
@@ -99,14 +101,6 @@ function entropyBits(probs: Float64Array): number {
   return h;
 }
 
-/**
- * Where the cursor falls in the prompt (see prompt-format.ts): after the prefix, which ends the
- * prompt except in PSM order, where `<prefix-token> prefix` comes first.
- */
-export function cursorIndex(prompt: BuiltPrompt, fimOrder: 'psm' | 'spm'): number {
-  return prompt.fim && fimOrder === 'psm' ? 1 + prompt.prefixTokens : prompt.ids.length;
-}
-
 /** The view's numbers for one row of logits, with the current sampling settings. */
 export function describeDistribution(logits: ArrayLike<number>, sampling: SamplingParams, count = SHOWN_CANDIDATES): DistributionSummary {
   const raw = softmax(logits);
@@ -162,6 +156,7 @@ export async function inspect(engine: Engine, request: InspectRequest): Promise<
   const afterPrompt = stepper.past;
   let logits = promptLogits;
   if (drawn.length > 0) logits = await stepper.feed(drawn);
+  logits = engine.contextMixer(prompt, request.contextCacheWeight)?.adjust(logits, drawn) ?? logits;
   engine.remember(stepper.ids, stepper.past);
 
   const shown = (id: number): ShownToken => ({
@@ -192,7 +187,7 @@ export async function inspect(engine: Engine, request: InspectRequest): Promise<
     suggestion = suggestionIds.map((id, i) => ({ ...shown(id), text: texts[i], prob: probs[i] }));
   }
 
-  const cursor = cursorIndex(prompt, tokenizer.fimOrder);
+  const cursor = prefixEnd(prompt, tokenizer.fimOrder);
   const firstShown = Math.max(0, cursor - SHOWN_PROMPT_TOKENS);
   return {
     tokens: prompt.ids.slice(firstShown, cursor).map((id, i) => ({ ...shown(id), reused: firstShown + i < reused })),

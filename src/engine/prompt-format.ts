@@ -77,3 +77,8 @@ export function buildPrompt(tokenizer: PromptTokenizer, prefix: string, suffix: 
     fim: true,
   };
 }
+
+/** Index just past the prefix tokens: where the cursor is, and where generation continues from. */
+export function prefixEnd(prompt: BuiltPrompt, fimOrder: 'psm' | 'spm' | undefined): number {
+  return prompt.fim && fimOrder !== 'spm' ? 1 + prompt.prefixTokens : prompt.ids.length;
+}

@@ -175,6 +175,7 @@ export class TokenView implements vscode.Disposable, TokenViewTestHook {
         contextTokens: request.contextTokens,
         maxNewTokens: request.maxNewTokens,
         suffixShare: request.suffixShare,
+        contextCacheWeight: request.contextCacheWeight,
         drawn: this.drawn,
         // Each draw gets its own seed, derived from wisp.seed so a sequence of draws is reproducible.
         drawSeed: draw ? (settings.seed + this.drawn.length) >>> 0 : undefined,
