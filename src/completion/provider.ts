@@ -1,11 +1,12 @@
-// The inline completion provider: thin glue between VS Code and the pure pieces (window, request,
-// typing-through, post-processing) and the engine client.
+// The inline completion provider: adapts VS Code's document, position and cancellation token to
+// InlineCompleter (inline-completer.ts), and reports what happened to the log and the status bar.
 import * as vscode from 'vscode';
 import type { EngineClient } from '../engine/engine-client';
 import { WispSettings, isEnabledFor } from '../settings';
-import { InlineInput, finishInline, prepareInline } from './complete-inline';
+import type { CompletionResult } from '../engine/engine';
+import type { InlineInput } from './complete-inline';
+import { InlineCompleter } from './inline-completer';
 import type { DocumentStyle } from './postprocess';
-import { SuggestionMemory } from './typing-through';
 
 /** A suggestion the provider handed to the editor, for the token view. */
 export interface ShownSuggestion {
@@ -25,21 +26,6 @@ export interface ProviderDeps {
   onSuggestion?: (shown: ShownSuggestion) => void;
 }
 
-function sleep(ms: number, token: vscode.CancellationToken): Promise<boolean> {
-  if (ms <= 0) return Promise.resolve(!token.isCancellationRequested);
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => {
-      sub.dispose();
-      resolve(!token.isCancellationRequested);
-    }, ms);
-    const sub = token.onCancellationRequested(() => {
-      clearTimeout(timer);
-      sub.dispose();
-      resolve(false);
-    });
-  });
-}
-
 function documentStyle(document: vscode.TextDocument): DocumentStyle {
   const editor = vscode.window.visibleTextEditors.find((e) => e.document === document);
   const tabSize = typeof editor?.options.tabSize === 'number' ? editor.options.tabSize : 4;
@@ -57,13 +43,15 @@ export function inlineInput(document: vscode.TextDocument, position: vscode.Posi
 }
 
 export class WispInlineProvider implements vscode.InlineCompletionItemProvider {
-  private readonly memory = new SuggestionMemory();
+  private readonly completer: InlineCompleter;
 
-  constructor(private readonly deps: ProviderDeps) {}
+  constructor(private readonly deps: ProviderDeps) {
+    this.completer = new InlineCompleter(deps.engine, deps.startThinking);
+  }
 
   /** Suggestions made under other settings must not be served again. */
   forgetSuggestions(): void {
-    this.memory.clear();
+    this.completer.forgetSuggestions();
   }
 
   async provideInlineCompletionItems(
@@ -77,43 +65,31 @@ export class WispInlineProvider implements vscode.InlineCompletionItemProvider {
     if (!this.deps.enabled() || !isEnabledFor(settings, document.languageId)) return undefined;
     if (this.deps.engine.state.status !== 'ready') return undefined;
 
-    const cursor = document.offsetAt(position);
-    const prepared = prepareInline(inlineInput(document, position), settings);
-    const key = document.uri.toString();
-    const range = new vscode.Range(position, position);
-
-    const remembered = this.memory.lookup(key, cursor, prepared.prefix, prepared.suffix);
-    if (remembered !== undefined) {
-      this.deps.onSuggestion?.({ documentKey: key, offset: cursor, text: remembered });
-      return [new vscode.InlineCompletionItem(remembered, range)];
-    }
-
-    if (!(await sleep(settings.debounceMs, token))) return undefined;
-
     const abort = new AbortController();
     const sub = token.onCancellationRequested(() => abort.abort());
-    const done = this.deps.startThinking();
+    const key = document.uri.toString();
     try {
-      const result = await this.deps.engine.complete(prepared.request, { signal: abort.signal });
-      if (!result || token.isCancellationRequested) return undefined;
-      const s = result.stats;
-      this.deps.log(
-        `complete ${document.fileName.split(/[\\/]/).pop()}:${position.line + 1} prompt ${s.promptTokens} tok ` +
-          `(reused ${s.reusedTokens}, prefilled ${s.prefilledTokens}) → ${s.generatedTokens} tok, ` +
-          `prefill ${s.prefillMs.toFixed(1)} ms, decode ${s.decodeMs.toFixed(1)} ms, total ${s.totalMs.toFixed(1)} ms, ${s.stopReason}`,
-      );
-      this.deps.onSpeed(`${Math.round(s.totalMs)} ms`);
-      const suggestion = finishInline(prepared, result, documentStyle(document));
-      if (!suggestion) return undefined;
-      this.memory.remember(key, cursor, prepared.prefix, prepared.suffix, suggestion);
-      this.deps.onSuggestion?.({ documentKey: key, offset: cursor, text: suggestion });
-      return [new vscode.InlineCompletionItem(suggestion, range)];
+      const query = { ...inlineInput(document, position), documentKey: key, style: documentStyle(document), signal: abort.signal };
+      const answer = await this.completer.complete(query, settings);
+      if (answer?.result) this.logResult(document, position, answer.result);
+      if (!answer?.text || token.isCancellationRequested) return undefined;
+      this.deps.onSuggestion?.({ documentKey: key, offset: query.cursor, text: answer.text });
+      return [new vscode.InlineCompletionItem(answer.text, new vscode.Range(position, position))];
     } catch (err) {
       this.deps.log(`completion failed: ${(err as Error).message}`);
       return undefined;
     } finally {
-      done();
       sub.dispose();
     }
+  }
+
+  private logResult(document: vscode.TextDocument, position: vscode.Position, result: CompletionResult): void {
+    const s = result.stats;
+    this.deps.log(
+      `complete ${document.fileName.split(/[\\/]/).pop()}:${position.line + 1} prompt ${s.promptTokens} tok ` +
+        `(reused ${s.reusedTokens}, prefilled ${s.prefilledTokens}) → ${s.generatedTokens} tok, ` +
+        `prefill ${s.prefillMs.toFixed(1)} ms, decode ${s.decodeMs.toFixed(1)} ms, total ${s.totalMs.toFixed(1)} ms, ${s.stopReason}`,
+    );
+    this.deps.onSpeed(`${Math.round(s.totalMs)} ms`);
   }
 }
