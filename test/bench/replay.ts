@@ -1,0 +1,293 @@
+// Keystroke replay: a person types a segment of a real file, one character at a time, and every
+// keystroke goes through what the inline provider does (src/completion/provider.ts), without VS
+// Code: the prompt window (prepareInline), typing-through (SuggestionMemory), the debounce, the
+// engine through an EngineClient (which cancels the stale request when a new one starts, as the
+// editor's cancellation token does), and post-processing (finishInline).
+//
+// The timeline is real time: keys arrive ~80 ms apart (jittered) with pauses, so debounce,
+// cancellation and typing-through happen as they would. Every engine replays the same timeline.
+import type { CompletionRequest, CompletionResult } from '../../src/engine/engine';
+import { detectStyle, finishInline, prepareInline } from '../../src/completion/complete-inline';
+import type { DocumentStyle } from '../../src/completion/postprocess';
+import { SuggestionMemory } from '../../src/completion/typing-through';
+import type { WispSettings } from '../../src/settings';
+import { mean, percentile, rng, round, sleep } from './measure';
+import type { TypingSegment } from './sources';
+
+/** What the provider needs from the engine client (EngineClient has exactly this method). */
+export interface CompletionBackend {
+  complete(request: CompletionRequest, options: { signal?: AbortSignal }): Promise<CompletionResult | undefined>;
+}
+
+export interface TimelineOptions {
+  intervalMs: number;
+  seed: number;
+}
+
+/** Arrival time (ms from the start) of each typed character. */
+export function keyTimes(typed: string, options: TimelineOptions): number[] {
+  const random = rng(options.seed);
+  const times: number[] = [];
+  let t = 0;
+  for (let i = 0; i < typed.length; i++) {
+    t += options.intervalMs * (0.7 + 0.6 * random());
+    const prev = typed[i - 1];
+    // a pause to think: after most line ends, now and then elsewhere
+    if ((prev === '\n' && random() < 0.6) || random() < 0.04) t += 400 + 800 * random();
+    times.push(t);
+  }
+  return times;
+}
+
+export type KeyOutcome = 'typing-through' | 'model' | 'empty' | 'cancelled' | 'failed';
+
+export interface KeyRecord {
+  key: number;
+  outcome: KeyOutcome;
+  /** Keystroke to suggestion ready, including the debounce wait. */
+  readyMs?: number;
+  /** The same without the debounce wait: what the pipeline and engine cost. */
+  workMs?: number;
+  /** Time inside the engine client call (request sent → result). */
+  engineMs?: number;
+  prefilled?: number;
+  generated?: number;
+  /** The engine's own split of its time (NaN where it does not report one). */
+  prefillMs?: number;
+  decodeMs?: number;
+  suggestion?: string;
+  /** The suggestion's first line is what the person types next. */
+  accepted?: boolean;
+}
+
+export interface ReplayOptions {
+  settings: WispSettings;
+  /** Overrides of the provider's request: single line, at most 16 new tokens, cache on or off. */
+  maxNewTokens: number;
+  reuseCache: boolean;
+  /** Share of the context the suffix may take (the engine's default is 0.25). */
+  suffixShare?: number;
+  /**
+   * Keep whatever logit adjustments the provider's request asks for (e.g. a context cache mixed
+   * into the model). Off by default so that every engine decodes the model's plain greedy tokens
+   * and their suggestions can be compared token for token.
+   */
+  keepLogitMixing?: boolean;
+  documentKey: string;
+  timeline: TimelineOptions;
+}
+
+function firstLine(s: string): string {
+  const i = s.indexOf('\n');
+  return i < 0 ? s : s.slice(0, i);
+}
+
+/**
+ * One person typing one segment against one engine: `key(k)` is what the provider does when the
+ * k-th character has been typed (k = 0: the document before typing began).
+ */
+export class Typist {
+  readonly records: KeyRecord[] = [];
+  private readonly memory = new SuggestionMemory();
+  private readonly after: string;
+  private readonly style: DocumentStyle;
+
+  constructor(
+    readonly seg: TypingSegment,
+    readonly backend: CompletionBackend,
+    readonly options: ReplayOptions,
+  ) {
+    this.after = seg.text.slice(seg.start + seg.length);
+    this.style = detectStyle(seg.text);
+  }
+
+  async key(key: number, keyAt: number, signal: AbortSignal, debounce: boolean): Promise<void> {
+    const { seg, options, records, memory } = this;
+    // the document after `key` characters: what was typed so far, then the rest of the file
+    const doc = seg.text.slice(0, seg.start + key) + this.after;
+    const cursor = seg.start + key;
+    const next = seg.text.slice(cursor, seg.start + seg.length);
+    const prepared = prepareInline({ slice: (a, b) => doc.slice(a, b), documentLength: doc.length, cursor }, options.settings);
+    prepared.request = { ...prepared.request, maxNewTokens: options.maxNewTokens, maxLines: 1, reuseCache: options.reuseCache };
+    if (options.suffixShare !== undefined) prepared.request.suffixShare = options.suffixShare;
+    // a field of newer requests; set through a cast so the bench builds with or without it
+    if (!options.keepLogitMixing) (prepared.request as unknown as Record<string, unknown>).contextCacheWeight = 0;
+    const judge = (s: string) => firstLine(s).length > 0 && next.startsWith(firstLine(s));
+
+    const remembered = memory.lookup(options.documentKey, cursor, prepared.prefix, prepared.suffix);
+    if (remembered !== undefined) {
+      const ms = performance.now() - keyAt;
+      records.push({ key, outcome: 'typing-through', readyMs: ms, workMs: ms, suggestion: remembered, accepted: judge(remembered) });
+      return;
+    }
+    const debounceStart = performance.now();
+    if (debounce) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, options.settings.debounceMs);
+        signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+      });
+    }
+    if (signal.aborted) {
+      records.push({ key, outcome: 'cancelled' });
+      return;
+    }
+    const waited = performance.now() - debounceStart;
+    const sent = performance.now();
+    let result: CompletionResult | undefined;
+    try {
+      result = await this.backend.complete(prepared.request, { signal });
+    } catch (err) {
+      records.push({ key, outcome: 'failed', suggestion: (err as Error).message });
+      return;
+    }
+    const engineMs = performance.now() - sent;
+    if (!result || signal.aborted) {
+      records.push({ key, outcome: 'cancelled' });
+      return;
+    }
+    const suggestion = finishInline(prepared, result, this.style);
+    const readyMs = performance.now() - keyAt;
+    const base = { key, readyMs, workMs: readyMs - waited, engineMs, prefilled: result.stats.prefilledTokens, generated: result.stats.generatedTokens,
+      prefillMs: result.stats.prefillMs, decodeMs: result.stats.decodeMs };
+    if (!suggestion) {
+      records.push({ ...base, outcome: 'empty' });
+      return;
+    }
+    memory.remember(options.documentKey, cursor, prepared.prefix, prepared.suffix, suggestion);
+    records.push({ ...base, outcome: 'model', suggestion, accepted: judge(suggestion) });
+  }
+
+  /** The state before typing began, answered and awaited (the file was open; its prompt is cached). */
+  async warmUp(): Promise<void> {
+    await this.key(0, performance.now(), new AbortController().signal, false);
+    this.records.length = 0;
+  }
+}
+
+/** Replays one segment against one backend in real time; resolves when every request has settled. */
+export async function replay(seg: TypingSegment, backend: CompletionBackend, options: ReplayOptions): Promise<KeyRecord[]> {
+  const typist = new Typist(seg, backend, options);
+  await typist.warmUp();
+  const times = keyTimes(seg.text.slice(seg.start, seg.start + seg.length), options.timeline);
+  const pending: Promise<void>[] = [];
+  let current: AbortController | undefined;
+  const t0 = performance.now();
+  for (let k = 0; k < seg.length; k++) {
+    await sleep(t0 + times[k] - performance.now());
+    current?.abort(); // the editor cancels the previous request's token when the next keystroke comes
+    const controller = new AbortController();
+    current = controller;
+    pending.push(typist.key(k + 1, performance.now(), controller.signal, true));
+  }
+  await Promise.all(pending);
+  return typist.records.sort((a, b) => a.key - b.key);
+}
+
+/**
+ * Every engine types the same segment, keystroke by keystroke in lockstep: at each key every
+ * engine answers in turn (the order rotates), each waiting for its suggestion, with no debounce
+ * and no cancellation. Other work on the machine then falls on all engines alike, so per-key
+ * ratios between them hold even when the machine is busy.
+ */
+export async function replayLockstep(typists: Typist[], keys: number, beforeEach?: (t: Typist) => void): Promise<void> {
+  for (const t of typists) {
+    beforeEach?.(t);
+    await t.warmUp();
+  }
+  const never = new AbortController().signal;
+  for (let k = 1; k <= keys; k++) {
+    for (let i = 0; i < typists.length; i++) {
+      const t = typists[(i + k) % typists.length];
+      await t.key(k, performance.now(), never, false);
+    }
+  }
+}
+
+export interface ReplaySummary {
+  keys: number;
+  /** Every-keystroke pass: share of keys where this engine showed exactly Wisp's suggestion. */
+  same_as_wisp: number;
+  /** Keystrokes that got a suggestion (model or typing-through), or an answer that post-processing emptied. */
+  answered: number;
+  model_calls: number;
+  cancelled: number;
+  failed: number;
+  /** Keystroke → suggestion without the debounce wait, over answered keystrokes. */
+  p50_ms: number;
+  p95_ms: number;
+  /** The same including the debounce wait. */
+  ready_p50_ms: number;
+  ready_p95_ms: number;
+  /** Engine client call time of completed model calls. */
+  engine_p50_ms: number;
+  engine_p95_ms: number;
+  prefill_tokens_mean: number;
+  prefill_tokens_p95: number;
+  generated_tokens_mean: number;
+  /** The engine's prompt-feeding time per model call (p50), and decode time per generated token after the first (median). */
+  prefill_ms_p50: number;
+  decode_ms_per_token: number;
+  /** Share of all keystrokes answered by typing-through, without a model call. */
+  typing_through_share: number;
+  /** Share of shown suggestions whose first line is what is typed next. */
+  accept_proxy: number;
+  chars_saved: number;
+  chars_saved_share: number;
+}
+
+/**
+ * Characters saved: had the person pressed Tab on each suggestion whose first line matches, the
+ * characters it covers would not have been typed; overlapping suggestions count once.
+ */
+export function summarize(records: KeyRecord[], typedLength: number, reference?: KeyRecord[]): ReplaySummary {
+  const answered = records.filter((r) => r.outcome === 'model' || r.outcome === 'typing-through' || r.outcome === 'empty');
+  const shown = records.filter((r) => r.outcome === 'model' || r.outcome === 'typing-through');
+  const calls = records.filter((r) => r.outcome === 'model' || r.outcome === 'empty');
+  let coveredUntil = 0;
+  let saved = 0;
+  for (const r of shown) {
+    if (!r.accepted || !r.suggestion) continue;
+    const end = r.key + firstLine(r.suggestion).length;
+    saved += Math.max(0, end - Math.max(r.key, coveredUntil));
+    coveredUntil = Math.max(coveredUntil, end);
+  }
+  const work = answered.map((r) => r.workMs ?? 0);
+  const ready = answered.map((r) => r.readyMs ?? 0);
+  const engine = calls.map((r) => r.engineMs ?? 0);
+  const prefilled = calls.map((r) => r.prefilled ?? 0);
+  // keystrokes whose suggestion is the reference engine's (same key, same text or both none)
+  let same = NaN;
+  if (reference) {
+    const ref = new Map(reference.map((r) => [r.key, r.suggestion ?? '']));
+    same = round(records.filter((r) => ref.has(r.key) && ref.get(r.key) === (r.suggestion ?? '')).length / Math.max(1, records.length), 3);
+  }
+  return {
+    keys: records.length,
+    same_as_wisp: same,
+    answered: answered.length,
+    model_calls: calls.length,
+    cancelled: records.filter((r) => r.outcome === 'cancelled').length,
+    failed: records.filter((r) => r.outcome === 'failed').length,
+    p50_ms: round(percentile(work, 0.5)),
+    p95_ms: round(percentile(work, 0.95)),
+    ready_p50_ms: round(percentile(ready, 0.5)),
+    ready_p95_ms: round(percentile(ready, 0.95)),
+    engine_p50_ms: round(percentile(engine, 0.5)),
+    engine_p95_ms: round(percentile(engine, 0.95)),
+    prefill_tokens_mean: round(mean(prefilled), 2),
+    prefill_tokens_p95: percentile(prefilled, 0.95),
+    generated_tokens_mean: round(mean(calls.map((r) => r.generated ?? 0)), 2),
+    prefill_ms_p50: round(percentile(calls.map((r) => r.prefillMs ?? NaN).filter(Number.isFinite), 0.5)),
+    decode_ms_per_token: round(
+      percentile(
+        calls.filter((r) => (r.generated ?? 0) > 1 && Number.isFinite(r.decodeMs)).map((r) => r.decodeMs! / (r.generated! - 1)),
+        0.5,
+      ),
+      2,
+    ),
+    typing_through_share: round(records.filter((r) => r.outcome === 'typing-through').length / Math.max(1, records.length), 3),
+    accept_proxy: round(shown.length ? shown.filter((r) => r.accepted).length / shown.length : 0, 3),
+    chars_saved: saved,
+    chars_saved_share: round(saved / Math.max(1, typedLength), 3),
+  };
+}
