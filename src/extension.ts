@@ -1,6 +1,8 @@
 // Wires Wisp together: settings, the engine process, the inline provider, commands, status bar.
 import * as vscode from 'vscode';
+import { DownloadPrompts, downloadModelCommand } from './commands/download-model';
 import { generateCode } from './commands/generate';
+import { SelectModelPrompts, selectModel } from './commands/select-model';
 import { ShownSuggestion, WispInlineProvider } from './completion/provider';
 import { EngineClient, EngineState } from './engine/engine-client';
 import { resolveModelDir } from './model-location';
@@ -15,6 +17,11 @@ export interface WispApi {
   whenReady(): Promise<void>;
   /** The open token view, for the real-editor tests. */
   tokenView(): TokenViewTestHook | undefined;
+  /** Select Model and Download Model… with scripted answers in place of the pickers, for the real-editor tests. */
+  modelCommands: {
+    selectModel(prompts: SelectModelPrompts): Promise<string | undefined>;
+    downloadModel(prompts: DownloadPrompts, hubUrl: string): Promise<string | undefined>;
+  };
 }
 
 const ENABLED_KEY = 'wisp.inlineEnabled';
@@ -93,6 +100,8 @@ export function activate(context: vscode.ExtensionContext): WispApi {
     tokenView.reveal();
   };
 
+  const modelDeps = { extensionRoot: context.extensionPath, storageDir: context.globalStorageUri.fsPath, log };
+
   const provider = new WispInlineProvider({
     engine,
     settings: () => readSettings(),
@@ -120,6 +129,9 @@ export function activate(context: vscode.ExtensionContext): WispApi {
     }),
     vscode.commands.registerCommand('wisp.showLog', () => channel.show(true)),
     vscode.commands.registerCommand('wisp.showTokenView', showTokenView),
+    vscode.commands.registerCommand('wisp.selectModel', () => selectModel(modelDeps)),
+    // The public hub: the only network Wisp uses, and only from here.
+    vscode.commands.registerCommand('wisp.downloadModel', () => downloadModelCommand({ ...modelDeps, endpoint: {} })),
     { dispose: () => tokenView?.dispose() },
     vscode.commands.registerCommand('wisp.restartEngine', () => {
       lastLoadError = undefined;
@@ -137,6 +149,10 @@ export function activate(context: vscode.ExtensionContext): WispApi {
     state: () => engine.state,
     whenReady: () => loading,
     tokenView: () => tokenView,
+    modelCommands: {
+      selectModel: (prompts) => selectModel(modelDeps, prompts),
+      downloadModel: (prompts, hubUrl) => downloadModelCommand({ ...modelDeps, endpoint: { hubUrl } }, prompts),
+    },
   };
 }
 
