@@ -14,6 +14,10 @@ cooldown makes each session's final weights good enough to ship.
 
 FIM: with probability fim_rate a sample is rewritten in PSM order,
   <fim_prefix> prefix <fim_suffix> suffix <fim_middle> middle <|endoftext|>
+or, for spm_rate of them, in SPM order (Bavarian et al. 2022, "SPM mode, variant 2"),
+  <fim_prefix> <fim_suffix> suffix <fim_middle> prefix middle <|endoftext|>
+which the extension prefers: the prefix comes last, so a keystroke appends to the prompt and the
+KV cache keeps everything before it (in PSM order every keystroke re-feeds the whole suffix).
 splitting the text at character positions (not token boundaries) so that, as in the editor,
 the prefix can end in the middle of a word. Half of the FIM samples use a middle that runs from a
 random point in a line to the end of that line (the editor's and the single-line eval's case).
@@ -68,6 +72,7 @@ class TrainConfig:
     # data
     fim_rate: float = 0.5
     fim_line_rate: float = 0.5   # share of FIM samples whose middle ends at the end of a line
+    spm_rate: float = 0.5        # share of FIM samples in SPM order (see the module docstring)
     lang_mix: dict = field(default_factory=lambda: {"py": 0.4, "ts": 0.35, "js": 0.25})
     # bookkeeping
     ckpt_minutes: float = 15.0
@@ -153,7 +158,10 @@ class Batches:
         else:
             i, j = sorted(int(x) for x in rng.integers(0, n + 1, 2))
         pre, mid, suf = text[:i], text[i:j], text[j:]
-        head = [tok.fim_prefix] + tok.encode_ordinary(pre) + [tok.fim_suffix] + tok.encode_ordinary(suf) + [tok.fim_middle]
+        if rng.random() < self.tc.spm_rate:
+            head = [tok.fim_prefix, tok.fim_suffix] + tok.encode_ordinary(suf) + [tok.fim_middle] + tok.encode_ordinary(pre)
+        else:
+            head = [tok.fim_prefix] + tok.encode_ordinary(pre) + [tok.fim_suffix] + tok.encode_ordinary(suf) + [tok.fim_middle]
         tail = tok.encode_ordinary(mid) + [tok.eot]
         seq = (head + tail)[:C + 1]
         x = np.full(C, tok.eot, dtype=np.int64)
