@@ -9,8 +9,19 @@ export interface TensorInfo {
   shape: ReadonlyArray<number | string>;
 }
 
+/**
+ * How one layer's cache is stored. 'split': past_key_values.{i}.key and .value, each
+ * [batch, kvHeads, past, headDim]. 'fused' (GPTBigCode): past_key_values.{i}.key_value with keys and
+ * values side by side on the last axis, [batch, past, 2 * headDim] under multi-query attention or
+ * [batch, kvHeads, past, 2 * headDim] without it.
+ */
+export type KvCacheKind = 'split' | 'fused';
+
 export interface ModelLayout {
   numLayers: number;
+  kvCache: KvCacheKind;
+  /** Whether the cache tensors have a heads axis (all but GPTBigCode's multi-query cache do). */
+  kvHeadsAxis: boolean;
   /** Heads of the key/value cache (fewer than the attention heads under grouped-query attention). */
   kvHeads: number;
   headDim: number;
@@ -22,8 +33,15 @@ export interface ModelLayout {
   hasAttentionMask: boolean;
   /** Older merged decoders take a boolean telling them whether the past is real. */
   useCacheBranchInput?: string;
+  /** Cache inputs in feed order, and the outputs that return them one position longer. */
   pastNames: string[];
   presentNames: string[];
+}
+
+/** The shape of one cache tensor holding `length` positions, batch 1. The past axis is always the second last. */
+export function kvTensorDims(layout: ModelLayout, length: number): number[] {
+  const row = layout.kvCache === 'fused' ? 2 * layout.headDim : layout.headDim;
+  return layout.kvHeadsAxis ? [1, layout.kvHeads, length, row] : [1, length, row];
 }
 
 export class ModelLayoutError extends Error {}
@@ -38,7 +56,7 @@ function numberField(config: Config, names: string[]): number | undefined {
   return undefined;
 }
 
-const PAST_PATTERN = /^past_key_values\.(\d+)\.(key|value)$/;
+const PAST_PATTERN = /^past_key_values\.(\d+)\.(key|value|key_value)$/;
 
 /** Presents are named present.{i}.key (GPT-2, Llama exports) or present_key_values.{i}.key. */
 function presentNameFor(layer: number, kind: string, outputs: Set<string>): string | undefined {
@@ -46,6 +64,10 @@ function presentNameFor(layer: number, kind: string, outputs: Set<string>): stri
     if (outputs.has(candidate)) return candidate;
   }
   return undefined;
+}
+
+function describeShape(info: TensorInfo): string {
+  return `[${info.shape.join(', ')}]`;
 }
 
 export function readModelLayout(inputs: TensorInfo[], outputs: TensorInfo[], config: Config): ModelLayout {
@@ -57,29 +79,34 @@ export function readModelLayout(inputs: TensorInfo[], outputs: TensorInfo[], con
   if (!outputNames.has('logits')) {
     throw new ModelLayoutError(`the model has no 'logits' output (outputs: ${[...outputNames].join(', ')})`);
   }
-  const fused = inputs.find((i) => /^past_key_values\.\d+\.key_value$/.test(i.name));
-  if (fused) {
+  if (config.is_encoder_decoder === true || inputNames.has('encoder_hidden_states')) {
     throw new ModelLayoutError(
-      `fused key/value cache inputs ('${fused.name}', GPTBigCode layout) are not supported yet`,
+      `'${String(config.model_type ?? 'this model')}' is an encoder-decoder model; Wisp runs decoder-only models`,
     );
   }
 
-  const layers = new Map<number, TensorInfo>();
+  const firstOfLayer = new Map<number, TensorInfo>();
+  const kinds = new Set<string>();
   for (const input of inputs) {
     const m = PAST_PATTERN.exec(input.name);
-    if (m && m[2] === 'key') layers.set(Number(m[1]), input);
+    if (!m) continue;
+    kinds.add(m[2] === 'key_value' ? 'fused' : 'split');
+    if (m[2] !== 'value') firstOfLayer.set(Number(m[1]), input);
   }
-  const numLayers = layers.size;
+  const numLayers = firstOfLayer.size;
   if (numLayers === 0) {
     throw new ModelLayoutError(
       "the model has no 'past_key_values.{i}.key/value' inputs: it was exported without a KV cache " +
         '(export it with past key values, e.g. optimum\'s "text-generation-with-past" task)',
     );
   }
+  if (kinds.size > 1) throw new ModelLayoutError('the model mixes fused key_value and split key/value cache inputs');
+  const kvCache: KvCacheKind = kinds.has('fused') ? 'fused' : 'split';
+  const cacheKinds = kvCache === 'fused' ? ['key_value'] : ['key', 'value'];
   const pastNames: string[] = [];
   const presentNames: string[] = [];
   for (let layer = 0; layer < numLayers; layer++) {
-    for (const kind of ['key', 'value']) {
+    for (const kind of cacheKinds) {
       const past = `past_key_values.${layer}.${kind}`;
       if (!inputNames.has(past)) throw new ModelLayoutError(`the model lacks the input '${past}'`);
       const present = presentNameFor(layer, kind, outputNames);
@@ -89,23 +116,33 @@ export function readModelLayout(inputs: TensorInfo[], outputs: TensorInfo[], con
     }
   }
 
-  const firstPast = layers.get(0)!;
+  const firstPast = firstOfLayer.get(0)!;
   if (firstPast.type !== 'float32' && firstPast.type !== 'float16') {
     throw new ModelLayoutError(`unsupported KV cache type '${firstPast.type}' (expected float32 or float16)`);
   }
-  if (firstPast.shape.length !== 4 && firstPast.shape.length !== 0) {
+  const rank = firstPast.shape.length;
+  // Rank 3 is the multi-query fused cache; a rank-3 split cache is Bloom's [batch × heads, head_dim, past] keys.
+  const rankOk = rank === 0 || rank === 4 || (kvCache === 'fused' && rank === 3);
+  if (!rankOk) {
+    const expected = kvCache === 'fused' ? '[batch, past, 2 × head_dim] or [batch, heads, past, 2 × head_dim]' : '[batch, heads, past, head_dim]';
     throw new ModelLayoutError(
-      `unsupported KV cache shape [${firstPast.shape.join(', ')}] (expected [batch, heads, past, head_dim])`,
+      `unsupported KV cache shape ${describeShape(firstPast)} for '${firstPast.name}' ` +
+        `(model_type '${String(config.model_type ?? 'unknown')}'; Wisp reads ${expected})`,
     );
   }
+  // A graph that does not state the rank: GPTBigCode's config says multi_query (true unless stated).
+  const kvHeadsAxis = rank === 0 ? !(kvCache === 'fused' && config.multi_query !== false) : rank === 4;
+  const staticDim = (axis: number): number | undefined =>
+    typeof firstPast.shape[axis] === 'number' ? (firstPast.shape[axis] as number) : undefined;
+  const lastAxis = kvHeadsAxis ? 3 : 2;
+  const staticRow = staticDim(lastAxis);
 
   const attentionHeads = numberField(config, ['num_attention_heads', 'n_head', 'num_heads']);
   const hidden = numberField(config, ['hidden_size', 'n_embd', 'd_model']);
-  const staticHeads = typeof firstPast.shape[1] === 'number' ? (firstPast.shape[1] as number) : undefined;
-  const staticHeadDim = typeof firstPast.shape[3] === 'number' ? (firstPast.shape[3] as number) : undefined;
+  const staticHeads = kvHeadsAxis ? staticDim(1) : 1;
   const kvHeads = staticHeads ?? numberField(config, ['num_key_value_heads', 'n_head_kv']) ?? attentionHeads;
   const headDim =
-    staticHeadDim ??
+    (staticRow !== undefined ? staticRow / (kvCache === 'fused' ? 2 : 1) : undefined) ??
     numberField(config, ['head_dim']) ??
     (hidden !== undefined && attentionHeads ? hidden / attentionHeads : undefined);
   if (!kvHeads || !headDim || !Number.isInteger(headDim)) {
@@ -132,6 +169,8 @@ export function readModelLayout(inputs: TensorInfo[], outputs: TensorInfo[], con
   const useCacheBranch = inputs.find((i) => i.name === 'use_cache_branch');
   return {
     numLayers,
+    kvCache,
+    kvHeadsAxis,
     kvHeads,
     headDim,
     vocabSize,

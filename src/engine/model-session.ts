@@ -5,9 +5,12 @@ import * as ort from 'onnxruntime-node';
 import { DeviceSetting, executionProviders } from './device';
 import { halvesToFloats } from './float16';
 import type { KvState } from './kv-cache';
-import { ModelLayout, ModelLayoutError, TensorInfo, readModelLayout } from './model-layout';
+import { ModelLayout, ModelLayoutError, TensorInfo, kvTensorDims, readModelLayout } from './model-layout';
 
-/** The keys/values of `length` positions: one [1, kvHeads, length, headDim] tensor per past input. */
+/**
+ * The keys/values of `length` positions: one tensor per past input, shaped as kvTensorDims says
+ * ([1, kvHeads, length, headDim] split, [1, length, 2 × headDim] for GPTBigCode's fused cache).
+ */
 export class KvPast implements KvState {
   constructor(
     readonly tensors: ort.Tensor[],
@@ -19,16 +22,23 @@ export class KvPast implements KvState {
     return this.tensors.reduce((sum, t) => sum + (t.data as ArrayBufferView).byteLength, 0);
   }
 
+  /**
+   * The first `keep` positions, copied into new contiguous tensors: the past axis is the second
+   * last, so each block before it (one per head, or one in all for the multi-query fused cache)
+   * keeps its first keep × row values.
+   */
   truncate(keep: number): KvPast {
     if (keep >= this.length) return this;
-    const { kvHeads, headDim } = this.layout;
-    const rowsBefore = this.length * headDim;
-    const rowsAfter = keep * headDim;
+    const dims = kvTensorDims(this.layout, keep);
+    const row = dims[dims.length - 1];
+    const blocks = dims.slice(0, -2).reduce((a, b) => a * b, 1);
+    const before = this.length * row;
+    const after = keep * row;
     const tensors = this.tensors.map((t) => {
       const src = t.data as Float32Array | Uint16Array;
-      const dst = new (src.constructor as Float32ArrayConstructor | Uint16ArrayConstructor)(kvHeads * rowsAfter);
-      for (let h = 0; h < kvHeads; h++) dst.set(src.subarray(h * rowsBefore, h * rowsBefore + rowsAfter), h * rowsAfter);
-      return new ort.Tensor(t.type, dst, [1, kvHeads, keep, headDim]);
+      const dst = new (src.constructor as Float32ArrayConstructor | Uint16ArrayConstructor)(blocks * after);
+      for (let b = 0; b < blocks; b++) dst.set(src.subarray(b * before, b * before + after), b * after);
+      return new ort.Tensor(t.type, dst, dims);
     });
     return new KvPast(tensors, keep, this.layout);
   }
@@ -104,9 +114,10 @@ export class ModelSession {
   }
 
   emptyPast(): KvPast {
-    const { kvHeads, headDim, kvDtype } = this.layout;
+    const { kvDtype } = this.layout;
+    const dims = kvTensorDims(this.layout, 0);
     const tensors = this.layout.pastNames.map(
-      () => new ort.Tensor(kvDtype, kvDtype === 'float16' ? new Uint16Array(0) : new Float32Array(0), [1, kvHeads, 0, headDim]),
+      () => new ort.Tensor(kvDtype, kvDtype === 'float16' ? new Uint16Array(0) : new Float32Array(0), dims),
     );
     return new KvPast(tensors, 0, this.layout);
   }
@@ -139,6 +150,8 @@ export class ModelSession {
       feeds.position_ids = new ort.Tensor('int64', positions, [1, n]);
     }
     if (layout.useCacheBranchInput) {
+      // The first call of a merged decoder feeds the empty past like any other: its no-cache branch
+      // never reads the past inputs, and a 0-length past axis is valid (transformers.js does the same).
       feeds[layout.useCacheBranchInput] = new ort.Tensor('bool', new Uint8Array([past.length > 0 ? 1 : 0]), [1]);
     }
     layout.pastNames.forEach((name, i) => {

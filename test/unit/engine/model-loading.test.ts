@@ -65,7 +65,7 @@ describe('model loading failures', () => {
     );
     assert.throws(
       () => readModelLayout([{ name: 'input_ids', type: 'int64', shape: [] }, kv('past_key_values.0.key_value')], [{ name: 'logits', type: 'float32', shape: [] }], {}),
-      /fused key\/value cache/,
+      /lacks the output 'present\.0\.key_value'/,
     );
     assert.throws(() => readModelLayout([{ name: 'tokens', type: 'int64', shape: [] }], [], {}), /no 'input_ids' input/);
   });
