@@ -13,8 +13,12 @@ const FIM_SPELLINGS: Array<[string, string, string]> = [
   ['<fim_prefix>', '<fim_suffix>', '<fim_middle>'], // StarCoder, SantaCoder, Wisp's own
   ['<|fim_prefix|>', '<|fim_suffix|>', '<|fim_middle|>'], // Qwen2.5-Coder
   ['<｜fim▁begin｜>', '<｜fim▁hole｜>', '<｜fim▁end｜>'], // DeepSeek-Coder
-  ['<PRE>', '<SUF>', '<MID>'], // CodeLlama
+  ['▁<PRE>', '▁<SUF>', '▁<MID>'], // CodeLlama's tokenizer.json (SentencePiece pieces, not added tokens)
+  ['<PRE>', '<SUF>', '<MID>'], // CodeLlama, where a conversion made them added tokens
 ];
+
+/** End-of-infill tokens that are ordinary vocabulary pieces rather than added special tokens. */
+const VOCAB_STOPS = ['▁<EOT>', '<EOT>'];
 
 function eosIds(...sources: unknown[]): number[] {
   const ids: number[] = [];
@@ -67,7 +71,8 @@ export class ModelTokenizer {
     const configEos = eosIds(generationConfig.eos_token_id, config.eos_token_id);
     const namedEos = typeof tokenizerConfig.eos_token === 'string' ? this.specialTokens.get(tokenizerConfig.eos_token) : undefined;
     this.eosId = configEos[0] ?? namedEos;
-    this.stopIds = new Set([...configEos, ...this.specialTokens.values()]);
+    const vocabStops = VOCAB_STOPS.map((t) => this.tokenizer.token_to_id(t)).filter((id): id is number => typeof id === 'number');
+    this.stopIds = new Set([...configEos, ...this.specialTokens.values(), ...vocabStops]);
   }
 
   /**

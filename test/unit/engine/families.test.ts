@@ -10,6 +10,7 @@ import { Engine } from '../../../src/engine/engine';
 import { KvCacheKind, readModelLayout } from '../../../src/engine/model-layout';
 import { buildPrompt } from '../../../src/engine/prompt-format';
 import { GREEDY } from '../../../src/engine/sampler';
+import { ModelTokenizer } from '../../../src/engine/tokenizer';
 import { REPO_ROOT, TINY_MODEL } from '../fixture';
 
 const FAMILIES = path.join(REPO_ROOT, 'test', 'fixtures', 'families');
@@ -233,6 +234,26 @@ for (const c of CASES) {
     });
   });
 }
+
+describe("CodeLlama's own tokenizer.json spelling", () => {
+  it('finds ▁<PRE> ▁<SUF> ▁<MID> and stops at ▁<EOT> when they are vocabulary pieces, not added tokens', () => {
+    const dir = path.join(FAMILIES, 'llama');
+    const read = (f: string) => JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8'));
+    const tokenizerJson = read('tokenizer.json');
+    const vocab: Record<string, number> = tokenizerJson.model.vocab;
+    const ids: Record<string, number> = {};
+    for (const t of ['<PRE>', '<SUF>', '<MID>', '<EOT>']) {
+      ids[t] = vocab[t];
+      delete vocab[t];
+      vocab[`▁${t}`] = ids[t];
+    }
+    tokenizerJson.added_tokens = tokenizerJson.added_tokens.filter((a: { content: string }) => !(a.content in ids));
+    const tokenizer = new ModelTokenizer(tokenizerJson, {}, read('config.json'), read('generation_config.json'));
+    assert.deepEqual(tokenizer.fim, { prefix: ids['<PRE>'], suffix: ids['<SUF>'], middle: ids['<MID>'] });
+    assert.ok(tokenizer.stopIds.has(ids['<EOT>']));
+    assert.ok(tokenizer.stopIds.has(read('config.json').eos_token_id));
+  });
+});
 
 describe('model families the engine cannot run', () => {
   const ids = { name: 'input_ids', type: 'int64', shape: ['batch_size', 'sequence_length'] };
