@@ -75,7 +75,8 @@ class TrainConfig:
     spm_rate: float = 0.5        # share of FIM samples in SPM order (see the module docstring)
     lang_mix: dict = field(default_factory=lambda: {"py": 0.4, "ts": 0.35, "js": 0.25})
     # bookkeeping
-    ckpt_minutes: float = 15.0
+    save_minutes: float = 5.0    # weights + json (cheap): an export or a crash loses at most this much
+    eval_minutes: float = 15.0   # validation losses into the history (costs ~1 min on a busy CPU)
     eval_batches: int = 4
     seed: int = 0
 
@@ -285,9 +286,10 @@ def main():
         log.flush()
         return rec
 
-    def save(train_loss):
-        v = evaluate(model, val, tc, device, amp)
-        state["history"].append(record("eval", train_loss=train_loss, val=v))
+    def save(train_loss, with_eval=True):
+        if with_eval:
+            v = evaluate(model, val, tc, device, amp)
+            state["history"].append(record("eval", train_loss=train_loss, val=v))
         session.update(end=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
                        steps=state["steps"] - session["start_step"], tokens=state["tokens"] - session["start_tokens"])
         sd = {k: v.detach().to("cpu", torch.float16) for k, v in model.state_dict().items()}
@@ -298,7 +300,8 @@ def main():
             json.dump(state, f, indent=1)
         os.replace(state_json + ".tmp", state_json)
 
-    losses, step0, last_ckpt, tokens0 = [], state["steps"], time.time(), state["tokens"]
+    losses, step0, tokens0 = [], state["steps"], state["tokens"]
+    last_save = last_eval = time.time()
     while True:
         frac = (time.time() - t_start) / budget
         if frac >= 1.0:
@@ -323,9 +326,12 @@ def main():
             el = time.time() - t_start
             record("train", lr=round(lr, 6), loss=round(float(np.mean(losses[-20:])), 4),
                    tok_s=round((state["tokens"] - tokens0) / el))
-        if time.time() - last_ckpt > tc.ckpt_minutes * 60:
+        if time.time() - last_eval > tc.eval_minutes * 60:
             save(round(float(np.mean(losses[-50:])), 4))
-            last_ckpt = time.time()
+            last_eval = last_save = time.time()
+        elif time.time() - last_save > tc.save_minutes * 60:
+            save(None, with_eval=False)
+            last_save = time.time()
     save(round(float(np.mean(losses[-50:])), 4) if losses else None)
     record("done", minutes=round((time.time() - t_start) / 60, 1))
 
