@@ -45,6 +45,10 @@ export class EngineClient {
   private child: ChildProcess | undefined;
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
+  /** Requests sent to the engine and not answered yet (one, and briefly a cancelled one). */
+  private readonly sent = new Set<number>();
+  /** The newest request, waiting for the engine to finish the one it has. */
+  private queued: { id: number; message: HostMessage } | undefined;
   /** Inspections (the token view's) are kept apart so `inFlight` counts completions only. */
   private readonly inspections = new Map<number, { resolve: (answer: InspectAnswer) => void; reject: (err: Error) => void }>();
   private loadWaiter: { resolve: (info: EngineInfo) => void; reject: (err: Error) => void } | undefined;
@@ -94,25 +98,59 @@ export class EngineClient {
 
   /**
    * Run one completion. Resolves undefined when cancelled (through `signal`, or because a newer
-   * request superseded it). At most one request is in flight: a new one cancels the previous.
+   * request superseded it). One request at a time goes to the engine: a new one cancels the one
+   * there and waits for it to end, replacing any request already waiting. So however fast the
+   * keystrokes come, at most two requests are open and nothing piles up in the IPC channel while
+   * the engine is inside a long native step.
    */
   complete(request: CompletionRequest, options: CompleteOptions = {}): Promise<CompletionResult | undefined> {
     if (this.currentState.status !== 'ready' || !this.child) {
       return Promise.reject(new EngineUnavailableError(this.currentState.message ?? `the engine is ${this.currentState.status}`));
     }
     if (options.signal?.aborted) return Promise.resolve(undefined);
-    for (const id of this.pending.keys()) this.send({ type: 'cancel', id });
     const id = this.nextId++;
     return new Promise<CompletionResult | undefined>((resolve, reject) => {
-      const onAbort = () => this.send({ type: 'cancel', id });
+      const onAbort = () => this.cancel(id);
       options.signal?.addEventListener('abort', onAbort, { once: true });
       const settle = <T>(fn: (value: T) => void) => (value: T) => {
         options.signal?.removeEventListener('abort', onAbort);
         fn(value);
       };
       this.pending.set(id, { resolve: settle(resolve), reject: settle(reject), onPartial: options.onPartial });
-      this.send({ type: 'complete', id, request, stream: options.onPartial !== undefined });
+      const message: HostMessage = { type: 'complete', id, request, stream: options.onPartial !== undefined };
+      if (this.sent.size === 0) {
+        this.sent.add(id);
+        this.send(message);
+        return;
+      }
+      for (const sentId of this.sent) this.send({ type: 'cancel', id: sentId });
+      if (this.queued) this.settle(this.queued.id, undefined);
+      this.queued = { id, message };
     });
+  }
+
+  private cancel(id: number): void {
+    if (this.queued?.id === id) {
+      this.queued = undefined;
+      this.settle(id, undefined);
+    } else if (this.sent.has(id)) {
+      this.send({ type: 'cancel', id });
+    }
+  }
+
+  /** Answer a request, and send the waiting one once the engine is free. */
+  private settle(id: number, outcome: CompletionResult | undefined | Error): void {
+    const p = this.pending.get(id);
+    this.pending.delete(id);
+    this.sent.delete(id);
+    if (outcome instanceof Error) p?.reject(outcome);
+    else p?.resolve(outcome);
+    if (this.sent.size === 0 && this.queued) {
+      const next = this.queued;
+      this.queued = undefined;
+      this.sent.add(next.id);
+      this.send(next.message);
+    }
   }
 
   clearCache(): void {
@@ -196,18 +234,12 @@ export class EngineClient {
       case 'partial':
         this.pending.get(message.id)?.onPartial?.(message.text);
         break;
-      case 'done': {
-        const p = this.pending.get(message.id);
-        this.pending.delete(message.id);
-        p?.resolve(message.result.stats.stopReason === 'cancelled' ? undefined : message.result);
+      case 'done':
+        this.settle(message.id, message.result.stats.stopReason === 'cancelled' ? undefined : message.result);
         break;
-      }
-      case 'failed': {
-        const p = this.pending.get(message.id);
-        this.pending.delete(message.id);
-        p?.reject(new Error(message.message));
+      case 'failed':
+        this.settle(message.id, new Error(message.message));
         break;
-      }
       case 'inspected':
         this.inspections.get(message.id)?.resolve(message.answer);
         this.inspections.delete(message.id);
@@ -218,6 +250,8 @@ export class EngineClient {
   private failAll(err: Error): void {
     for (const p of this.pending.values()) p.reject(err);
     this.pending.clear();
+    this.sent.clear();
+    this.queued = undefined;
     for (const p of this.inspections.values()) p.reject(err);
     this.inspections.clear();
     this.loadWaiter?.reject(err);
