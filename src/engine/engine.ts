@@ -166,6 +166,20 @@ export class Engine {
     this.cache.put(ids, past);
   }
 
+  /**
+   * What is done to each step's logits before sampling: ids past the tokenizer's vocabulary (Qwen
+   * and CodeGen pad their output layer) can never be drawn, and the context cache is mixed in.
+   */
+  private logitAdjuster(mixer: ContextMixer | undefined): ((logits: Float32Array, generated: readonly number[]) => Float32Array) | undefined {
+    const decodable = this.tokenizer.size;
+    const padded = this.session.layout.vocabSize > decodable;
+    if (!padded && !mixer) return undefined;
+    return (logits, generated) => {
+      if (padded) logits.fill(-Infinity, decodable);
+      return mixer ? mixer.adjust(logits, generated) : logits;
+    };
+  }
+
   /** The context cache primed with a prompt, for mixing into what follows it; undefined when off. */
   contextMixer(prompt: BuiltPrompt, weight: number | undefined): ContextMixer | undefined {
     if (!weight || weight <= 0) return undefined;
@@ -213,7 +227,7 @@ export class Engine {
         roomLeft: maxPositions - prompt.ids.length,
         isCancelled: hooks.isCancelled ?? (() => false),
         onText: hooks.onText,
-        adjustLogits: mixer ? (logits, generated) => mixer.adjust(logits, generated) : undefined,
+        adjustLogits: this.logitAdjuster(mixer),
       });
       mixer?.settle(result.tokens);
     } finally {

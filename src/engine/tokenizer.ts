@@ -42,6 +42,8 @@ export class ModelTokenizer {
   /** Token ids that end a generation: EOS from the configs plus every added special token. */
   readonly stopIds: Set<number>;
   readonly eosId: number | undefined;
+  /** One past the largest id the tokenizer can decode. */
+  readonly size: number;
 
   constructor(
     tokenizerJson: Record<string, unknown>,
@@ -50,6 +52,9 @@ export class ModelTokenizer {
     generationConfig: Record<string, unknown> = {},
   ) {
     this.tokenizer = new Tokenizer(tokenizerJson, tokenizerConfig);
+    let maxId = -1;
+    for (const id of this.tokenizer.get_vocab(true).values()) if (id > maxId) maxId = id;
+    this.size = maxId + 1;
     this.specialTokens = new Map();
     const added = tokenizerJson.added_tokens;
     if (Array.isArray(added)) {

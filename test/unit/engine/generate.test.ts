@@ -63,3 +63,21 @@ describe('generation loop', () => {
     assert.ok(engine.cachedSequences <= 4);
   });
 });
+
+describe('padded output layers', () => {
+  it('ids past the tokenizer (a padded vocabulary) are never drawn', async () => {
+    const qwen = await Engine.load({ modelDir: `${TINY_MODEL}/../families/qwen2`, device: 'cpu', threads: 1 });
+    try {
+      assert.ok(qwen.session.layout.vocabSize > qwen.tokenizer.size, 'the fixture pads its output layer');
+      const adjust = qwen['logitAdjuster'](undefined)!;
+      const logits = new Float32Array(qwen.session.layout.vocabSize).fill(0);
+      logits[qwen.session.layout.vocabSize - 1] = 100;
+      const adjusted = adjust(logits, []);
+      for (let i = qwen.tokenizer.size; i < adjusted.length; i++) assert.equal(adjusted[i], -Infinity);
+      const r = await qwen.complete({ ...base, sampling: { temperature: 3, topK: 0, topP: 1 }, maxNewTokens: 40 });
+      assert.ok(r.stats.generatedTokens > 0);
+    } finally {
+      await qwen.dispose();
+    }
+  });
+});
