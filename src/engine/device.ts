@@ -5,26 +5,14 @@ export type DeviceSetting = 'auto' | 'cpu' | 'webgpu' | 'cuda' | 'dml' | 'coreml
 export const DEVICE_SETTINGS: readonly DeviceSetting[] = ['auto', 'cpu', 'webgpu', 'cuda', 'dml', 'coreml'];
 
 /**
- * Providers in order of preference; onnxruntime falls back along the list and the engine falls back
- * to the CPU alone if a session cannot be created at all. `auto` on Linux stays on the CPU: the
- * CUDA provider's libraries are not installed with the package (see the README), and WebGPU on
- * Linux goes through Vulkan, which on a machine without a GPU is a software renderer.
+ * The execution providers to try, in order. An explicit device is tried alone (its failure is an
+ * error, not a fallback). `auto` prefers the platform's native accelerator — DirectML on Windows,
+ * CoreML on macOS, CUDA on Linux when its provider libraries are installed (they are not by
+ * default, see the README) — then WebGPU, then the CPU.
  */
-export function executionProviders(device: DeviceSetting, platform: NodeJS.Platform, cudaInstalled: boolean): string[] {
-  switch (device) {
-    case 'cpu':
-      return ['cpu'];
-    case 'webgpu':
-      return ['webgpu', 'cpu'];
-    case 'cuda':
-      return ['cuda', 'cpu'];
-    case 'dml':
-      return ['dml', 'cpu'];
-    case 'coreml':
-      return ['coreml', 'cpu'];
-    case 'auto':
-      if (platform === 'win32') return ['dml', 'cpu'];
-      if (platform === 'darwin') return ['coreml', 'cpu'];
-      return cudaInstalled ? ['cuda', 'cpu'] : ['cpu'];
-  }
+export function deviceCandidates(device: DeviceSetting, platform: NodeJS.Platform, cudaInstalled: boolean): string[] {
+  if (device !== 'auto') return [device];
+  if (platform === 'win32') return ['dml', 'webgpu', 'cpu'];
+  if (platform === 'darwin') return ['coreml', 'webgpu', 'cpu'];
+  return cudaInstalled ? ['cuda', 'webgpu', 'cpu'] : ['webgpu', 'cpu'];
 }

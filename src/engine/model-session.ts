@@ -2,7 +2,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { DeviceSetting, executionProviders } from './device';
+import { DeviceSetting, deviceCandidates } from './device';
 import { halvesToFloats } from './float16';
 import type { KvState } from './kv-cache';
 import { ModelLayout, ModelLayoutError, TensorInfo, kvTensorDims, readModelLayout } from './model-layout';
@@ -68,6 +68,10 @@ function cudaProviderInstalled(): boolean {
   }
 }
 
+function firstLine(message: string): string {
+  return message.split('\n')[0].slice(0, 300);
+}
+
 function tensorInfos(metadata: readonly ort.InferenceSession.ValueMetadata[]): TensorInfo[] {
   return metadata.map((m) => (m.isTensor ? { name: m.name, type: m.type, shape: m.shape } : { name: m.name, type: 'non-tensor', shape: [] }));
 }
@@ -81,27 +85,37 @@ export class ModelSession {
     readonly fallbackReason: string | undefined,
   ) {}
 
+  /**
+   * `auto` tries each candidate provider on its own and keeps the first that initialises, noting
+   * why the others did not; an explicitly chosen device that fails is an error naming it, never a
+   * silent fall back to the CPU.
+   */
   static async create(onnxPath: string, config: Record<string, unknown>, options: SessionOptions): Promise<ModelSession> {
-    const wanted = executionProviders(options.device, process.platform, cudaProviderInstalled());
+    const candidates = deviceCandidates(options.device, process.platform, cudaProviderInstalled());
     const base: ort.InferenceSession.SessionOptions = {
       graphOptimizationLevel: 'all',
       ...(options.threads > 0 ? { intraOpNumThreads: options.threads, interOpNumThreads: 1 } : {}),
     };
-    let session: ort.InferenceSession;
-    let providers = wanted;
-    let fallbackReason: string | undefined;
-    try {
-      session = await ort.InferenceSession.create(onnxPath, { ...base, executionProviders: wanted });
-    } catch (err) {
-      if (wanted.length === 1 && wanted[0] === 'cpu') throw new ModelLoadError(`cannot load ${onnxPath}: ${(err as Error).message}`);
-      fallbackReason = `${wanted[0]} is not available (${(err as Error).message.split('\n')[0]}); running on the CPU`;
-      providers = ['cpu'];
+    const unavailable: string[] = [];
+    let session: ort.InferenceSession | undefined;
+    let provider = 'cpu';
+    for (const candidate of candidates) {
       try {
-        session = await ort.InferenceSession.create(onnxPath, { ...base, executionProviders: providers });
-      } catch (err2) {
-        throw new ModelLoadError(`cannot load ${onnxPath}: ${(err2 as Error).message}`);
+        session = await ort.InferenceSession.create(onnxPath, { ...base, executionProviders: [candidate] });
+        provider = candidate;
+        break;
+      } catch (err) {
+        const reason = firstLine((err as Error).message);
+        if (candidate === 'cpu') throw new ModelLoadError(`cannot load ${onnxPath}: ${reason}`);
+        if (options.device !== 'auto') {
+          throw new ModelLoadError(`wisp.device is "${candidate}" but that execution provider could not start: ${reason}. Set wisp.device to "auto" or "cpu".`);
+        }
+        unavailable.push(`${candidate} (${reason})`);
       }
     }
+    if (!session) throw new ModelLoadError(`no execution provider could load ${onnxPath}`);
+    const fallbackReason = unavailable.length > 0 ? `device auto: ${unavailable.join('; ')} not available, running on ${provider}` : undefined;
+    const providers = [provider];
     let layout: ModelLayout;
     try {
       layout = readModelLayout(tensorInfos(session.inputMetadata), tensorInfos(session.outputMetadata), config);
