@@ -64,6 +64,8 @@ export class WispInlineProvider implements vscode.InlineCompletionItemProvider {
     const settings = this.deps.settings();
     if (!this.deps.enabled() || !isEnabledFor(settings, document.languageId)) return undefined;
     if (this.deps.engine.state.status !== 'ready') return undefined;
+    // A suggestion in a read-only document could never be accepted.
+    if (vscode.workspace.fs.isWritableFileSystem(document.uri.scheme) === false) return undefined;
 
     const abort = new AbortController();
     const sub = token.onCancellationRequested(() => abort.abort());
