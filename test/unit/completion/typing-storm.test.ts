@@ -1,7 +1,8 @@
 // A typing storm through the editor's own completion logic (InlineCompleter) and the real engine
 // process: 20 keystrokes a second with cursor jumps, deletions and file switches, as VS Code sends
 // them (each keystroke cancels the previous request). Nothing may pile up, every request must end,
-// and the engine's memory must stay bounded. WISP_STORM_SECONDS sets the length (default 60).
+// and the engine's memory must stay bounded. WISP_STORM_SECONDS sets the length (default 60);
+// WISP_STORM_MODEL another model folder (default: the tiny fixture).
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -15,6 +16,7 @@ import { REPO_ROOT, TINY_MODEL } from '../fixture';
 
 const SECONDS = Number(process.env.WISP_STORM_SECONDS ?? 60);
 const KEYS_PER_SECOND = 20;
+const MODEL = process.env.WISP_STORM_MODEL ?? TINY_MODEL;
 
 function rssMb(pid: number): number {
   const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -30,7 +32,7 @@ function lcg(seed: number): () => number {
 describe('typing storm', () => {
   it(`${KEYS_PER_SECOND} keystrokes/s for ${SECONDS} s: nothing piles up, everything ends, memory stays bounded`, async (t) => {
     const client = new EngineClient({ enginePath: path.join(REPO_ROOT, 'dist', 'engine.js'), log: () => {} });
-    await client.load({ modelDir: TINY_MODEL, device: 'cpu', threads: 1 });
+    await client.load({ modelDir: MODEL, device: 'cpu', threads: 1 });
     const pid = client.pid!;
 
     let running = 0;
