@@ -102,9 +102,12 @@ def kv_consistency(model, n_prompt=7, n_steps=3, seed=0):
     return worst
 
 
-def hf_config(c: GPTConfig, eos_id):
-    """config.json as transformers writes it for GPT2LMHeadModel."""
-    return {
+def hf_config(c: GPTConfig, eos_id, fim_order="psm"):
+    """config.json as transformers writes it for GPT2LMHeadModel, plus "fim_order": "spm" for a model
+    trained on suffix-prefix-middle samples, which Wisp then prompts in that order (its KV cache keeps
+    the whole prompt but the last tokens on each keystroke). Other tools ignore the key."""
+    extra = {"fim_order": "spm"} if fim_order == "spm" else {}
+    return {**extra, 
         "activation_function": "gelu_new",
         "architectures": ["GPT2LMHeadModel"],
         "attn_pdrop": c.dropout,
@@ -142,7 +145,7 @@ def generation_config(eos_id):
             "transformers_version": TRANSFORMERS_VERSION}
 
 
-def write_model_folder(model, out_dir, tokenizer_dir, opset=17):
+def write_model_folder(model, out_dir, tokenizer_dir, opset=17, fim_order="psm"):
     """Everything the extension loads: onnx/model.onnx, config.json, generation_config.json, tokenizer."""
     os.makedirs(os.path.join(out_dir, "onnx"), exist_ok=True)
     if os.path.abspath(tokenizer_dir) != os.path.abspath(out_dir):
@@ -151,7 +154,7 @@ def write_model_folder(model, out_dir, tokenizer_dir, opset=17):
     tok = bpe.Tokenizer(os.path.join(out_dir, "tokenizer.json"))
     assert len(tok) == model.c.vocab_size, (len(tok), model.c.vocab_size)
     with open(os.path.join(out_dir, "config.json"), "w") as f:
-        json.dump(hf_config(model.c, tok.eot), f, indent=2)
+        json.dump(hf_config(model.c, tok.eot, fim_order), f, indent=2)
     with open(os.path.join(out_dir, "generation_config.json"), "w") as f:
         json.dump(generation_config(tok.eot), f, indent=2)
     m = export(model, os.path.join(out_dir, "onnx", "model.onnx"), opset)
@@ -174,10 +177,12 @@ def main():
     ap.add_argument("--out", default=os.path.join(root, "wisp-code-small"))
     ap.add_argument("--tokenizer", default=os.path.join(here, "data", "tokenizer"))
     ap.add_argument("--opset", type=int, default=17)
+    ap.add_argument("--fim-order", choices=["psm", "spm"], default="spm",
+                    help="the FIM order the extension prompts in; spm needs a model trained with spm_rate > 0")
     a = ap.parse_args()
     model = load_weights(a.weights)
     tok_dir = a.tokenizer if os.path.exists(os.path.join(a.tokenizer, "tokenizer.json")) else a.out
-    m = write_model_folder(model, a.out, tok_dir, a.opset)
+    m = write_model_folder(model, a.out, tok_dir, a.opset, a.fim_order)
     path = os.path.join(a.out, "onnx", "model.onnx")
     print(f"exported {model.c} ({model.n_params()/1e6:.2f}M params) -> {path} "
           f"{os.path.getsize(path)/1e6:.2f} MB, {len(m.graph.node)} nodes, checker OK")
