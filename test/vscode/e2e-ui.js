@@ -14,37 +14,23 @@ const fs = require('fs');
 const path = require('path');
 const { ROOT, ensureCodeServer, startCodeServer, workbenchUrl, collectLogs, extensionHostLog, sleep } = require('./lib/code-server');
 const { launchBrowser } = require('./lib/browser');
-const { copyWorkspace, testModel } = require('./lib/workspace');
+const { copyWorkspace } = require('./lib/workspace');
+const { QUICK_INPUT, QUIET_EDITOR, chooseModel, createReport, runCommand, openFile, showSuggestion } = require('./lib/ui');
 const { arg, flag } = require('./lib/args');
 
 const EXT = path.resolve(arg('ext', ROOT));
 const OUT = path.resolve(arg('out', path.join(ROOT, 'ci-artifacts', 'e2e')));
-const BUNDLED = path.join(EXT, 'models', 'wisp-code-small');
-const MODEL = arg('model', process.env.WISP_E2E_MODEL)
-  || (fs.existsSync(path.join(BUNDLED, 'config.json')) ? null : testModel());   // null: the bundled default
+const MODEL = chooseModel(EXT);   // null: the bundled default
 const HARD_TIMEOUT_MS = 5 * 60 * 1000;
 
 const GHOST_INLINE = '.ghost-text-decoration';           // the rest of the cursor's line
 const GHOST_BLOCK = '.ghost-text .view-line';              // further lines of a multi-line suggestion
-const QUICK_INPUT = '.quick-input-widget input';
 
-const t0 = Date.now();
-const log = (...a) => console.log(`[${((Date.now() - t0) / 1000).toFixed(1)}s]`, ...a);
-const results = [];
-function check(name, ok, detail = '') {
-  results.push({ name, ok: !!ok, detail });
-  console.log(`${ok ? '  ✔' : '  ✘'} ${name}${detail ? ` — ${String(detail).slice(0, 400)}` : ''}`);
-  return !!ok;
-}
+const { log, check, finish } = createReport(path.basename(__filename), OUT, HARD_TIMEOUT_MS);
 
 // Settings that keep other UI out of the way: no suggest widget competing for Tab.
 const SETTINGS = {
-  'editor.quickSuggestions': { other: 'off', comments: 'off', strings: 'off' },
-  'editor.suggestOnTriggerCharacters': false,
-  'editor.wordBasedSuggestions': 'off',
-  'editor.parameterHints.enabled': false,
-  'editor.inlineSuggest.enabled': true,
-  'files.autoSave': 'off',
+  ...QUIET_EDITOR,
   'wisp.temperature': 0,
 };
 
@@ -53,23 +39,6 @@ async function ghostText(page) {
     const text = (els) => [...document.querySelectorAll(els)].map((e) => e.textContent.replace(/\u00a0/g, ' '));
     return { inline: text(inline).join(''), block: text(block) };
   }, [GHOST_INLINE, GHOST_BLOCK]);
-}
-
-async function runCommand(page, title) {
-  await page.keyboard.press('Control+Shift+P');
-  await page.waitForSelector(QUICK_INPUT, { state: 'visible', timeout: 15000 });
-  await page.keyboard.type(title);
-  await page.waitForSelector(`.quick-input-list .monaco-list-row[aria-label*="${title}"]`, { timeout: 15000 });
-  await page.keyboard.press('Enter');
-}
-
-async function gotoLine(page, line) {
-  await page.keyboard.press('Control+G');
-  await page.waitForSelector(QUICK_INPUT, { state: 'visible', timeout: 15000 });
-  await page.keyboard.type(String(line));
-  await page.keyboard.press('Enter');
-  await sleep(300);
-  await page.keyboard.press('End');
 }
 
 /** Saves with Ctrl+S until the file on disk stops changing; returns its text. */
@@ -109,29 +78,17 @@ async function main() {
     check('Wisp activates in the Node extension host', activated);
 
     // Quick Open searches files with ripgrep: this also proves the seeded rg works.
-    await page.keyboard.press('Control+P');
-    await page.waitForSelector(QUICK_INPUT, { state: 'visible', timeout: 15000 });
-    await page.keyboard.type('sample.ts');
-    await page.waitForSelector('.quick-input-list .monaco-list-row[aria-label*="sample.ts"]', { timeout: 30000 });
-    await page.keyboard.press('Enter');
-    await page.waitForSelector('.editor-instance .monaco-editor .view-lines', { timeout: 30000 });
-    await page.click('.editor-instance .monaco-editor .view-lines');
+    await openFile(page, 'sample.ts');
 
-    // Inside the empty body of fibonacci().
+    // Inside the empty body of fibonacci(), or at another line end if the model suggests nothing there.
     const original = fs.readFileSync(file, 'utf8');
-    const bodyLine = original.split('\n').findIndex((l) => l.startsWith('export function fibonacci')) + 2;
-    await gotoLine(page, bodyLine);
-    const typed = 'return n < 2 ? n : ';
+    const lines = original.split('\n');
+    const bodyLine = lines.findIndex((l) => l.startsWith('export function fibonacci')) + 2;
     const typedAt = Date.now();
-    await page.keyboard.type(typed, { delay: 40 });
-    let ghost = await waitForGhost(page, 60000);
-    if (!ghost.inline && !ghost.block.length) {
-      log('no ghost text after typing: triggering with Alt+\\');
-      await page.keyboard.press('Alt+Backslash');
-      ghost = await waitForGhost(page, 30000);
-    }
-    const shown = check('ghost text from the model appears after typing', ghost.inline || ghost.block.length,
-      `${Date.now() - typedAt} ms after typing began: ${JSON.stringify(ghost)}`);
+    const place = await showSuggestion(page, { line: bodyLine, text: 'return n < 2 ? n : ', lineCount: lines.length, waitMs: 60000 });
+    const ghost = await waitForGhost(page, 5000);
+    const shown = check('ghost text from the model appears after typing', place && (ghost.inline || ghost.block.length),
+      `${Date.now() - typedAt} ms after typing began, line ${place && place.line}: ${JSON.stringify(ghost)}`);
     if (shown) {
       await page.screenshot({ path: path.join(OUT, 'ghost-text.png') });
       if (!flag('no-media')) {
@@ -141,8 +98,8 @@ async function main() {
       await page.keyboard.press('Tab');
       await sleep(500);
       const accepted = await saveWhenSettled(page, file, { settleMs: 1000, timeoutMs: 15000, from: original });
-      const expected = typed + ghost.inline;
-      check('Tab inserts the ghost text into the document', accepted.includes(expected) && accepted.length > original.length + typed.length,
+      const expected = place.typed + ghost.inline;
+      check('Tab inserts the ghost text into the document', accepted.includes(expected) && accepted.length > original.length + place.typed.length,
         `expected the file to contain ${JSON.stringify(expected)}`);
     }
 
@@ -202,14 +159,4 @@ async function waitForLog(userDataDir, pattern, timeoutMs) {
   return false;
 }
 
-// Ctrl-C or a supervisor's SIGTERM: exit, which stops code-server (see lib/code-server.js).
-for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => process.exit(130));
-setTimeout(() => { console.error('e2e-ui: hard timeout'); console.log(`0 passed, ${results.length + 1} failed`); process.exit(124); },
-  HARD_TIMEOUT_MS).unref();
-
-main().catch((err) => check(`the UI test ran to the end`, false, err.stack || err)).finally(() => {
-  const failed = results.filter((r) => !r.ok).length;
-  fs.writeFileSync(path.join(OUT, 'results.json'), JSON.stringify(results, null, 2));
-  console.log(`${results.length - failed} passed, ${failed} failed`);
-  process.exit(failed ? 1 : 0);
-});
+finish(main);

@@ -14,76 +14,25 @@ const fs = require('fs');
 const path = require('path');
 const { ROOT, ensureCodeServer, startCodeServer, workbenchUrl, collectLogs, sleep } = require('./lib/code-server');
 const { launchBrowser } = require('./lib/browser');
-const { copyWorkspace, testModel } = require('./lib/workspace');
+const { copyWorkspace } = require('./lib/workspace');
+const { QUIET_EDITOR, chooseModel, createReport, runCommand, openFile, showSuggestion } = require('./lib/ui');
 const { arg, flag } = require('./lib/args');
 
 const EXT = path.resolve(arg('ext', ROOT));
 const OUT = path.resolve(arg('out', path.join(ROOT, 'ci-artifacts', 'token-view')));
-const BUNDLED = path.join(EXT, 'models', 'wisp-code-small');
-const MODEL = arg('model', process.env.WISP_E2E_MODEL)
-  || (fs.existsSync(path.join(BUNDLED, 'config.json')) ? null : testModel());   // null: the bundled default
+const MODEL = chooseModel(EXT);   // null: the bundled default
 const HARD_TIMEOUT_MS = 6 * 60 * 1000;
 
-const QUICK_INPUT = '.quick-input-widget input';
-const GHOST = '.ghost-text-decoration, .ghost-text .view-line';
-
-const t0 = Date.now();
-const log = (...a) => console.log(`[${((Date.now() - t0) / 1000).toFixed(1)}s]`, ...a);
-const results = [];
-function check(name, ok, detail = '') {
-  results.push({ name, ok: !!ok, detail });
-  console.log(`${ok ? '  ✔' : '  ✘'} ${name}${detail ? ` — ${String(detail).slice(0, 400)}` : ''}`);
-  return !!ok;
-}
+const { log, check, finish } = createReport(path.basename(__filename), OUT, HARD_TIMEOUT_MS);
 
 // Sampling that shows both sides of the filter: ten kept, the rest of the top 20 excluded.
 const SETTINGS = {
-  'editor.quickSuggestions': { other: 'off', comments: 'off', strings: 'off' },
-  'editor.suggestOnTriggerCharacters': false,
-  'editor.wordBasedSuggestions': 'off',
-  'editor.parameterHints.enabled': false,
-  'editor.inlineSuggest.enabled': true,
+  ...QUIET_EDITOR,
   'editor.minimap.enabled': false,
-  'files.autoSave': 'off',
   'wisp.temperature': 0.8,
   'wisp.topK': 10,
   'wisp.topP': 0.95,
 };
-
-async function runCommand(page, title) {
-  await page.keyboard.press('Control+Shift+P');
-  await page.waitForSelector(QUICK_INPUT, { state: 'visible', timeout: 15000 });
-  await page.keyboard.type(title);
-  await page.waitForSelector(`.quick-input-list .monaco-list-row[aria-label*="${title}"]`, { timeout: 15000 });
-  await page.keyboard.press('Enter');
-}
-
-async function gotoLine(page, line) {
-  await page.keyboard.press('Control+G');
-  await page.waitForSelector(QUICK_INPUT, { state: 'visible', timeout: 15000 });
-  await page.keyboard.type(String(line));
-  await page.keyboard.press('Enter');
-  await sleep(300);
-  await page.keyboard.press('End');
-}
-
-/**
- * Puts the cursor where the model makes a suggestion: after typing in fibonacci()'s body, or, as
- * the test fixture's random weights end many completions at once, at the first line end that does.
- */
-async function showSuggestion(page, fibLine, lineCount) {
-  await gotoLine(page, fibLine);
-  await page.keyboard.type('return n < 2 ? n : ', { delay: 40 });
-  if (await page.waitForSelector(GHOST, { timeout: 20000 }).then(() => true, () => false)) return true;
-  // A typed space asks for a suggestion there; taken back where none comes.
-  for (let line = 1; line <= lineCount; line++) {
-    await gotoLine(page, line);
-    await page.keyboard.type(' ');
-    if (await page.waitForSelector(GHOST, { timeout: 4000 }).then(() => true, () => false)) return true;
-    await page.keyboard.press('Backspace');
-  }
-  return false;
-}
 
 /** The frame holding the token view's page (webviews are nested iframes), once it shows data. */
 async function tokenViewFrame(page, timeoutMs) {
@@ -116,17 +65,11 @@ async function main() {
     await page.waitForSelector('.monaco-workbench .part.statusbar', { timeout: 120000 });
     log('workbench up');
 
-    await page.keyboard.press('Control+P');
-    await page.waitForSelector(QUICK_INPUT, { state: 'visible', timeout: 15000 });
-    await page.keyboard.type('sample.ts');
-    await page.waitForSelector('.quick-input-list .monaco-list-row[aria-label*="sample.ts"]', { timeout: 30000 });
-    await page.keyboard.press('Enter');
-    await page.waitForSelector('.editor-instance .monaco-editor .view-lines', { timeout: 30000 });
-    await page.click('.editor-instance .monaco-editor .view-lines');
+    await openFile(page, 'sample.ts');
 
     const lines = fs.readFileSync(path.join(ws.dir, 'sample.ts'), 'utf8').split('\n');
     const fibLine = lines.findIndex((l) => l.startsWith('export function fibonacci')) + 2;
-    check('a suggestion is on screen before the view opens', await showSuggestion(page, fibLine, lines.length));
+    check('a suggestion is on screen before the view opens', await showSuggestion(page, { line: fibLine, text: 'return n < 2 ? n : ', lineCount: lines.length }));
 
     await runCommand(page, 'Wisp: Show Token View');
     const frame = await tokenViewFrame(page, 60000);
@@ -181,14 +124,4 @@ async function main() {
   }
 }
 
-// Ctrl-C or a supervisor's SIGTERM: exit, which stops code-server (see lib/code-server.js).
-for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => process.exit(130));
-setTimeout(() => { console.error('token-view-shot: hard timeout'); console.log(`0 passed, ${results.length + 1} failed`); process.exit(124); },
-  HARD_TIMEOUT_MS).unref();
-
-main().catch((err) => check('the screenshot run ran to the end', false, err.stack || err)).finally(() => {
-  const failed = results.filter((r) => !r.ok).length;
-  fs.writeFileSync(path.join(OUT, 'results.json'), JSON.stringify(results, null, 2));
-  console.log(`${results.length - failed} passed, ${failed} failed`);
-  process.exit(failed ? 1 : 0);
-});
+finish(main);
