@@ -6,9 +6,9 @@
 // typed on) and waits; a newer request replaces a waiting one, which is answered as cancelled.
 // The token view's inspections run only when no generation runs or waits, and a generation that
 // arrives during one waits for it (one short prefill), so the view never takes a suggestion's turn.
-import { CompletionResult, Engine } from './engine';
+import { Engine } from './engine';
 import { inspect } from './inspect';
-import { EngineMessage, HostMessage, isHostMessage } from './protocol';
+import { EngineMessage, HostMessage, cancelledResult, isHostMessage } from './protocol';
 
 interface Job {
   id: number;
@@ -23,23 +23,6 @@ let inspecting: Promise<void> | undefined;
 
 function send(message: EngineMessage): void {
   process.send?.(message);
-}
-
-function cancelledResult(): CompletionResult {
-  return {
-    text: '',
-    stats: {
-      promptTokens: 0,
-      reusedTokens: 0,
-      prefilledTokens: 0,
-      generatedTokens: 0,
-      tokenizeMs: 0,
-      prefillMs: 0,
-      decodeMs: 0,
-      totalMs: 0,
-      stopReason: 'cancelled',
-    },
-  };
 }
 
 async function runJobs(): Promise<void> {

@@ -40,3 +40,21 @@ export function isHostMessage(value: unknown): value is HostMessage {
 export function isEngineMessage(value: unknown): value is EngineMessage {
   return hasType(value, ENGINE_TYPES);
 }
+
+/** The answer to a request that was cancelled before or while it ran. */
+export function cancelledResult(): CompletionResult {
+  return {
+    text: '',
+    stats: {
+      promptTokens: 0,
+      reusedTokens: 0,
+      prefilledTokens: 0,
+      generatedTokens: 0,
+      tokenizeMs: 0,
+      prefillMs: 0,
+      decodeMs: 0,
+      totalMs: 0,
+      stopReason: 'cancelled',
+    },
+  };
+}

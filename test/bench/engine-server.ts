@@ -4,7 +4,7 @@
 // decode steps) and replaces a waiting one, which is answered as cancelled.
 import type { CompletionRequest, CompletionResult, EngineInfo } from '../../src/engine/engine';
 import type { EngineMessage } from '../../src/engine/protocol';
-import { isHostMessage } from '../../src/engine/protocol';
+import { cancelledResult, isHostMessage } from '../../src/engine/protocol';
 
 export interface ServedEngine {
   load(modelDir: string, threads: number | undefined): Promise<EngineInfo>;
@@ -16,13 +16,6 @@ interface Job {
   id: number;
   request: CompletionRequest;
   cancelled: boolean;
-}
-
-export function cancelledResult(): CompletionResult {
-  return {
-    text: '',
-    stats: { promptTokens: 0, reusedTokens: 0, prefilledTokens: 0, generatedTokens: 0, tokenizeMs: 0, prefillMs: 0, decodeMs: 0, totalMs: 0, stopReason: 'cancelled' },
-  };
 }
 
 export function serveEngine(engine: ServedEngine): void {
