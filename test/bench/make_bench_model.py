@@ -14,7 +14,6 @@ usage: /usr/bin/python3 test/bench/make_bench_model.py [--out test/bench/.models
 import argparse
 import os
 import sys
-import sysconfig
 import time
 
 import torch
@@ -25,22 +24,9 @@ sys.path.insert(0, os.path.join(REPO, "models", "recipe"))
 import bpe  # noqa: E402
 from gpt import GPT, GPTConfig  # noqa: E402
 from export_onnx import write_model_folder, kv_consistency  # noqa: E402
+from make_fixture import stdlib_sample  # noqa: E402
 
 CONFIG = GPTConfig(vocab_size=8192, n_positions=1024, n_layer=4, n_head=4, n_embd=256)
-
-
-def stdlib_sample(max_chars):
-    root = sysconfig.get_paths()["stdlib"]
-    out, n = [], 0
-    for f in sorted(os.listdir(root)):
-        if not f.endswith(".py"):
-            continue
-        with open(os.path.join(root, f), encoding="utf-8") as fh:
-            out.append(fh.read())
-        n += len(out[-1])
-        if n >= max_chars:
-            break
-    return out
 
 
 def main():

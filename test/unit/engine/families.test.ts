@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Engine } from '../../../src/engine/engine';
+import { fullPrefill, maxAbsDiff, viaCache } from './kv-checks';
 import { KvCacheKind, readModelLayout } from '../../../src/engine/model-layout';
 import { buildPrompt } from '../../../src/engine/prompt-format';
 import { GREEDY } from '../../../src/engine/sampler';
@@ -99,13 +100,6 @@ const CASES: FamilyCase[] = [
   },
 ];
 
-function maxAbsDiff(a: Float32Array, b: Float32Array): number {
-  assert.equal(a.length, b.length);
-  let d = 0;
-  for (let i = 0; i < a.length; i++) d = Math.max(d, Math.abs(a[i] - b[i]));
-  return d;
-}
-
 function argmax(logits: Float32Array): number {
   let best = 0;
   for (let j = 1; j < logits.length; j++) if (logits[j] > logits[best]) best = j;
@@ -123,16 +117,6 @@ for (const c of CASES) {
     });
     after(async () => engine.dispose());
 
-    async function fullPrefill(ids: number[]): Promise<Float32Array> {
-      const { logits } = await engine.session.forward(ids, engine.session.emptyPast());
-      return logits;
-    }
-
-    async function viaCache(ids: number[]): Promise<{ logits: Float32Array; reused: number }> {
-      const { stepper, logits, reused } = await engine.prefill(ids, true);
-      engine.remember(stepper.ids, stepper.past);
-      return { logits, reused };
-    }
 
     it('reads the family layout from the graph', () => {
       const { layout } = engine.session;
@@ -145,7 +129,7 @@ for (const c of CASES) {
 
     it('tokenizes the prompt as torch did and matches its logits', async () => {
       assert.deepEqual(engine.tokenizer.encode(reference.prompt), promptIds);
-      const logits = await fullPrefill(promptIds);
+      const logits = await fullPrefill(engine, promptIds);
       reference.last_logits_first8.forEach((v: number, i: number) =>
         assert.ok(Math.abs(logits[i] - v) <= c.torchTolerance, `logit ${i}: ${logits[i]} vs torch ${v}`),
       );
@@ -153,36 +137,36 @@ for (const c of CASES) {
 
     it('appending 1, 2 and 3 tokens feeds only those and matches a full prefill', async () => {
       engine.clearCache();
-      await viaCache(promptIds.slice(0, 20));
+      await viaCache(engine, promptIds.slice(0, 20));
       let n = 20;
       for (const step of [1, 2, 3]) {
         n += step;
         const ids = promptIds.slice(0, n);
-        const { logits, reused } = await viaCache(ids);
+        const { logits, reused } = await viaCache(engine, ids);
         assert.equal(reused, n - step);
-        const d = maxAbsDiff(logits, await fullPrefill(ids));
+        const d = maxAbsDiff(logits, await fullPrefill(engine, ids));
         assert.ok(d <= c.tolerance, `append ${step}: max |diff| ${d}`);
       }
     });
 
     it('backspace truncates the cache and stays exact', async () => {
       engine.clearCache();
-      await viaCache(promptIds);
+      await viaCache(engine, promptIds);
       const shorter = promptIds.slice(0, promptIds.length - 2);
-      const { logits, reused } = await viaCache(shorter);
+      const { logits, reused } = await viaCache(engine, shorter);
       assert.equal(reused, shorter.length - 1);
-      const d = maxAbsDiff(logits, await fullPrefill(shorter));
+      const d = maxAbsDiff(logits, await fullPrefill(engine, shorter));
       assert.ok(d <= c.tolerance, `max |diff| ${d}`);
     });
 
     it('an edit in the middle reuses only the common prefix and stays exact', async () => {
       engine.clearCache();
-      await viaCache(promptIds);
+      await viaCache(engine, promptIds);
       const edited = promptIds.slice();
       edited[15] = promptIds.find((t) => t !== promptIds[15])!;
-      const { logits, reused } = await viaCache(edited);
+      const { logits, reused } = await viaCache(engine, edited);
       assert.equal(reused, 15);
-      const d = maxAbsDiff(logits, await fullPrefill(edited));
+      const d = maxAbsDiff(logits, await fullPrefill(engine, edited));
       assert.ok(d <= c.tolerance, `max |diff| ${d}`);
     });
 

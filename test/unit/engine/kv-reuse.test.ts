@@ -5,17 +5,11 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Engine } from '../../../src/engine/engine';
+import { fullPrefill, maxAbsDiff, viaCache } from './kv-checks';
 import { GREEDY } from '../../../src/engine/sampler';
 import { TINY_MODEL } from '../fixture';
 
 const TOLERANCE = 1e-4;
-
-function maxAbsDiff(a: Float32Array, b: Float32Array): number {
-  assert.equal(a.length, b.length);
-  let d = 0;
-  for (let i = 0; i < a.length; i++) d = Math.max(d, Math.abs(a[i] - b[i]));
-  return d;
-}
 
 describe('KV cache reuse (tiny-gpt fixture, fp32)', () => {
   let engine: Engine;
@@ -27,62 +21,51 @@ describe('KV cache reuse (tiny-gpt fixture, fp32)', () => {
   });
   after(async () => engine.dispose());
 
-  async function fullPrefill(ids: number[]): Promise<Float32Array> {
-    const { logits } = await engine.session.forward(ids, engine.session.emptyPast());
-    return logits;
-  }
-
-  async function viaCache(ids: number[]): Promise<{ logits: Float32Array; reused: number }> {
-    const { stepper, logits, reused } = await engine.prefill(ids, true);
-    (engine as unknown as { cache: { put(i: number[], p: unknown): void } }).cache.put(stepper.ids, stepper.past);
-    return { logits, reused };
-  }
-
   it('matches the logits torch computed for the same weights', async () => {
-    const logits = await fullPrefill(promptIds);
+    const logits = await fullPrefill(engine, promptIds);
     reference.last_logits_first8.forEach((v: number, i: number) => assert.ok(Math.abs(logits[i] - v) < 1e-3));
   });
 
   it('appending 1, 2 and 3 tokens feeds only those and matches a full prefill', async () => {
     engine.clearCache();
-    await viaCache(promptIds.slice(0, 20));
+    await viaCache(engine, promptIds.slice(0, 20));
     for (const n of [21, 23, 26]) {
       const ids = promptIds.slice(0, n);
-      const { logits, reused } = await viaCache(ids);
+      const { logits, reused } = await viaCache(engine, ids);
       assert.ok(reused >= n - 3, `reused ${reused} of ${n}`);
-      assert.ok(maxAbsDiff(logits, await fullPrefill(ids)) <= TOLERANCE);
+      assert.ok(maxAbsDiff(logits, await fullPrefill(engine, ids)) <= TOLERANCE);
     }
   });
 
   it('backspace truncates the cache and stays exact', async () => {
     engine.clearCache();
-    await viaCache(promptIds);
+    await viaCache(engine, promptIds);
     const shorter = promptIds.slice(0, promptIds.length - 2);
-    const { logits, reused } = await viaCache(shorter);
+    const { logits, reused } = await viaCache(engine, shorter);
     assert.equal(reused, shorter.length - 1);
-    assert.ok(maxAbsDiff(logits, await fullPrefill(shorter)) <= TOLERANCE);
+    assert.ok(maxAbsDiff(logits, await fullPrefill(engine, shorter)) <= TOLERANCE);
   });
 
   it('an edit in the middle reuses only the common prefix and stays exact', async () => {
     engine.clearCache();
-    await viaCache(promptIds);
+    await viaCache(engine, promptIds);
     const edited = promptIds.slice();
     edited[15] = (edited[15] + 7) % 500;
-    const { logits, reused } = await viaCache(edited);
+    const { logits, reused } = await viaCache(engine, edited);
     assert.equal(reused, 15);
-    assert.ok(maxAbsDiff(logits, await fullPrefill(edited)) <= TOLERANCE);
+    assert.ok(maxAbsDiff(logits, await fullPrefill(engine, edited)) <= TOLERANCE);
   });
 
   it('switching between two documents keeps both warm', async () => {
     engine.clearCache();
     const docA = promptIds;
     const docB = promptIds.slice().reverse();
-    await viaCache(docA);
-    await viaCache(docB);
-    const backToA = await viaCache(docA.concat([42]));
+    await viaCache(engine, docA);
+    await viaCache(engine, docB);
+    const backToA = await viaCache(engine, docA.concat([42]));
     assert.equal(backToA.reused, docA.length);
-    assert.ok(maxAbsDiff(backToA.logits, await fullPrefill(docA.concat([42]))) <= TOLERANCE);
-    const backToB = await viaCache(docB.concat([43]));
+    assert.ok(maxAbsDiff(backToA.logits, await fullPrefill(engine, docA.concat([42]))) <= TOLERANCE);
+    const backToB = await viaCache(engine, docB.concat([43]));
     assert.equal(backToB.reused, docB.length);
   });
 
