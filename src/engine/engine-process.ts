@@ -8,53 +8,43 @@
 // arrives during one waits for it (one short prefill), so the view never takes a suggestion's turn.
 import { Engine } from './engine';
 import { inspect } from './inspect';
+import { LatestJobQueue, RunningJob } from './job-queue';
 import { EngineMessage, HostMessage, cancelledResult, isHostMessage } from './protocol';
 
-interface Job {
-  id: number;
-  message: Extract<HostMessage, { type: 'complete' }>;
-  cancelled: boolean;
-}
+type CompleteMessage = Extract<HostMessage, { type: 'complete' }>;
 
 let engine: Engine | undefined;
-let running: Job | undefined;
-let waiting: Job | undefined;
 let inspecting: Promise<void> | undefined;
 
 function send(message: EngineMessage): void {
   process.send?.(message);
 }
 
-async function runJobs(): Promise<void> {
-  while (waiting && !running && !inspecting) {
-    const job = waiting;
-    waiting = undefined;
-    running = job;
-    try {
-      if (!engine) throw new Error('no model is loaded');
-      if (job.cancelled) {
-        send({ type: 'done', id: job.id, result: cancelledResult() });
-      } else {
-        const result = await engine.complete(job.message.request, {
-          isCancelled: () => job.cancelled,
-          onText: job.message.stream ? (text) => send({ type: 'partial', id: job.id, text }) : undefined,
-        });
-        send({ type: 'done', id: job.id, result });
-      }
-    } catch (err) {
-      send({ type: 'failed', id: job.id, message: (err as Error).message });
-    } finally {
-      running = undefined;
-    }
+async function runCompletion({ id, payload, isCancelled }: RunningJob<CompleteMessage>): Promise<void> {
+  try {
+    if (!engine) throw new Error('no model is loaded');
+    const result = await engine.complete(payload.request, {
+      isCancelled,
+      onText: payload.stream ? (text) => send({ type: 'partial', id, text }) : undefined,
+    });
+    send({ type: 'done', id, result });
+  } catch (err) {
+    send({ type: 'failed', id, message: (err as Error).message });
   }
 }
+
+const completions = new LatestJobQueue<CompleteMessage>(
+  runCompletion,
+  (id) => send({ type: 'done', id, result: cancelledResult() }),
+  () => inspecting !== undefined,
+);
 
 async function runInspection(message: Extract<HostMessage, { type: 'inspect' }>): Promise<void> {
   if (!engine) {
     send({ type: 'inspected', id: message.id, answer: { status: 'skipped', reason: 'no model is loaded' } });
     return;
   }
-  if (running || waiting || inspecting) {
+  if (completions.busy || inspecting) {
     send({ type: 'inspected', id: message.id, answer: { status: 'skipped', reason: 'the engine is busy' } });
     return;
   }
@@ -68,7 +58,7 @@ async function runInspection(message: Extract<HostMessage, { type: 'inspect' }>)
   })();
   await inspecting;
   inspecting = undefined;
-  void runJobs();
+  void completions.drain();
 }
 
 async function load(message: Extract<HostMessage, { type: 'load' }>): Promise<void> {
@@ -90,16 +80,10 @@ function onMessage(message: unknown): void {
       void load(message);
       break;
     case 'complete':
-      if (running) running.cancelled = true;
-      if (waiting) {
-        send({ type: 'done', id: waiting.id, result: cancelledResult() });
-      }
-      waiting = { id: message.id, message, cancelled: false };
-      void runJobs();
+      completions.submit(message.id, message);
       break;
     case 'cancel':
-      if (running?.id === message.id) running.cancelled = true;
-      if (waiting?.id === message.id) waiting.cancelled = true;
+      completions.cancel(message.id);
       break;
     case 'clear-cache':
       engine?.clearCache();

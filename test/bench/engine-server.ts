@@ -4,6 +4,7 @@
 // decode steps) and replaces a waiting one, which is answered as cancelled.
 import type { CompletionRequest, CompletionResult, EngineInfo } from '../../src/engine/engine';
 import type { EngineMessage } from '../../src/engine/protocol';
+import { LatestJobQueue } from '../../src/engine/job-queue';
 import { cancelledResult, isHostMessage } from '../../src/engine/protocol';
 
 export interface ServedEngine {
@@ -12,31 +13,18 @@ export interface ServedEngine {
   clearCache?(): void;
 }
 
-interface Job {
-  id: number;
-  request: CompletionRequest;
-  cancelled: boolean;
-}
-
 export function serveEngine(engine: ServedEngine): void {
-  let running: Job | undefined;
-  let waiting: Job | undefined;
   const send = (m: EngineMessage) => process.send?.(m);
-
-  async function runJobs(): Promise<void> {
-    while (waiting && !running) {
-      const job = waiting;
-      waiting = undefined;
-      running = job;
+  const jobs = new LatestJobQueue<CompletionRequest>(
+    async ({ id, payload, isCancelled }) => {
       try {
-        send({ type: 'done', id: job.id, result: job.cancelled ? cancelledResult() : await engine.complete(job.request, () => job.cancelled) });
+        send({ type: 'done', id, result: await engine.complete(payload, isCancelled) });
       } catch (err) {
-        send({ type: 'failed', id: job.id, message: (err as Error).stack ?? String(err) });
-      } finally {
-        running = undefined;
+        send({ type: 'failed', id, message: (err as Error).stack ?? String(err) });
       }
-    }
-  }
+    },
+    (id) => send({ type: 'done', id, result: cancelledResult() }),
+  );
 
   process.on('message', (message: unknown) => {
     if (!isHostMessage(message)) return;
@@ -48,14 +36,10 @@ export function serveEngine(engine: ServedEngine): void {
         );
         break;
       case 'complete':
-        if (running) running.cancelled = true;
-        if (waiting) send({ type: 'done', id: waiting.id, result: cancelledResult() });
-        waiting = { id: message.id, request: message.request, cancelled: false };
-        void runJobs();
+        jobs.submit(message.id, message.request);
         break;
       case 'cancel':
-        if (running?.id === message.id) running.cancelled = true;
-        if (waiting?.id === message.id) waiting.cancelled = true;
+        jobs.cancel(message.id);
         break;
       case 'clear-cache':
         engine.clearCache?.();
