@@ -3,6 +3,7 @@ import * as vscode from 'vscode';
 import { DownloadPrompts, downloadModelCommand } from './commands/download-model';
 import { generateCode } from './commands/generate';
 import { SelectModelPrompts, selectModel } from './commands/select-model';
+import { watchContextFiles } from './completion/context-files-watcher';
 import { ShownSuggestion, WispInlineProvider } from './completion/provider';
 import { EngineClient, EngineState } from './engine/engine-client';
 import { resolveModelDir } from './model-location';
@@ -120,6 +121,7 @@ export function activate(context: vscode.ExtensionContext): WispApi {
     status,
     { dispose: () => engine.dispose() },
     vscode.languages.registerInlineCompletionItemProvider(COMPLETION_SELECTOR, provider),
+    watchContextFiles(engine, () => readSettings()),
     vscode.commands.registerCommand('wisp.generate', () => generateCode({ engine, settings: () => readSettings(), log })),
     vscode.commands.registerCommand('wisp.toggle', async () => {
       enabled = !enabled;

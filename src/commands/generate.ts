@@ -6,6 +6,7 @@ import type { EngineClient } from '../engine/engine-client';
 import { WispSettings, contextCacheWeight } from '../settings';
 import { windowAroundCursor } from '../completion/context-window';
 import { windowLimits } from '../completion/inline-request';
+import { crossFileTarget } from '../completion/provider';
 
 export interface GenerateDeps {
   engine: EngineClient;
@@ -98,6 +99,7 @@ export async function generateCode(deps: GenerateDeps): Promise<void> {
             timeBudgetMs: 120_000,
             contextTokens: settings.contextTokens,
             contextCacheWeight: contextCacheWeight(settings),
+            crossFile: settings.crossFileContext ? crossFileTarget(document) : undefined,
           },
           {
             signal: abort.signal,

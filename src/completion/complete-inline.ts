@@ -1,5 +1,6 @@
 // One inline suggestion from prefix/suffix text, the same way in the editor and on the command
 // line: window → engine request → engine → post-processing.
+import type { CrossFileTarget } from '../engine/cross-file';
 import type { CompletionRequest, CompletionResult } from '../engine/engine';
 import type { WispSettings } from '../settings';
 import { windowAroundCursor } from './context-window';
@@ -11,6 +12,8 @@ export interface InlineInput {
   slice: (start: number, end: number) => string;
   documentLength: number;
   cursor: number;
+  /** The document's path and workspace, for models that take other files' chunks before the prompt. */
+  crossFile?: CrossFileTarget;
 }
 
 export interface PreparedInline {
@@ -23,12 +26,9 @@ export interface PreparedInline {
 export function prepareInline(input: InlineInput, settings: WispSettings): PreparedInline {
   const window = windowAroundCursor(input.slice, input.documentLength, input.cursor, windowLimits(settings));
   const context = editorContext(window.prefix, window.suffix);
-  return {
-    prefix: window.prefix,
-    suffix: window.suffix,
-    context,
-    request: inlineRequest(window.prefix, window.suffix, context, settings),
-  };
+  const request = inlineRequest(window.prefix, window.suffix, context, settings);
+  if (settings.crossFileContext && input.crossFile) request.crossFile = input.crossFile;
+  return { prefix: window.prefix, suffix: window.suffix, context, request };
 }
 
 export function finishInline(prepared: PreparedInline, result: CompletionResult, style: DocumentStyle): string | undefined {

@@ -3,6 +3,7 @@
 import * as vscode from 'vscode';
 import type { EngineClient } from '../engine/engine-client';
 import { WispSettings, isEnabledFor } from '../settings';
+import type { CrossFileTarget } from '../engine/cross-file';
 import type { CompletionResult } from '../engine/engine';
 import type { InlineInput } from './complete-inline';
 import { InlineCompleter } from './inline-completer';
@@ -33,12 +34,21 @@ function documentStyle(document: vscode.TextDocument): DocumentStyle {
   return { eol: document.eol === vscode.EndOfLine.CRLF ? '\r\n' : '\n', insertSpaces, tabSize };
 }
 
+/** The document's path and workspace name, as a repository header gives them. */
+export function crossFileTarget(document: vscode.TextDocument): CrossFileTarget {
+  return {
+    path: vscode.workspace.asRelativePath(document.uri, false),
+    repoName: vscode.workspace.getWorkspaceFolder(document.uri)?.name ?? vscode.workspace.name ?? '',
+  };
+}
+
 /** The document around a cursor, as the provider and the token view read it. */
 export function inlineInput(document: vscode.TextDocument, position: vscode.Position): InlineInput {
   return {
     slice: (start, end) => document.getText(new vscode.Range(document.positionAt(start), document.positionAt(end))),
     documentLength: document.offsetAt(document.lineAt(document.lineCount - 1).range.end),
     cursor: document.offsetAt(position),
+    crossFile: crossFileTarget(document),
   };
 }
 
@@ -89,8 +99,9 @@ export class WispInlineProvider implements vscode.InlineCompletionItemProvider {
     const s = result.stats;
     this.deps.log(
       `complete ${document.fileName.split(/[\\/]/).pop()}:${position.line + 1} prompt ${s.promptTokens} tok ` +
-        `(reused ${s.reusedTokens}, prefilled ${s.prefilledTokens}) → ${s.generatedTokens} tok, ` +
-        `prefill ${s.prefillMs.toFixed(1)} ms, decode ${s.decodeMs.toFixed(1)} ms, total ${s.totalMs.toFixed(1)} ms, ${s.stopReason}`,
+        `(reused ${s.reusedTokens}, prefilled ${s.prefilledTokens}${s.headerTokens ? `, other files' chunks ${s.headerTokens}` : ''}) → ${s.generatedTokens} tok, ` +
+        `prefill ${s.prefillMs.toFixed(1)} ms, decode ${s.decodeMs.toFixed(1)} ms, total ${s.totalMs.toFixed(1)} ms, ${s.stopReason}` +
+        (s.relatedTokens ? `, context cache holds ${s.relatedTokens} tokens of other files` : ''),
     );
     this.deps.onSpeed(`${Math.round(s.totalMs)} ms`);
   }

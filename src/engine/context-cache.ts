@@ -8,7 +8,9 @@
 // where c is how often the longest matched context was seen, so λ grows with the cache's evidence
 // and is 0 when no context of two or more tokens matches. The index follows the prompt's tokens incrementally:
 // when the prompt changes, only n-grams past the common prefix with the previous sequence are
-// removed and added, so a keystroke costs a few updates, not a pass over the context.
+// removed and added, so a keystroke costs a few updates, not a pass over the context. It also
+// holds other files (open editors, recently edited files: related-context.ts) at a lower weight,
+// tokenized once per change of the file.
 
 export const MAX_ORDER = 6;
 const MIN_EVIDENCE_CONTEXT = 2;
@@ -30,10 +32,22 @@ function keyOf(ids: readonly number[], start: number, length: number): string {
   return key;
 }
 
+/** A file besides the prompt whose n-grams the index holds, counted at `weight` each. */
+interface IndexedDocument {
+  ids: number[];
+  weight: number;
+}
+
+/** Below this a count is zero: weights are sums and differences of the same few fractions. */
+const EPSILON = 1e-9;
+
 export class NgramIndex {
+  /** The followed sequence (the prompt), counted at weight 1. */
   private ids: number[] = [];
   /** tables[n] maps a context of n tokens (as a key) to the counts of the token after it. */
   private readonly tables: Array<Map<string, Continuations>> = [];
+  private readonly documents = new Map<string, IndexedDocument>();
+  private documentTokenCount = 0;
 
   /**
    * `barriers`: tokens no n-gram may contain (the special tokens of a FIM prompt), so that the
@@ -51,22 +65,53 @@ export class NgramIndex {
     return this.ids.length;
   }
 
+  /** Tokens held for documents other than the prompt. */
+  get documentTokens(): number {
+    return this.documentTokenCount;
+  }
+
   /** Follow a new token sequence: undo what is past the common prefix, add the rest. */
   update(ids: readonly number[]): void {
     const capped = ids.length > this.maxTokens ? ids.slice(ids.length - this.maxTokens) : ids;
     let common = 0;
     const n = Math.min(this.ids.length, capped.length);
     while (common < n && this.ids[common] === capped[common]) common++;
-    if (common < this.ids.length / 2 && common < capped.length / 2) {
-      this.reset();
-      common = 0;
-    }
-    for (let i = this.ids.length - 1; i >= common; i--) this.count(i, -1);
+    for (let i = this.ids.length - 1; i >= common; i--) this.count(this.ids, i, -1);
     this.ids.length = common;
     for (let i = common; i < capped.length; i++) {
       this.ids.push(capped[i]);
-      this.count(i, +1);
+      this.count(this.ids, i, +1);
     }
+  }
+
+  /**
+   * Append tokens to another file's (a new one starts empty), counted at `weight` (< 1 ranks them
+   * below the prompt). Its n-grams never run into the prompt's or another file's. Appending in
+   * pieces lets a large file be indexed a slice at a time, between requests.
+   */
+  extendDocument(key: string, ids: readonly number[], weight: number): void {
+    let doc = this.documents.get(key);
+    if (doc && doc.weight !== weight) throw new Error(`document ${key} is indexed at weight ${doc.weight}, not ${weight}`);
+    if (!doc) {
+      doc = { ids: [], weight };
+      this.documents.set(key, doc);
+    }
+    const start = doc.ids.length;
+    for (const id of ids) doc.ids.push(id);
+    for (let i = start; i < doc.ids.length; i++) this.count(doc.ids, i, weight);
+    this.documentTokenCount += ids.length;
+  }
+
+  removeDocument(key: string): void {
+    const doc = this.documents.get(key);
+    if (!doc) return;
+    for (let i = 0; i < doc.ids.length; i++) this.count(doc.ids, i, -doc.weight);
+    this.documents.delete(key);
+    this.documentTokenCount -= doc.ids.length;
+  }
+
+  documentKeys(): string[] {
+    return [...this.documents.keys()];
   }
 
   /**
@@ -98,20 +143,14 @@ export class NgramIndex {
     return { ids, probs: ids.map((id) => dist.get(id)! / norm), evidence };
   }
 
-  reset(): void {
-    this.ids = [];
-    for (const t of this.tables) t.clear();
-  }
-
-
-  /** Add (+1) or remove (−1) the n-grams that end at position i. */
-  private count(i: number, delta: number): void {
-    const next = this.ids[i];
+  /** Add (delta > 0) or remove (delta < 0) the n-grams of `seq` that end at position i. */
+  private count(seq: readonly number[], i: number, delta: number): void {
+    const next = seq[i];
     if (this.barriers.has(next)) return;
     for (let context = 1; context < this.maxOrder && context <= i; context++) {
-      if (this.barriers.has(this.ids[i - context])) break;
+      if (this.barriers.has(seq[i - context])) break;
       const table = this.tables[context];
-      const key = keyOf(this.ids, i - context, context);
+      const key = keyOf(seq, i - context, context);
       let continuations = table.get(key);
       if (!continuations) {
         if (delta < 0) continue;
@@ -119,7 +158,7 @@ export class NgramIndex {
         table.set(key, continuations);
       }
       const c = (continuations.get(next) ?? 0) + delta;
-      if (c > 0) continuations.set(next, c);
+      if (c > EPSILON) continuations.set(next, c);
       else continuations.delete(next);
       if (continuations.size === 0) table.delete(key);
     }

@@ -4,6 +4,7 @@
 import { ChildProcess, fork } from 'node:child_process';
 import type { CompletionRequest, CompletionResult, EngineInfo, EngineOptions } from './engine';
 import type { InspectRequest } from './inspect';
+import type { ContextFile } from './related-context';
 import { EngineMessage, HostMessage, InspectAnswer, isEngineMessage } from './protocol';
 
 export type EngineStatus = 'stopped' | 'loading' | 'ready' | 'error' | 'disabled';
@@ -59,6 +60,10 @@ export class EngineClient {
   private readonly listeners = new Set<(state: EngineState) => void>();
   private readonly options: Required<EngineClientOptions>;
   private disposed = false;
+  /** The related files as the host last ranked them, with their texts. */
+  private contextFiles: ContextFile[] = [];
+  /** Versions the loaded engine holds, by key: their texts need not travel again. */
+  private readonly engineHolds = new Map<string, number>();
 
   constructor(options: EngineClientOptions) {
     this.options = { maxCrashes: 3, crashWindowMs: 120_000, restartDelayMs: 1000, maxOldSpaceMb: 512, ...options };
@@ -153,6 +158,23 @@ export class EngineClient {
     }
   }
 
+  /**
+   * The files besides the current one that the engine draws on, most relevant first (every entry
+   * with its text). Only texts the loaded engine does not hold yet are sent; after a model load or
+   * an engine restart, all of them are.
+   */
+  setContextFiles(files: ContextFile[]): void {
+    this.contextFiles = files;
+    if (this.currentState.status === 'ready') this.sendContextFiles();
+  }
+
+  private sendContextFiles(): void {
+    const files = this.contextFiles.map((f) => (this.engineHolds.get(f.key) === f.version ? { ...f, text: undefined } : f));
+    this.engineHolds.clear();
+    for (const f of this.contextFiles) this.engineHolds.set(f.key, f.version);
+    this.send({ type: 'context-files', files });
+  }
+
   clearCache(): void {
     this.send({ type: 'clear-cache' });
   }
@@ -222,6 +244,8 @@ export class EngineClient {
   private handle(message: EngineMessage): void {
     switch (message.type) {
       case 'loaded':
+        this.engineHolds.clear();
+        if (this.contextFiles.length > 0) this.sendContextFiles();
         this.setState({ status: 'ready', info: message.info, message: message.info.fallbackReason });
         this.loadWaiter?.resolve(message.info);
         this.loadWaiter = undefined;

@@ -6,6 +6,8 @@
 // typed on) and waits; a newer request replaces a waiting one, which is answered as cancelled.
 // The token view's inspections run only when no generation runs or waits, and a generation that
 // arrives during one waits for it (one short prefill), so the view never takes a suggestion's turn.
+// Indexing the related files (related-context.ts) runs in slices of a few milliseconds, only while
+// nothing else runs or waits.
 import { Engine } from './engine';
 import { inspect } from './inspect';
 import { LatestJobQueue, RunningJob } from './job-queue';
@@ -15,6 +17,9 @@ type CompleteMessage = Extract<HostMessage, { type: 'complete' }>;
 
 let engine: Engine | undefined;
 let inspecting: Promise<void> | undefined;
+let indexingScheduled = false;
+/** While requests keep the engine busy, indexing looks again after this long. */
+const INDEXING_RETRY_MS = 50;
 
 function send(message: EngineMessage): void {
   process.send?.(message);
@@ -61,6 +66,19 @@ async function runInspection(message: Extract<HostMessage, { type: 'inspect' }>)
   void completions.drain();
 }
 
+function scheduleIndexing(delayMs = 0): void {
+  if (indexingScheduled) return;
+  indexingScheduled = true;
+  const run = () => {
+    indexingScheduled = false;
+    if (!engine) return;
+    if (completions.busy || inspecting) scheduleIndexing(INDEXING_RETRY_MS);
+    else if (engine.indexContextStep()) scheduleIndexing();
+  };
+  if (delayMs > 0) setTimeout(run, delayMs);
+  else setImmediate(run);
+}
+
 async function load(message: Extract<HostMessage, { type: 'load' }>): Promise<void> {
   const previous = engine;
   engine = undefined;
@@ -90,6 +108,10 @@ function onMessage(message: unknown): void {
       break;
     case 'inspect':
       void runInspection(message);
+      break;
+    case 'context-files':
+      engine?.setContextFiles(message.files);
+      scheduleIndexing();
       break;
   }
 }

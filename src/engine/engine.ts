@@ -6,10 +6,12 @@ import * as path from 'node:path';
 import type { DeviceSetting } from './device';
 import { GenerateResult, Stepper, StopReason, generate } from './generate';
 import { ContextMixer, NgramIndex } from './context-cache';
+import { CrossFileTarget, DEFAULT_CHUNK_OPTIONS, crossFileHeader, queryText, similarChunks } from './cross-file';
 import { SequenceCache } from './kv-cache';
 import { ModelFolder, readModelFolder } from './model-folder';
 import { KvPast, ModelSession } from './model-session';
-import { BuiltPrompt, buildPrompt, prefixEnd, promptBudget } from './prompt-format';
+import { BuiltPrompt, buildPrompt, prefixStart, prefixEnd, promptBudget } from './prompt-format';
+import { ContextFile, RelatedContext } from './related-context';
 import type { SamplingParams } from './sampler';
 import { ModelTokenizer } from './tokenizer';
 
@@ -41,7 +43,15 @@ export interface CompletionRequest {
   reuseCache?: boolean;
   /** Weight of the context cache (context-cache.ts) mixed into the model; 0 or absent = off. */
   contextCacheWeight?: number;
+  /** The file being edited, for a repository header of other files' chunks (models with repository tokens); absent = none. */
+  crossFile?: CrossFileTarget;
 }
+
+/** What decides the prompt: the fields of a completion or an inspection request that build it. */
+export type PromptRequest = Pick<CompletionRequest, 'prefix' | 'suffix' | 'contextTokens' | 'maxNewTokens' | 'suffixShare' | 'crossFile'>;
+
+/** Most of the prompt budget a repository header may take. */
+export const CROSS_FILE_SHARE = 0.25;
 
 export interface CompletionStats {
   promptTokens: number;
@@ -56,6 +66,10 @@ export interface CompletionStats {
   stopReason: StopReason;
   /** Generated tokens the context cache put ahead of the model (absent when the cache is off). */
   cacheLedTokens?: number;
+  /** Tokens of other files (open editors, recent edits) in the context cache. */
+  relatedTokens?: number;
+  /** Tokens of the repository header before the prompt (0 when there is none). */
+  headerTokens?: number;
 }
 
 export interface CompletionResult {
@@ -108,6 +122,10 @@ class SequenceStepper implements Stepper {
 export class Engine {
   private readonly cache: SequenceCache<KvPast>;
   private readonly contextIndex: NgramIndex;
+  private readonly related: RelatedContext;
+  /** The last repository header, kept while its inputs stay the same (see cross-file.ts). */
+  private header: { key: string; ids: number[] } | undefined;
+  private relatedVersion = 0;
   private busy = false;
 
   private constructor(
@@ -118,6 +136,7 @@ export class Engine {
   ) {
     this.cache = new SequenceCache<KvPast>(options.cacheEntries ?? 4, options.cacheBytes ?? 256 * 1024 * 1024);
     this.contextIndex = new NgramIndex(new Set(tokenizer.specialTokens.values()));
+    this.related = new RelatedContext(this.contextIndex, (text) => tokenizer.encode(text));
   }
 
   static async load(options: EngineOptions): Promise<Engine> {
@@ -180,11 +199,49 @@ export class Engine {
     };
   }
 
+  /** The other files the host ranks as related (open editors, recent edits); see related-context.ts. */
+  setContextFiles(files: readonly ContextFile[]): void {
+    this.related.set(files);
+    this.relatedVersion++;
+  }
+
+  /** One slice of indexing the related files; returns whether more remains. */
+  indexContextStep(): boolean {
+    return this.related.step();
+  }
+
+  get contextFiles(): { files: number; indexedTokens: number } {
+    return { files: this.related.fileCount, indexedTokens: this.contextIndex.documentTokens };
+  }
+
+  /** The prompt a request is answered from: the same for completions and the token view. */
+  promptFor(request: PromptRequest): BuiltPrompt {
+    const contextTokens = promptBudget(this.session.layout.maxPositions, request.maxNewTokens, request.contextTokens);
+    return buildPrompt(this.tokenizer, request.prefix, request.suffix, {
+      contextTokens,
+      suffixShare: request.suffixShare ?? 0.25,
+      header: this.repositoryHeader(request, Math.floor(contextTokens * CROSS_FILE_SHARE)),
+    });
+  }
+
+  private repositoryHeader(request: PromptRequest, budget: number): number[] {
+    const repo = this.tokenizer.repo;
+    if (!repo || !this.tokenizer.fim || !request.crossFile || this.related.fileCount === 0) return [];
+    const { path: currentPath, repoName } = request.crossFile;
+    const query = queryText(request.prefix, DEFAULT_CHUNK_OPTIONS.queryLines);
+    const key = `${this.relatedVersion}\n${budget}\n${currentPath}\n${repoName}\n${query}`;
+    if (this.header?.key !== key) {
+      const chunks = similarChunks(this.related.texts(), query);
+      this.header = { key, ids: crossFileHeader((t) => this.tokenizer.encode(t), repo, chunks, currentPath, repoName, budget) };
+    }
+    return this.header.ids;
+  }
+
   /** The context cache primed with a prompt, for mixing into what follows it; undefined when off. */
   contextMixer(prompt: BuiltPrompt, weight: number | undefined): ContextMixer | undefined {
     if (!weight || weight <= 0) return undefined;
     const mixer = new ContextMixer(this.contextIndex, weight);
-    mixer.begin(prompt.ids, prompt.ids.slice(prompt.fim ? 1 : 0, prefixEnd(prompt, this.tokenizer.fimOrder)));
+    mixer.begin(prompt.ids, prompt.ids.slice(prefixStart(prompt, this.tokenizer.fimOrder), prefixEnd(prompt, this.tokenizer.fimOrder)));
     return mixer;
   }
 
@@ -202,11 +259,7 @@ export class Engine {
     const startedAt = performance.now();
     const maxPositions = this.session.layout.maxPositions;
     const newTokens = Math.max(1, Math.min(request.maxNewTokens, maxPositions - 8));
-    const contextTokens = promptBudget(maxPositions, request.maxNewTokens, request.contextTokens);
-    const prompt = buildPrompt(this.tokenizer, request.prefix, request.suffix, {
-      contextTokens,
-      suffixShare: request.suffixShare ?? 0.25,
-    });
+    const prompt = this.promptFor(request);
     const tokenizedAt = performance.now();
     const reuse = request.reuseCache !== false;
     const { stepper, logits, reused } = await this.prefill(prompt.ids, reuse);
@@ -247,6 +300,8 @@ export class Engine {
         totalMs: finishedAt - startedAt,
         stopReason: result.stopReason,
         cacheLedTokens: mixer?.cacheLedTokens,
+        relatedTokens: this.contextIndex.documentTokens,
+        headerTokens: prompt.headerTokens,
       },
     };
   }

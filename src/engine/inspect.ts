@@ -7,7 +7,8 @@
 // (`describeDistribution`) and goes through sampler.ts's own filterDistribution and sample: the view
 // shows the distribution the completions draw from, not a second implementation of it.
 import type { Engine } from './engine';
-import { buildPrompt, promptBudget, prefixEnd } from './prompt-format';
+import type { CrossFileTarget } from './cross-file';
+import { prefixEnd } from './prompt-format';
 import { Rng, SamplingParams, filterDistribution, sample, softmax } from './sampler';
 
 /** Prompt tokens shown: those just before the cursor. */
@@ -35,6 +36,8 @@ export interface InspectRequest {
   suggestion: string;
   /** As in completions: the view shows the distribution they draw from, context cache included. */
   contextCacheWeight?: number;
+  /** As in completions: the repository header, for models that take one. */
+  crossFile?: CrossFileTarget;
 }
 
 export interface ShownToken {
@@ -144,10 +147,7 @@ export function pieceTexts(tokenizer: { decode(ids: number[]): string }, ids: nu
 export async function inspect(engine: Engine, request: InspectRequest): Promise<TokenViewData> {
   const { tokenizer, session } = engine;
   const maxPositions = session.layout.maxPositions;
-  const prompt = buildPrompt(tokenizer, request.prefix, request.suffix, {
-    contextTokens: promptBudget(maxPositions, request.maxNewTokens, request.contextTokens),
-    suffixShare: request.suffixShare ?? 0.25,
-  });
+  const prompt = engine.promptFor(request);
   const room = maxPositions - prompt.ids.length;
   const drawn = request.drawn.slice(0, Math.max(0, Math.min(MAX_DRAWN_TOKENS, room - 1)));
   const startedAt = performance.now();

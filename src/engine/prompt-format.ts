@@ -8,7 +8,8 @@
 // after it: the suffix is fed again each time. In SPM order the suffix budget is fixed and the
 // prefix comes last, so a keystroke feeds only the last token or two. The prefix keeps its end and loses its start when over budget; the
 // start moves in whole blocks of tokens so that, while the user types, the first tokens stay the
-// same from one keystroke to the next and the KV cache keeps matching them.
+// same from one keystroke to the next and the KV cache keeps matching them. A repository header
+// (cross-file.ts), when there is one, comes first and takes its tokens out of the same budget.
 import type { FimTokens } from './tokenizer';
 
 export interface PromptTokenizer {
@@ -22,10 +23,14 @@ export interface PromptBudget {
   contextTokens: number;
   /** Share of the budget the suffix may take when the prefix needs the room (0–1). */
   suffixShare: number;
+  /** Token ids put before the prompt (a repository header); absent = none. */
+  header?: readonly number[];
 }
 
 export interface BuiltPrompt {
   ids: number[];
+  /** Tokens of the repository header at the start of `ids`. */
+  headerTokens: number;
   prefixTokens: number;
   suffixTokens: number;
   /** Whether the prefix or suffix lost tokens to the budget. */
@@ -53,13 +58,15 @@ export function trimPrefixTokens(ids: number[], budget: number): number[] {
 }
 
 export function buildPrompt(tokenizer: PromptTokenizer, prefix: string, suffix: string, budget: PromptBudget): BuiltPrompt {
+  const header = budget.header ?? [];
+  const contextTokens = Math.max(8, budget.contextTokens - header.length);
   const prefixIds = tokenizer.encode(prefix);
   const fim = tokenizer.fim;
   if (!fim) {
-    const kept = trimPrefixTokens(prefixIds, budget.contextTokens);
-    return { ids: kept, prefixTokens: kept.length, suffixTokens: 0, truncated: kept.length < prefixIds.length, fim: false };
+    const kept = trimPrefixTokens(prefixIds, contextTokens);
+    return { ids: [...header, ...kept], headerTokens: header.length, prefixTokens: kept.length, suffixTokens: 0, truncated: kept.length < prefixIds.length, fim: false };
   }
-  const room = Math.max(0, budget.contextTokens - 3);
+  const room = Math.max(0, contextTokens - 3);
   const spm = tokenizer.fimOrder === 'spm';
   let suffixIds = suffix.length > 0 ? tokenizer.encode(suffix) : [];
   const shareRoom = Math.floor(room * budget.suffixShare);
@@ -69,8 +76,9 @@ export function buildPrompt(tokenizer: PromptTokenizer, prefix: string, suffix: 
   const keptPrefix = trimPrefixTokens(prefixIds, room - suffixIds.length);
   return {
     ids: spm
-      ? [fim.prefix, fim.suffix, ...suffixIds, fim.middle, ...keptPrefix]
-      : [fim.prefix, ...keptPrefix, fim.suffix, ...suffixIds, fim.middle],
+      ? [...header, fim.prefix, fim.suffix, ...suffixIds, fim.middle, ...keptPrefix]
+      : [...header, fim.prefix, ...keptPrefix, fim.suffix, ...suffixIds, fim.middle],
+    headerTokens: header.length,
     prefixTokens: keptPrefix.length,
     suffixTokens: suffixIds.length,
     truncated: suffixTruncated || keptPrefix.length < prefixIds.length,
@@ -78,7 +86,12 @@ export function buildPrompt(tokenizer: PromptTokenizer, prefix: string, suffix: 
   };
 }
 
+/** Index of the prefix's first token. */
+export function prefixStart(prompt: BuiltPrompt, fimOrder: 'psm' | 'spm' | undefined): number {
+  return prefixEnd(prompt, fimOrder) - prompt.prefixTokens;
+}
+
 /** Index just past the prefix tokens: where the cursor is, and where generation continues from. */
 export function prefixEnd(prompt: BuiltPrompt, fimOrder: 'psm' | 'spm' | undefined): number {
-  return prompt.fim && fimOrder !== 'spm' ? 1 + prompt.prefixTokens : prompt.ids.length;
+  return prompt.fim && fimOrder !== 'spm' ? prompt.headerTokens + 1 + prompt.prefixTokens : prompt.ids.length;
 }

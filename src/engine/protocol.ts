@@ -1,6 +1,7 @@
 // Messages between the extension host (engine-client.ts) and the engine process (engine-process.ts).
 import type { CompletionRequest, CompletionResult, EngineInfo, EngineOptions } from './engine';
 import type { InspectRequest, TokenViewData } from './inspect';
+import type { ContextFile } from './related-context';
 
 /**
  * The token view's answer. It is skipped while a completion is running or waiting: the view must
@@ -16,7 +17,9 @@ export type HostMessage =
   | { type: 'complete'; id: number; request: CompletionRequest; stream: boolean }
   | { type: 'cancel'; id: number }
   | { type: 'clear-cache' }
-  | { type: 'inspect'; id: number; request: InspectRequest };
+  | { type: 'inspect'; id: number; request: InspectRequest }
+  /** The related files, most relevant first; texts only of versions the engine may not hold. */
+  | { type: 'context-files'; files: ContextFile[] };
 
 export type EngineMessage =
   | { type: 'loaded'; info: EngineInfo }
@@ -26,7 +29,7 @@ export type EngineMessage =
   | { type: 'failed'; id: number; message: string }
   | { type: 'inspected'; id: number; answer: InspectAnswer };
 
-const HOST_TYPES = new Set(['load', 'complete', 'cancel', 'clear-cache', 'inspect']);
+const HOST_TYPES = new Set(['load', 'complete', 'cancel', 'clear-cache', 'inspect', 'context-files']);
 const ENGINE_TYPES = new Set(['loaded', 'load-failed', 'partial', 'done', 'failed', 'inspected']);
 
 function hasType(value: unknown, types: Set<string>): boolean {

@@ -1,5 +1,6 @@
 // The model's own tokenizer (tokenizer.json), read with transformers.js's tokenizer library.
 import { Tokenizer } from '@huggingface/tokenizers';
+import type { RepoTokens } from './cross-file';
 
 /** The three sentinel tokens of fill-in-the-middle prompts, whatever a family calls them. */
 export interface FimTokens {
@@ -15,6 +16,12 @@ const FIM_SPELLINGS: Array<[string, string, string]> = [
   ['<｜fim▁begin｜>', '<｜fim▁hole｜>', '<｜fim▁end｜>'], // DeepSeek-Coder
   ['▁<PRE>', '▁<SUF>', '▁<MID>'], // CodeLlama's tokenizer.json (SentencePiece pieces, not added tokens)
   ['<PRE>', '<SUF>', '<MID>'], // CodeLlama, where a conversion made them added tokens
+];
+
+/** Spellings of repository-level tokens: [file separator, repository name]. */
+const REPO_SPELLINGS: Array<[string, string]> = [
+  ['<|file_sep|>', '<|repo_name|>'], // Qwen2.5-Coder
+  ['<file_sep>', '<repo_name>'], // StarCoder2
 ];
 
 /** End-of-infill tokens that are ordinary vocabulary pieces rather than added special tokens. */
@@ -34,6 +41,8 @@ export class ModelTokenizer {
   /** Added/special tokens: content → id. */
   readonly specialTokens: Map<string, number>;
   readonly fim: FimTokens | undefined;
+  /** Tokens that separate the files of a repository, for models trained on whole repositories. */
+  readonly repo: RepoTokens | undefined;
   /**
    * Suffix-prefix-middle order, for models trained on it (config.json "fim_order": "spm"): the
    * prefix comes last, so typing appends to the prompt and the cache keeps everything before it.
@@ -69,6 +78,14 @@ export class ModelTokenizer {
       const ids = [p, s, m].map((n) => this.specialTokens.get(n) ?? this.tokenizer.token_to_id(n));
       if (ids.every((id) => typeof id === 'number')) {
         this.fim = { prefix: ids[0]!, suffix: ids[1]!, middle: ids[2]! };
+        break;
+      }
+    }
+    this.repo = undefined;
+    for (const [sep, name] of REPO_SPELLINGS) {
+      const fileSep = this.specialTokens.get(sep);
+      if (fileSep !== undefined) {
+        this.repo = { fileSep, repoName: this.specialTokens.get(name) };
         break;
       }
     }

@@ -176,6 +176,7 @@ export class TokenView implements vscode.Disposable, TokenViewTestHook {
         maxNewTokens: request.maxNewTokens,
         suffixShare: request.suffixShare,
         contextCacheWeight: request.contextCacheWeight,
+        crossFile: request.crossFile,
         drawn: this.drawn,
         // Each draw gets its own seed, derived from wisp.seed so a sequence of draws is reproducible.
         drawSeed: draw ? (settings.seed + this.drawn.length) >>> 0 : undefined,

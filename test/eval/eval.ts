@@ -1,4 +1,4 @@
-// `npm run eval -- --model DIR --data FILE.jsonl[.gz] [--limit N] [--json OUT] [--variant NAME] [--context-cache WEIGHT]`
+// `npm run eval -- --model DIR --data FILE.jsonl[.gz] [--limit N] [--json OUT] [--variant NAME] [--context-cache WEIGHT] [--records OUT.jsonl]`
 // Completes each hole of a HumanEval-Infilling file through the same engine and post-processing as
 // the extension (greedy), and scores exact match, edit similarity and pass@1 (running the task's
 // tests with python3), against a baseline that needs no model.
@@ -64,6 +64,7 @@ async function main(): Promise<void> {
       python: { type: 'string', default: 'python3' },
       'max-new-tokens': { type: 'string', default: '32' },
       'context-cache': { type: 'string', default: '0' },
+      records: { type: 'string' },
     },
   });
   if (!values.model || !values.data) {
@@ -86,6 +87,7 @@ async function main(): Promise<void> {
 
   const model = { em: [] as number[], es: [] as number[], pass: [] as number[], ms: [] as number[], cacheLed: 0, generated: 0 };
   const baseline = { em: [] as number[], es: [] as number[], pass: [] as number[] };
+  const records: string[] = [];
   const started = Date.now();
   for (const [i, task] of tasks.entries()) {
     const text = task.prompt + task.suffix;
@@ -103,6 +105,7 @@ async function main(): Promise<void> {
     model.es.push(editSimilarity(infill, task.canonical_solution));
     model.pass.push(passes(task, infill, python) ? 1 : 0);
     const copy = previousLineBaseline(task.prompt);
+    records.push(JSON.stringify({ task_id: task.task_id, expected: task.canonical_solution, infill, baseline: copy, cache_led: result.stats.cacheLedTokens, generated: result.stats.generatedTokens }));
     baseline.em.push(exactMatch(copy, task.canonical_solution) ? 1 : 0);
     baseline.es.push(editSimilarity(copy, task.canonical_solution));
     baseline.pass.push(passes(task, copy, python) ? 1 : 0);
@@ -135,6 +138,7 @@ async function main(): Promise<void> {
   console.log(`| Wisp | ${pct(report.wisp.exact_match)} | ${report.wisp.edit_similarity.toFixed(3)} | ${pct(report.wisp.pass_at_1)} | ${report.wisp.mean_latency_ms.toFixed(1)} ms |`);
   const b = report.baseline_previous_line;
   console.log(`| no model: repeat the previous line | ${pct(b.exact_match)} | ${b.edit_similarity.toFixed(3)} | ${pct(b.pass_at_1)} | — |`);
+  if (values.records) fs.writeFileSync(values.records, `${records.join('\n')}\n`);
   if (values.json) fs.writeFileSync(values.json, `${JSON.stringify(report, null, 2)}\n`);
 }
 

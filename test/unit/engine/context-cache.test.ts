@@ -8,6 +8,14 @@ import { TINY_MODEL } from '../fixture';
 const tokens = fc.array(fc.integer({ min: 0, max: 9 }), { maxLength: 80 });
 
 describe('context cache', () => {
+  const asMap = (p: { ids: number[]; probs: number[] }) => new Map(p.ids.map((id, i) => [id, p.probs[i]]));
+  const samePrediction = (x: ReturnType<NgramIndex['predict']>, y: ReturnType<NgramIndex['predict']>) => {
+    assert.ok(Math.abs(x.evidence - y.evidence) < 1e-9, `evidence ${x.evidence} vs ${y.evidence}`);
+    const mx = asMap(x);
+    assert.equal(mx.size, y.ids.length);
+    for (const [id, prob] of asMap(y)) assert.ok(Math.abs((mx.get(id) ?? 0) - prob) < 1e-9);
+  };
+
   it('predicts the continuation of a repeated pattern', () => {
     const index = new NgramIndex();
     index.update([1, 2, 3, 4, 9, 9, 1, 2, 3]);
@@ -34,14 +42,43 @@ describe('context cache', () => {
         incremental.update(edited);
         const fresh = new NgramIndex(new Set([0]));
         fresh.update(edited);
-        const x = incremental.predict();
-        const y = fresh.predict();
-        assert.equal(x.evidence, y.evidence);
-        const asMap = (p: typeof x) => new Map(p.ids.map((id, i) => [id, p.probs[i]]));
-        const mx = asMap(x);
-        for (const [id, prob] of asMap(y)) assert.ok(Math.abs((mx.get(id) ?? 0) - prob) < 1e-12);
+        samePrediction(incremental.predict(), fresh.predict());
       }),
     );
+  });
+
+  it('other files: indexed in pieces or at once, the same; removed, no trace left', () => {
+    fc.assert(
+      fc.property(tokens, tokens, tokens, fc.nat(80), (prompt, docA, docB, cut) => {
+        const pieces = new NgramIndex(new Set([0]));
+        pieces.update(prompt);
+        pieces.extendDocument('a', docA.slice(0, cut), 0.25);
+        pieces.extendDocument('b', docB, 0.5);
+        pieces.extendDocument('a', docA.slice(cut), 0.25);
+        const whole = new NgramIndex(new Set([0]));
+        whole.extendDocument('b', docB, 0.5);
+        whole.extendDocument('a', docA, 0.25);
+        whole.update(prompt);
+        for (const history of [prompt, docA, docB]) samePrediction(pieces.predict(history), whole.predict(history));
+        pieces.removeDocument('a');
+        pieces.removeDocument('b');
+        const promptOnly = new NgramIndex(new Set([0]));
+        promptOnly.update(prompt);
+        for (const history of [prompt, docA, docB]) samePrediction(pieces.predict(history), promptOnly.predict(history));
+        assert.equal(pieces.documentTokens, 0);
+      }),
+    );
+  });
+
+  it('another file\'s n-grams count at their weight and never join the prompt\'s', () => {
+    const index = new NgramIndex();
+    index.extendDocument('other', [7, 8, 9], 0.25);
+    index.update([1, 2, 7, 8]);
+    const p = index.predict();
+    assert.deepEqual(p.ids, [9]);
+    assert.equal(p.evidence, 0.25);
+    // [9, 1] would exist only if the file and the prompt were one sequence
+    assert.deepEqual(index.predict([9]).ids, []);
   });
 
   it('the mixed distribution sums to 1 and never contains NaN', () => {

@@ -91,6 +91,29 @@ describe('engine client and process', () => {
     assert.ok(await client.complete(request));
   });
 
+  it('related files reach the engine before a model loads, and again after a crash', async () => {
+    client = new EngineClient({ enginePath: ENGINE, log: () => {}, restartDelayMs: 50 });
+    client.setContextFiles([{ key: 'lib', version: 1, path: 'lib.py', weight: 0.5, text: 'def frobnicate_widget(a, b):\n    return a\n' }]);
+    await client.load({ modelDir: TINY_MODEL, device: 'cpu', threads: 1 });
+    // indexing runs while the engine is idle, a slice at a time
+    const indexed = async () => {
+      for (let i = 0; i < 50; i++) {
+        const tokens = (await client!.complete(request))?.stats.relatedTokens ?? 0;
+        if (tokens > 0) return tokens;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      return 0;
+    };
+    const before = await indexed();
+    assert.ok(before > 0);
+    process.kill(client.pid!, 'SIGKILL');
+    await waitFor(client, 'loading');
+    await waitFor(client, 'ready');
+    assert.equal(await indexed(), before);
+    client.setContextFiles([]);
+    assert.equal((await client.complete(request))?.stats.relatedTokens, 0);
+  });
+
   it('repeated crashes leave it disabled until retry', async () => {
     client = new EngineClient({ enginePath: ENGINE, log: () => {}, restartDelayMs: 20, maxCrashes: 2 });
     await client.load({ modelDir: TINY_MODEL, device: 'cpu', threads: 1 });
