@@ -1,7 +1,8 @@
 // `npm run bench`: keystroke replay of real source files through Wisp's completion pipeline, side
-// by side with Wisp without cache reuse and with transformers.js on the same model folder, plus
-// engine figures (prefill, decode, bandwidth floor), the engine process's peak RSS and the
-// extension host's longest event-loop block. See test/bench/NOTES.md for what it found.
+// by side with Wisp without KV-cache reuse and with transformers.js on the same model folder, Wisp
+// with and without the context cache (n-grams of the prompt mixed into the logits), plus engine
+// figures (prefill, decode, bandwidth floor), the engine process's peak RSS and the extension
+// host's longest event-loop block. See test/bench/NOTES.md for what it found.
 //
 //   npm run bench -- [--quick] [--json OUT] [--model DIR] [--keys N] [--files N] [--no-peer] [--seed N]
 //
@@ -13,12 +14,12 @@ import { fork, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { defaultThreads } from '../../src/engine/engine';
 import { EngineClient } from '../../src/engine/engine-client';
-import { DEFAULT_SETTINGS, WispSettings } from '../../src/settings';
+import { DEFAULT_SETTINGS, WispSettings, contextCacheWeight } from '../../src/settings';
 import { Figures, FigureOptions, measureFigures, variantPaths } from './figures';
 import { LagProbe, loadMeter, machine, peakRssMb, processCpuMs, round } from './measure';
 import { peerPackageDir, runPeerEngine } from './peer-engine';
-import { runSpmEngine } from './spm-engine';
 import { KeyRecord, ReplayOptions, ReplaySummary, Typist, replay, replayLockstep, summarize } from './replay';
 import { SOURCES, TypingSegment, typingSegment } from './sources';
 
@@ -115,8 +116,8 @@ async function runFigures(options: FigureOptions): Promise<Figures & { peak_rss_
   });
 }
 
-/** Wisp's engine process, or a forked copy of this script serving the peer or the SPM engine. */
-async function startClient(role: 'wisp' | 'peer' | 'spm', modelDir: string, threads?: number): Promise<EngineClient> {
+/** Wisp's engine process, or a forked copy of this script serving transformers.js. */
+async function startClient(role: 'wisp' | 'peer', modelDir: string, threads?: number): Promise<EngineClient> {
   const client = new EngineClient({
     enginePath: role === 'wisp' ? path.join(REPO, 'dist', 'engine.js') : __filename,
     log: (line) => (/error|fail|crash|ended/i.test(line) ? log(`${role}: ${line}`) : undefined),
@@ -132,11 +133,12 @@ async function startClient(role: 'wisp' | 'peer' | 'spm', modelDir: string, thre
 
 interface EngineSpec {
   name: string;
-  role: 'wisp' | 'spm' | 'peer';
+  role: 'wisp' | 'peer';
   client: EngineClient;
   reuseCache: boolean;
   suffixShare?: number;
-  keepLogitMixing?: boolean;
+  /** The context cache at the extension's default weight (else weight 0: plain greedy tokens). */
+  contextCache: boolean;
   /** Also replayed in real time (every engine gets the every-keystroke pass). */
   live: boolean;
 }
@@ -209,19 +211,21 @@ async function main(): Promise<void> {
   log(`figures done (${round((performance.now() - started) / 1000)} s)`);
 
   // 2. keystroke replay. Every engine row has an engine process of its own (so CPU time and
-  // caches are its own): Wisp's real engine process, or a forked copy of this script for the
-  // SPM lever and for transformers.js.
+  // caches are its own): Wisp's real engine process, or a forked copy of this script for
+  // transformers.js. The prompt order (PSM or SPM) is the model folder's (config.json `fim_order`),
+  // for Wisp and transformers.js alike. Only `wisp_context_cache` mixes the context cache in: the
+  // other rows decode the model's plain greedy tokens, so their suggestions compare token for token.
   const suffix32 = round(32 / (settings.contextTokens - 3), 4);
-  const rows: { name: string; role: 'wisp' | 'spm' | 'peer'; threads?: number; reuseCache: boolean; suffixShare?: number; live: boolean; keepLogitMixing?: boolean }[] = [
-    { name: 'wisp', role: 'wisp', reuseCache: true, live: true },
-    { name: 'wisp_nocache', role: 'wisp', reuseCache: false, live: true },
-    ...(peerOk ? [{ name: 'transformersjs', role: 'peer' as const, reuseCache: false, live: true }] : []),
-    // levers: SPM prompt order, a 32-token suffix, one intra-op thread
-    { name: 'wisp_spm', role: 'spm', reuseCache: true, live: !args.quick },
-    ...(args.quick ? [] : [{ name: 'wisp_suffix32', role: 'wisp' as const, reuseCache: true, suffixShare: suffix32, live: false }]),
-    ...(args.quick ? [] : [{ name: 'wisp_1thread', role: 'wisp' as const, threads: 1, reuseCache: true, live: false }]),
-    // the request exactly as the provider builds it, logit mixing (context cache) included when the engine has one
-    ...(args.quick ? [] : [{ name: 'wisp_as_requested', role: 'wisp' as const, reuseCache: true, live: false, keepLogitMixing: true }]),
+  type Row = { name: string; role: 'wisp' | 'peer'; threads?: number; reuseCache: boolean; suffixShare?: number; live: boolean; contextCache: boolean };
+  const rows: Row[] = [
+    { name: 'wisp', role: 'wisp', reuseCache: true, live: true, contextCache: false },
+    // the only difference from `wisp`: the context cache at the extension's default weight (as the provider asks)
+    { name: 'wisp_context_cache', role: 'wisp', reuseCache: true, live: true, contextCache: true },
+    { name: 'wisp_no_reuse', role: 'wisp', reuseCache: false, live: true, contextCache: false },
+    ...(peerOk ? [{ name: 'transformersjs', role: 'peer' as const, reuseCache: false, live: true, contextCache: false }] : []),
+    // levers: a 32-token suffix, one intra-op thread
+    ...(args.quick ? [] : [{ name: 'wisp_suffix32', role: 'wisp' as const, reuseCache: true, suffixShare: suffix32, live: false, contextCache: false }]),
+    ...(args.quick ? [] : [{ name: 'wisp_1thread', role: 'wisp' as const, threads: 1, reuseCache: true, live: false, contextCache: false }]),
   ];
   const specs: EngineSpec[] = [];
   for (const row of rows) specs.push({ ...row, client: await startClient(row.role, modelDir, row.threads) });
@@ -235,7 +239,7 @@ async function main(): Promise<void> {
     maxNewTokens: 16,
     reuseCache: spec.reuseCache,
     suffixShare: spec.suffixShare,
-    keepLogitMixing: spec.keepLogitMixing,
+    contextCache: spec.contextCache,
     documentKey: seg.path,
     timeline: { intervalMs: args.intervalMs, seed: args.seed + fileIndex },
   });
@@ -309,13 +313,40 @@ async function main(): Promise<void> {
   const everyKey = Object.fromEntries(Object.entries(sequentialResults).filter(([, r]) => r.length > 0).map(([name, r]) => [name, combine(r, sequentialResults.wisp)])) as Record<string, Combined>;
   const base = figures.engines[0];
   const threads = base.threads || os.cpus().length;
-  const wispRows = [keystroke.wisp, keystroke.wisp_nocache, everyKey.wisp, everyKey.wisp_nocache].filter((x) => x !== undefined);
+  const wispRows = [keystroke.wisp, keystroke.wisp_context_cache, keystroke.wisp_no_reuse, everyKey.wisp, everyKey.wisp_context_cache, everyKey.wisp_no_reuse].filter(
+    (x) => x !== undefined,
+  );
   const hostMax = Math.max(...wispRows.map((x) => x.host_max_block_ms));
   const hostMaxLag = Math.max(...wispRows.map((x) => x.host_max_lag_ms));
   const ratio = (a: number | undefined, b: number | undefined) => (a !== undefined && b !== undefined ? round(a / b, 2) : null);
+  // the context cache's effect: the same engine and requests with the cache off (`wisp`) and on
+  const cacheEffect = (off: Combined | undefined, on: Combined | undefined): CacheEffect | null =>
+    off && on
+      ? {
+          accept_off: off.accept_proxy,
+          accept_on: on.accept_proxy,
+          chars_saved_off: off.chars_saved,
+          chars_saved_on: on.chars_saved,
+          chars_saved_share_off: off.chars_saved_share,
+          chars_saved_share_on: on.chars_saved_share,
+          typing_through_off: off.typing_through_share,
+          typing_through_on: on.typing_through_share,
+          cache_led_share: on.cache_led_share,
+          generated_tokens_mean_off: off.generated_tokens_mean,
+          generated_tokens_mean_on: on.generated_tokens_mean,
+          p50_ms_off: off.p50_ms,
+          p50_ms_on: on.p50_ms,
+          p95_ms_off: off.p95_ms,
+          p95_ms_on: on.p95_ms,
+          same_suggestion: on.same_as_wisp,
+        }
+      : null;
   const report = {
     model: path.relative(REPO, modelDir) || modelDir,
+    /** Intra-op threads of the engine figures' first engine (0 = onnxruntime's choice, shown as the core count). */
     threads,
+    /** Intra-op threads of the replay's Wisp rows (the engine's default on this machine; wisp_1thread: 1). */
+    engine_threads: defaultThreads(os.availableParallelism()),
     keystroke,
     every_keystroke: everyKey,
     decode: {
@@ -343,14 +374,17 @@ async function main(): Promise<void> {
     figures_process_peak_rss_mb: figures.peak_rss_mb,
     ratios: {
       transformersjs_over_wisp_p50: ratio(everyKey.transformersjs?.p50_ms, everyKey.wisp?.p50_ms),
-      nocache_over_wisp_p50: ratio(everyKey.wisp_nocache?.p50_ms, everyKey.wisp?.p50_ms),
+      no_reuse_over_wisp_p50: ratio(everyKey.wisp_no_reuse?.p50_ms, everyKey.wisp?.p50_ms),
       transformersjs_over_wisp_p50_live: ratio(keystroke.transformersjs?.p50_ms, keystroke.wisp?.p50_ms),
-      nocache_over_wisp_p50_live: ratio(keystroke.wisp_nocache?.p50_ms, keystroke.wisp?.p50_ms),
+      no_reuse_over_wisp_p50_live: ratio(keystroke.wisp_no_reuse?.p50_ms, keystroke.wisp?.p50_ms),
       transformersjs_over_wisp_cpu_per_key: ratio(everyKey.transformersjs?.engine_cpu_ms_per_key, everyKey.wisp?.engine_cpu_ms_per_key),
-      nocache_over_wisp_cpu_per_key: ratio(everyKey.wisp_nocache?.engine_cpu_ms_per_key, everyKey.wisp?.engine_cpu_ms_per_key),
-      transformersjs_over_wisp_spm_p50: ratio(everyKey.transformersjs?.p50_ms, everyKey.wisp_spm?.p50_ms),
-      nocache_over_wisp_spm_p50: ratio(everyKey.wisp_nocache?.p50_ms, everyKey.wisp_spm?.p50_ms),
-      transformersjs_over_wisp_spm_cpu_per_key: ratio(everyKey.transformersjs?.engine_cpu_ms_per_key, everyKey.wisp_spm?.engine_cpu_ms_per_key),
+      no_reuse_over_wisp_cpu_per_key: ratio(everyKey.wisp_no_reuse?.engine_cpu_ms_per_key, everyKey.wisp?.engine_cpu_ms_per_key),
+      context_cache_over_wisp_p50: ratio(everyKey.wisp_context_cache?.p50_ms, everyKey.wisp?.p50_ms),
+    },
+    context_cache: {
+      weight: contextCacheWeight(settings),
+      every_keystroke: cacheEffect(everyKey.wisp, everyKey.wisp_context_cache),
+      keystroke: cacheEffect(keystroke.wisp, keystroke.wisp_context_cache),
     },
     setup: {
       machine: machine(),
@@ -384,6 +418,7 @@ async function main(): Promise<void> {
 type Report = {
   model: string;
   threads: number;
+  engine_threads: number;
   keystroke: Record<string, Combined>;
   every_keystroke: Record<string, Combined>;
   decode: Record<string, unknown> & { by_threads: Figures['engines']; variants: Figures['variants']; prompt_lookup: Figures['prompt_lookup'] };
@@ -392,8 +427,31 @@ type Report = {
   engine_peak_rss_mb: number;
   peer_peak_rss_mb: number;
   ratios: Record<string, number | null>;
+  context_cache: { weight: number; every_keystroke: CacheEffect | null; keystroke: CacheEffect | null };
   setup: { machine: string; wall_s: number; skipped_phases: string[]; files: { file: string }[]; keys_per_file: number; load_average_at_start: number[]; interval_ms: number; debounce_ms: number };
 };
+
+/** Wisp with the context cache off (`wisp`) and on (`wisp_context_cache`), over the same keystrokes. */
+interface CacheEffect {
+  accept_off: number;
+  accept_on: number;
+  chars_saved_off: number;
+  chars_saved_on: number;
+  chars_saved_share_off: number;
+  chars_saved_share_on: number;
+  typing_through_off: number;
+  typing_through_on: number;
+  /** Share of the generated tokens that the cache put ahead of the model. */
+  cache_led_share: number;
+  generated_tokens_mean_off: number;
+  generated_tokens_mean_on: number;
+  p50_ms_off: number;
+  p50_ms_on: number;
+  p95_ms_off: number;
+  p95_ms_on: number;
+  /** Every-keystroke pass: share of keys where the cache did not change the suggestion. */
+  same_suggestion: number;
+}
 
 interface Target {
   target: string;
@@ -419,7 +477,7 @@ function targets(r: Report): Target[] {
     t('keystroke p50 ms (every keystroke)', e?.p50_ms ?? null, 40),
     t('keystroke p95 ms (every keystroke)', e?.p95_ms ?? null, 120),
     t('transformers.js / Wisp p50', r.ratios.transformersjs_over_wisp_p50, 10, true),
-    t('Wisp without reuse / Wisp p50', r.ratios.nocache_over_wisp_p50, 5, true),
+    t('Wisp without reuse / Wisp p50', r.ratios.no_reuse_over_wisp_p50, 5, true),
     t('prefilled tokens per keystroke, mean', e?.prefill_tokens_mean ?? null, 3),
     t('decode / bandwidth floor at past ~1024', d.decode_over_floor_1024, 2),
     t('extension host max block ms', r.host_max_block_ms, 20),
@@ -428,25 +486,38 @@ function targets(r: Report): Target[] {
 
 function printTable(r: Report): void {
   const out: string[] = [];
-  out.push(`Wisp keystroke benchmark — model ${r.model}, ${r.threads} threads, ${r.setup.machine}`);
+  out.push(`Wisp keystroke benchmark — model ${r.model}, replay engines ${r.engine_threads} thread(s) (engine default), figures ${r.threads} threads, ${r.setup.machine}`);
   out.push(`files: ${r.setup.files.map((f) => f.file).join(', ')}; ${r.setup.keys_per_file} keys each; load average at start ${r.setup.load_average_at_start.join(' ')}`);
   out.push('');
   const f = (x: number) => (Number.isFinite(x) ? x : '–');
   const rows = (title: string, table: Record<string, Combined>) => {
   out.push(title);
   out.push('');
-  out.push('| engine | p50 ms | p95 ms | +debounce p50 / p95 | engine call p50 / p95 | prefilled mean / p95 | prefill ms p50 | generated mean | decode ms/token | answered / keys | typing-through | accept | chars saved | engine CPU ms/key | cores: bench / others | files | same as wisp |');
-  out.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+  out.push('| engine | p50 ms | p95 ms | +debounce p50 / p95 | engine call p50 / p95 | prefilled mean / p95 | prefill ms p50 | generated mean | decode ms/token | answered / keys | typing-through | accept | chars saved | cache-led tokens | engine CPU ms/key | cores: bench / others | files | same as wisp |');
+  out.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const [name, s] of Object.entries(table)) {
     out.push(
       `| ${name} | ${s.p50_ms} | ${s.p95_ms} | ${s.ready_p50_ms} / ${s.ready_p95_ms} | ${s.engine_p50_ms} / ${s.engine_p95_ms} | ${s.prefill_tokens_mean} / ${s.prefill_tokens_p95} | ${f(s.prefill_ms_p50)} | ${s.generated_tokens_mean} | ${f(s.decode_ms_per_token)} | ` +
-        `${s.answered} / ${s.keys} | ${(s.typing_through_share * 100).toFixed(1)}% | ${(s.accept_proxy * 100).toFixed(1)}% | ${s.chars_saved} (${(s.chars_saved_share * 100).toFixed(1)}%) | ${s.engine_cpu_ms_per_key} | ${s.own_cores} / ${s.other_cores} | ${s.files} | ${Number.isFinite(s.same_as_wisp) ? `${(s.same_as_wisp * 100).toFixed(0)}%` : ''} |`,
+        `${s.answered} / ${s.keys} | ${(s.typing_through_share * 100).toFixed(1)}% | ${(s.accept_proxy * 100).toFixed(1)}% | ${s.chars_saved} (${(s.chars_saved_share * 100).toFixed(1)}%) | ${s.cache_led_share > 0 ? `${(s.cache_led_share * 100).toFixed(1)}%` : '–'} | ${s.engine_cpu_ms_per_key} | ${s.own_cores} / ${s.other_cores} | ${s.files} | ${Number.isFinite(s.same_as_wisp) ? `${(s.same_as_wisp * 100).toFixed(0)}%` : ''} |`,
     );
   }
   out.push('');
   };
   rows(`Live replay: ${r.setup.interval_ms} ms between keys (jittered) with pauses, ${r.setup.debounce_ms} ms debounce, stale requests cancelled; p50/p95 exclude the debounce wait`, r.keystroke);
   rows('Every keystroke: each key waits for its suggestion (no debounce, no cancellation)', r.every_keystroke);
+  const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+  const effect = (pass: string, c: CacheEffect | null) => {
+    if (!c) return;
+    out.push(
+      `Context cache (weight ${r.context_cache.weight}), ${pass}: accept ${pct(c.accept_off)} off → ${pct(c.accept_on)} on; ` +
+        `chars saved ${c.chars_saved_off} (${pct(c.chars_saved_share_off)}) → ${c.chars_saved_on} (${pct(c.chars_saved_share_on)}); ` +
+        `the cache led ${pct(c.cache_led_share)} of generated tokens; p50 ${c.p50_ms_off} → ${c.p50_ms_on} ms` +
+        (Number.isFinite(c.same_suggestion) ? `; same suggestion as off on ${pct(c.same_suggestion)} of keys` : ''),
+    );
+  };
+  effect('every keystroke (deterministic)', r.context_cache.every_keystroke);
+  effect('live', r.context_cache.keystroke);
+  out.push('');
   const d = r.decode as Record<string, number>;
   out.push(`| engine figure | value |`);
   out.push('|---|---|');
@@ -478,8 +549,6 @@ function printTable(r: Report): void {
 const role = process.env.WISP_BENCH_ROLE;
 if (role === 'peer') {
   runPeerEngine(REPO);
-} else if (role === 'spm') {
-  runSpmEngine();
 } else if (role === 'figures') {
   process.once('message', (options: FigureOptions) => {
     measureFigures(options).then(

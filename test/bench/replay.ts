@@ -10,7 +10,7 @@ import type { CompletionRequest, CompletionResult } from '../../src/engine/engin
 import { detectStyle, finishInline, prepareInline } from '../../src/completion/complete-inline';
 import type { DocumentStyle } from '../../src/completion/postprocess';
 import { SuggestionMemory } from '../../src/completion/typing-through';
-import type { WispSettings } from '../../src/settings';
+import { WispSettings, contextCacheWeight } from '../../src/settings';
 import { mean, percentile, rng, round, sleep } from './measure';
 import type { TypingSegment } from './sources';
 
@@ -55,6 +55,8 @@ export interface KeyRecord {
   /** The engine's own split of its time (NaN where it does not report one). */
   prefillMs?: number;
   decodeMs?: number;
+  /** Generated tokens the context cache put ahead of the model (0 when the cache is off). */
+  cacheLed?: number;
   suggestion?: string;
   /** The suggestion's first line is what the person types next. */
   accepted?: boolean;
@@ -62,20 +64,23 @@ export interface KeyRecord {
 
 export interface ReplayOptions {
   settings: WispSettings;
-  /** Overrides of the provider's request: single line, at most 16 new tokens, cache on or off. */
+  /** Overrides of the provider's request: single line, at most 16 new tokens, KV reuse on or off. */
   maxNewTokens: number;
   reuseCache: boolean;
   /** Share of the context the suffix may take (the engine's default is 0.25). */
   suffixShare?: number;
   /**
-   * Keep whatever logit adjustments the provider's request asks for (e.g. a context cache mixed
-   * into the model). Off by default so that every engine decodes the model's plain greedy tokens
-   * and their suggestions can be compared token for token.
+   * The context cache (src/engine/context-cache.ts: n-grams of the prompt mixed into the model's
+   * logits): on = the request's `contextCacheWeight` is the extension's default,
+   * `contextCacheWeight(settings)`; off = 0, so the engine decodes the model's plain greedy tokens
+   * and its suggestions can be compared token for token with the other engines'.
    */
-  keepLogitMixing?: boolean;
+  contextCache: boolean;
   documentKey: string;
   timeline: TimelineOptions;
 }
+
+const sum = (values: readonly number[]) => values.reduce((a, b) => a + b, 0);
 
 function firstLine(s: string): string {
   const i = s.indexOf('\n');
@@ -110,8 +115,7 @@ export class Typist {
     const prepared = prepareInline({ slice: (a, b) => doc.slice(a, b), documentLength: doc.length, cursor }, options.settings);
     prepared.request = { ...prepared.request, maxNewTokens: options.maxNewTokens, maxLines: 1, reuseCache: options.reuseCache };
     if (options.suffixShare !== undefined) prepared.request.suffixShare = options.suffixShare;
-    // a field of newer requests; set through a cast so the bench builds with or without it
-    if (!options.keepLogitMixing) (prepared.request as unknown as Record<string, unknown>).contextCacheWeight = 0;
+    prepared.request.contextCacheWeight = options.contextCache ? contextCacheWeight(options.settings) : 0;
     const judge = (s: string) => firstLine(s).length > 0 && next.startsWith(firstLine(s));
 
     const remembered = memory.lookup(options.documentKey, cursor, prepared.prefix, prepared.suffix);
@@ -148,7 +152,7 @@ export class Typist {
     const suggestion = finishInline(prepared, result, this.style);
     const readyMs = performance.now() - keyAt;
     const base = { key, readyMs, workMs: readyMs - waited, engineMs, prefilled: result.stats.prefilledTokens, generated: result.stats.generatedTokens,
-      prefillMs: result.stats.prefillMs, decodeMs: result.stats.decodeMs };
+      prefillMs: result.stats.prefillMs, decodeMs: result.stats.decodeMs, cacheLed: result.stats.cacheLedTokens ?? 0 };
     if (!suggestion) {
       records.push({ ...base, outcome: 'empty' });
       return;
@@ -224,6 +228,8 @@ export interface ReplaySummary {
   prefill_tokens_mean: number;
   prefill_tokens_p95: number;
   generated_tokens_mean: number;
+  /** Share of generated tokens (of model calls) that the context cache put ahead of the model; 0 when it is off. */
+  cache_led_share: number;
   /** The engine's prompt-feeding time per model call (p50), and decode time per generated token after the first (median). */
   prefill_ms_p50: number;
   decode_ms_per_token: number;
@@ -277,6 +283,7 @@ export function summarize(records: KeyRecord[], typedLength: number, reference?:
     prefill_tokens_mean: round(mean(prefilled), 2),
     prefill_tokens_p95: percentile(prefilled, 0.95),
     generated_tokens_mean: round(mean(calls.map((r) => r.generated ?? 0)), 2),
+    cache_led_share: round(sum(calls.map((r) => r.cacheLed ?? 0)) / Math.max(1, sum(calls.map((r) => r.generated ?? 0))), 3),
     prefill_ms_p50: round(percentile(calls.map((r) => r.prefillMs ?? NaN).filter(Number.isFinite), 0.5)),
     decode_ms_per_token: round(
       percentile(
