@@ -27,7 +27,8 @@
       && every(d.distribution.candidates, (c) => isToken(c) && isNum(c.raw) && isNum(c.filtered) && typeof c.excluded === 'boolean')
       && isNum(d.distribution.entropyBits) && isNum(d.distribution.keptCount) && isNum(d.distribution.keptMass)
       && (d.draw === undefined || isToken(d.draw))
-      && every(d.suggestion, (t) => isToken(t) && isNum(t.prob));
+      && every(d.suggestion, (t) => isToken(t) && isNum(t.prob))
+      && (d.healed === undefined || isStr(d.healed));
   }
 
   function isMessage(m) {
@@ -83,6 +84,10 @@
       if (!t.special && /\n/.test(t.text)) list.appendChild(el('span', 'break'));
     }
     s.appendChild(list);
+    if (data.healed !== undefined) {
+      s.appendChild(el('p', 'hint',
+        `Token healing: the last token before the cursor, ${JSON.stringify(data.healed)}, is taken back; the next token must start with it.`));
+    }
     const legend = el('p', 'legend');
     legend.appendChild(el('span', 'token reused', 'reused'));
     legend.appendChild(el('span', 'token computed', 'computed'));

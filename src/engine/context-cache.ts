@@ -3,17 +3,21 @@
 // copy well. An n-gram model of the context's own token ids predicts those repeats; its
 // distribution is mixed into the model's before sampling:
 //
-//   p = (1 − λ)·p_model + λ·p_cache,   λ = weight · c / (c + 2)
+//   p = (1 − λ)·p_model + λ·p_cache,   λ = weight · s · c / (c + 2)
 //
-// where c is how often the longest matched context was seen, so λ grows with the cache's evidence
-// and is 0 when no context of two or more tokens matches. The index follows the prompt's tokens incrementally:
+// where c is how often the longest matched context was seen and s shrinks with that context's
+// length: 1 for two tokens or more, 1/4 for one token, 1/16 when nothing matched and the cache falls
+// back to token frequencies. So λ grows with the cache's evidence; weak evidence is let in at a
+// weight that cannot outvote a model that is sure, but does outvote one that knows nothing (an
+// untrained model, or one that meets a name it never saw). The index follows the prompt's tokens incrementally:
 // when the prompt changes, only n-grams past the common prefix with the previous sequence are
 // removed and added, so a keystroke costs a few updates, not a pass over the context. It also
 // holds other files (open editors, recently edited files: related-context.ts) at a lower weight,
 // tokenized once per change of the file.
 
 export const MAX_ORDER = 6;
-const MIN_EVIDENCE_CONTEXT = 2;
+/** s in the header's formula, by the length of the longest matched context (0, 1, 2+ tokens). */
+const EVIDENCE_SCALE = [1 / 16, 1 / 4, 1];
 
 /** Continuation counts of one context (the n − 1 tokens before). */
 type Continuations = Map<number, number>;
@@ -22,8 +26,10 @@ export interface CachePrediction {
   /** Token ids and probabilities, summing to 1. */
   ids: number[];
   probs: number[];
-  /** Count of the longest matched context; 0 when no context of two or more tokens matched. */
+  /** Count of the longest matched context (of all tokens, when none matched); 0 when the index is empty. */
   evidence: number;
+  /** Tokens in the longest matched context; 0 when the prediction is token frequencies alone. */
+  matched: number;
 }
 
 function keyOf(ids: readonly number[], start: number, length: number): string {
@@ -116,39 +122,57 @@ export class NgramIndex {
 
   /**
    * Interpolated (Witten–Bell) prediction of the next token after `history` (by default the indexed
-   * sequence itself), from the longest context seen down to order 2 (one token of context). A FIM
+   * sequence itself), from the longest context seen down to order 2 (one token of context), or token
+   * frequencies when no context matched. A FIM
    * prompt in PSM order ends with the suffix, so there the history is the prefix plus what was
-   * generated, while the index holds the whole prompt.
+   * generated, while the index holds the whole prompt. With `allowed` (token healing's first step)
+   * only those ids are predicted, and a context none of whose continuations is allowed is passed
+   * over for a shorter one.
    */
-  predict(history: readonly number[] = this.ids): CachePrediction {
+  predict(history: readonly number[] = this.ids, allowed?: Uint8Array): CachePrediction {
     const dist = new Map<number, number>();
     let evidence = 0;
+    let matched = 0;
     let weightLeft = 1;
+    const addLevel = (continuations: Continuations, total: number) => {
+      let distinct = 0;
+      for (const id of continuations.keys()) if (!allowed || allowed[id]) distinct++;
+      const share = total / (total + distinct);
+      for (const [id, c] of continuations) {
+        if (!allowed || allowed[id]) dist.set(id, (dist.get(id) ?? 0) + weightLeft * share * (c / total));
+      }
+      weightLeft *= 1 - share;
+    };
     for (let context = Math.min(this.maxOrder - 1, history.length); context >= 1; context--) {
       const continuations = this.tables[context].get(keyOf(history, history.length - context, context));
       if (!continuations) continue;
-      let total = 0;
-      for (const c of continuations.values()) total += c;
-      // One token of context is weak evidence (after "\n" anything may follow): only a match of
-      // two or more tokens lets the cache into the mixture.
-      if (evidence === 0 && context >= MIN_EVIDENCE_CONTEXT) evidence = total;
-      const distinct = continuations.size;
-      const share = total / (total + distinct);
-      for (const [id, c] of continuations) dist.set(id, (dist.get(id) ?? 0) + weightLeft * share * (c / total));
-      weightLeft *= 1 - share;
+      const total = sum(continuations, allowed);
+      if (total === 0) continue;
+      if (evidence === 0) {
+        evidence = total;
+        matched = context;
+      }
+      addLevel(continuations, total);
     }
-    if (dist.size === 0) return { ids: [], probs: [], evidence: 0 };
+    // Token frequencies only when no context matched: a fallback, and iterating the whole
+    // vocabulary of the context at every step would cost more than the rest of the lookup.
+    const unigrams = this.tables[0].get('');
+    if (dist.size === 0 && unigrams) {
+      evidence = sum(unigrams, allowed);
+      if (evidence > 0) addLevel(unigrams, evidence);
+    }
+    if (dist.size === 0) return { ids: [], probs: [], evidence: 0, matched: 0 };
     const norm = 1 - weightLeft;
     const ids = [...dist.keys()];
-    return { ids, probs: ids.map((id) => dist.get(id)! / norm), evidence };
+    return { ids, probs: ids.map((id) => dist.get(id)! / norm), evidence, matched };
   }
 
   /** Add (delta > 0) or remove (delta < 0) the n-grams of `seq` that end at position i. */
   private count(seq: readonly number[], i: number, delta: number): void {
     const next = seq[i];
     if (this.barriers.has(next)) return;
-    for (let context = 1; context < this.maxOrder && context <= i; context++) {
-      if (this.barriers.has(seq[i - context])) break;
+    for (let context = 0; context < this.maxOrder && context <= i; context++) {
+      if (context > 0 && this.barriers.has(seq[i - context])) break;
       const table = this.tables[context];
       const key = keyOf(seq, i - context, context);
       let continuations = table.get(key);
@@ -165,8 +189,17 @@ export class NgramIndex {
   }
 }
 
-export function mixingWeight(weight: number, evidence: number): number {
-  return evidence > 0 ? (weight * evidence) / (evidence + 2) : 0;
+/** Total count of the continuations, of the allowed ids only when a mask is given. */
+function sum(continuations: Continuations, allowed?: Uint8Array): number {
+  let total = 0;
+  for (const [id, c] of continuations) if (!allowed || allowed[id]) total += c;
+  return total;
+}
+
+export function mixingWeight(weight: number, prediction: Pick<CachePrediction, 'evidence' | 'matched'>): number {
+  const { evidence, matched } = prediction;
+  if (evidence <= 0) return 0;
+  return (EVIDENCE_SCALE[Math.min(matched, 2)] * weight * evidence) / (evidence + 2);
 }
 
 /** softmax(logits) in float64. */
@@ -199,6 +232,47 @@ export function mixIntoLogits(logits: Float32Array, prediction: CachePrediction,
   return mixed;
 }
 
+/** Longest context the recency scan matches. */
+const RECENT_CONTEXT = 4;
+/** Share of the cache's distribution given to the most recent continuation. */
+const RECENT_SHARE = 0.5;
+
+/**
+ * What followed the most recent earlier occurrence of the history's last tokens (the longest match
+ * up to RECENT_CONTEXT tokens; the nearest among equals), within the user's own text. Code repeats
+ * its nearest lines most (the next line is indented like the one above, a call like the previous
+ * call), which counts alone miss. A backward scan over at most a prompt's tokens: microseconds.
+ */
+export function recentContinuation(history: readonly number[], written: number, allowed?: Uint8Array): { id: number; length: number } | undefined {
+  const end = history.length - 1;
+  let best: { id: number; length: number } | undefined;
+  for (let j = Math.min(end - 1, written - 2); j >= 0; j--) {
+    const next = history[j + 1];
+    if (allowed && !allowed[next]) continue;
+    let length = 0;
+    while (length < RECENT_CONTEXT && j - length >= 0 && history[j - length] === history[end - length]) length++;
+    if (length > 0 && (!best || length > best.length)) {
+      best = { id: next, length };
+      if (length === RECENT_CONTEXT) break;
+    }
+  }
+  return best;
+}
+
+/** The n-gram prediction with RECENT_SHARE of its mass moved to the most recent continuation. */
+export function withRecentCopy(prediction: CachePrediction, recent: { id: number } | undefined): CachePrediction {
+  if (!recent || prediction.ids.length === 0) return prediction;
+  const probs = prediction.probs.map((p) => p * (1 - RECENT_SHARE));
+  const ids = prediction.ids.slice();
+  const at = ids.indexOf(recent.id);
+  if (at >= 0) probs[at] += RECENT_SHARE;
+  else {
+    ids.push(recent.id);
+    probs.push(RECENT_SHARE);
+  }
+  return { ...prediction, ids, probs };
+}
+
 /**
  * One generation's use of the cache: follows the prompt and the generated tokens, mixes the cache
  * into each step's logits, and counts the chosen tokens that the cache put ahead of the model.
@@ -208,6 +282,8 @@ export class ContextMixer {
   private cacheLed = new Set<number>();
   private pushed = 0;
   private history: number[] = [];
+  /** Tokens of `history` that the user wrote (the rest was generated). */
+  private written = 0;
   cacheLedTokens = 0;
 
   constructor(
@@ -219,15 +295,17 @@ export class ContextMixer {
   begin(promptIds: readonly number[], historyIds: readonly number[]): void {
     this.index.update(promptIds);
     this.history = historyIds.slice();
+    this.written = this.history.length;
     this.pushed = 0;
     this.cacheLed.clear();
     this.cacheLedTokens = 0;
   }
 
-  adjust(logits: Float32Array, generated: readonly number[]): Float32Array {
+  /** `allowed`: the only ids this step may choose (token healing), or absent. */
+  adjust(logits: Float32Array, generated: readonly number[], allowed?: Uint8Array): Float32Array {
     this.settle(generated);
-    const prediction = this.index.predict(this.history);
-    const lambda = mixingWeight(this.weight, prediction.evidence);
+    const prediction = withRecentCopy(this.index.predict(this.history, allowed), recentContinuation(this.history, this.written, allowed));
+    const lambda = mixingWeight(this.weight, prediction);
     this.cacheLed.clear();
     if (lambda <= 0 || prediction.ids.length === 0) return logits;
     const model = modelProbabilities(logits);

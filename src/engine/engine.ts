@@ -4,7 +4,7 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { DeviceSetting } from './device';
-import { GenerateResult, Stepper, StopReason, generate } from './generate';
+import { GenerateOptions, GenerateResult, Stepper, StopReason, generate } from './generate';
 import { ContextMixer, NgramIndex } from './context-cache';
 import { CrossFileTarget, DEFAULT_CHUNK_OPTIONS, crossFileHeader, queryText, similarChunks } from './cross-file';
 import { SequenceCache } from './kv-cache';
@@ -14,6 +14,7 @@ import { BuiltPrompt, buildPrompt, prefixStart, prefixEnd, promptBudget } from '
 import { ContextFile, RelatedContext } from './related-context';
 import type { SamplingParams } from './sampler';
 import { ModelTokenizer } from './tokenizer';
+import { Healing, TokenHealer } from './token-healing';
 
 export interface EngineOptions {
   modelDir: string;
@@ -43,12 +44,20 @@ export interface CompletionRequest {
   reuseCache?: boolean;
   /** Weight of the context cache (context-cache.ts) mixed into the model; 0 or absent = off. */
   contextCacheWeight?: number;
+  /** false = generate after the prompt as tokenized, without token healing (token-healing.ts). */
+  tokenHealing?: boolean;
   /** The file being edited, for a repository header of other files' chunks (models with repository tokens); absent = none. */
   crossFile?: CrossFileTarget;
 }
 
 /** What decides the prompt: the fields of a completion or an inspection request that build it. */
-export type PromptRequest = Pick<CompletionRequest, 'prefix' | 'suffix' | 'contextTokens' | 'maxNewTokens' | 'suffixShare' | 'crossFile'>;
+export type PromptRequest = Pick<CompletionRequest, 'prefix' | 'suffix' | 'contextTokens' | 'maxNewTokens' | 'suffixShare' | 'crossFile' | 'tokenHealing'>;
+
+/** The prompt fed to the model and, when its last prefix token was taken back, what the first token must restore. */
+export interface FedPrompt {
+  prompt: BuiltPrompt;
+  healing?: Healing;
+}
 
 /** Most of the prompt budget a repository header may take. */
 export const CROSS_FILE_SHARE = 0.25;
@@ -123,6 +132,7 @@ export class Engine {
   private readonly cache: SequenceCache<KvPast>;
   private readonly contextIndex: NgramIndex;
   private readonly related: RelatedContext;
+  private readonly healer: TokenHealer;
   /** The last repository header, kept while its inputs stay the same (see cross-file.ts). */
   private header: { key: string; ids: number[] } | undefined;
   private relatedVersion = 0;
@@ -137,6 +147,7 @@ export class Engine {
     this.cache = new SequenceCache<KvPast>(options.cacheEntries ?? 4, options.cacheBytes ?? 256 * 1024 * 1024);
     this.contextIndex = new NgramIndex(new Set(tokenizer.specialTokens.values()));
     this.related = new RelatedContext(this.contextIndex, (text) => tokenizer.encode(text));
+    this.healer = new TokenHealer((ids) => tokenizer.decode(ids), tokenizer.size, session.layout.vocabSize, tokenizer.stopIds);
   }
 
   static async load(options: EngineOptions): Promise<Engine> {
@@ -189,13 +200,13 @@ export class Engine {
    * What is done to each step's logits before sampling: ids past the tokenizer's vocabulary (Qwen
    * and CodeGen pad their output layer) can never be drawn, and the context cache is mixed in.
    */
-  private logitAdjuster(mixer: ContextMixer | undefined): ((logits: Float32Array, generated: readonly number[]) => Float32Array) | undefined {
+  private logitAdjuster(mixer: ContextMixer | undefined): GenerateOptions['adjustLogits'] {
     const decodable = this.tokenizer.size;
     const padded = this.session.layout.vocabSize > decodable;
     if (!padded && !mixer) return undefined;
-    return (logits, generated) => {
+    return (logits, generated, allowed) => {
       if (padded) logits.fill(-Infinity, decodable);
-      return mixer ? mixer.adjust(logits, generated) : logits;
+      return mixer ? mixer.adjust(logits, generated, allowed) : logits;
     };
   }
 
@@ -222,6 +233,13 @@ export class Engine {
       suffixShare: request.suffixShare ?? 0.25,
       header: this.repositoryHeader(request, Math.floor(contextTokens * CROSS_FILE_SHARE)),
     });
+  }
+
+  /** The prompt as fed to the model, after token healing: the same for completions and the token view. */
+  fedPromptFor(request: PromptRequest): FedPrompt {
+    const built = this.promptFor(request);
+    const healed = request.tokenHealing === false ? undefined : this.healer.heal(built, this.tokenizer.fimOrder);
+    return healed ?? { prompt: built };
   }
 
   private repositoryHeader(request: PromptRequest, budget: number): number[] {
@@ -259,7 +277,7 @@ export class Engine {
     const startedAt = performance.now();
     const maxPositions = this.session.layout.maxPositions;
     const newTokens = Math.max(1, Math.min(request.maxNewTokens, maxPositions - 8));
-    const prompt = this.promptFor(request);
+    const { prompt, healing } = this.fedPromptFor(request);
     const tokenizedAt = performance.now();
     const reuse = request.reuseCache !== false;
     const { stepper, logits, reused } = await this.prefill(prompt.ids, reuse);
@@ -281,6 +299,7 @@ export class Engine {
         isCancelled: hooks.isCancelled ?? (() => false),
         onText: hooks.onText,
         adjustLogits: this.logitAdjuster(mixer),
+        healing,
       });
       mixer?.settle(result.tokens);
     } finally {

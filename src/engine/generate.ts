@@ -2,6 +2,7 @@
 // budget, the time budget, or cancellation — checked between steps, after yielding to the event
 // loop so that a cancel message that arrived meanwhile is seen.
 import { Rng, SamplingParams, sample } from './sampler';
+import { Healing, restrictToHealing } from './token-healing';
 
 export interface Stepper {
   /** Feed tokens after everything fed so far; returns the logits of the last one. */
@@ -31,7 +32,9 @@ export interface GenerateOptions {
   isCancelled: () => boolean;
   onText?: (text: string) => void;
   /** Changes the distribution before sampling (e.g. the context cache); identity when absent. */
-  adjustLogits?: (logits: Float32Array, generated: readonly number[]) => Float32Array;
+  adjustLogits?: (logits: Float32Array, generated: readonly number[], allowed?: Uint8Array) => Float32Array;
+  /** The prompt's last token was taken back (token-healing.ts): the first token must restore it, and its text is not part of the result. */
+  healing?: Healing;
 }
 
 export interface GenerateResult {
@@ -83,15 +86,18 @@ export async function generate(
   let logits = firstLogits;
   let text = '';
   let stopReason: StopReason = 'length';
+  const healed = options.healing?.text.length ?? 0;
   for (;;) {
-    const adjusted = options.adjustLogits ? options.adjustLogits(logits, tokens) : logits;
+    const healing = tokens.length === 0 ? options.healing : undefined;
+    let adjusted = options.adjustLogits ? options.adjustLogits(logits, tokens, healing?.allowed) : logits;
+    if (healing) adjusted = restrictToHealing(adjusted, healing);
     const next = sample(adjusted, options.sampling, rng);
     if (options.stopIds.has(next)) {
       stopReason = 'eos';
       break;
     }
     tokens.push(next);
-    text = stableText(decoder, tokens);
+    text = stableText(decoder, tokens).slice(healed);
     const cut = firstStop(text, options.stop, options.maxLines);
     if (cut >= 0) {
       text = text.slice(0, cut);

@@ -9,6 +9,7 @@
 import type { Engine } from './engine';
 import type { CrossFileTarget } from './cross-file';
 import { prefixEnd } from './prompt-format';
+import { restrictToHealing } from './token-healing';
 import { Rng, SamplingParams, filterDistribution, sample, softmax } from './sampler';
 
 /** Prompt tokens shown: those just before the cursor. */
@@ -38,6 +39,8 @@ export interface InspectRequest {
   contextCacheWeight?: number;
   /** As in completions: the repository header, for models that take one. */
   crossFile?: CrossFileTarget;
+  /** As in completions (CompletionRequest.tokenHealing). */
+  tokenHealing?: boolean;
 }
 
 export interface ShownToken {
@@ -96,6 +99,8 @@ export interface TokenViewData {
   /** The token drawn by this request (drawSeed), also the last of `drawn`. */
   draw?: ShownToken;
   suggestion: ScoredToken[];
+  /** Text of the token taken back by token healing: the next token must start with it. */
+  healed?: string;
 }
 
 function entropyBits(probs: Float64Array): number {
@@ -147,7 +152,7 @@ export function pieceTexts(tokenizer: { decode(ids: number[]): string }, ids: nu
 export async function inspect(engine: Engine, request: InspectRequest): Promise<TokenViewData> {
   const { tokenizer, session } = engine;
   const maxPositions = session.layout.maxPositions;
-  const prompt = engine.promptFor(request);
+  const { prompt, healing } = engine.fedPromptFor(request);
   const room = maxPositions - prompt.ids.length;
   const drawn = request.drawn.slice(0, Math.max(0, Math.min(MAX_DRAWN_TOKENS, room - 1)));
   const startedAt = performance.now();
@@ -156,7 +161,10 @@ export async function inspect(engine: Engine, request: InspectRequest): Promise<
   const afterPrompt = stepper.past;
   let logits = promptLogits;
   if (drawn.length > 0) logits = await stepper.feed(drawn);
-  logits = engine.contextMixer(prompt, request.contextCacheWeight)?.adjust(logits, drawn) ?? logits;
+  // Before the first drawn token, the distribution is token healing's: only tokens that restore the text taken back.
+  const allowed = drawn.length === 0 ? healing?.allowed : undefined;
+  logits = engine.contextMixer(prompt, request.contextCacheWeight)?.adjust(logits, drawn, allowed) ?? logits;
+  if (allowed && healing) logits = restrictToHealing(logits, healing);
   engine.remember(stepper.ids, stepper.past);
 
   const shown = (id: number): ShownToken => ({
@@ -174,16 +182,19 @@ export async function inspect(engine: Engine, request: InspectRequest): Promise<
     drawnTokens.push(draw);
   }
 
-  const suggestionIds = tokenizer.encode(request.suggestion).slice(0, Math.max(0, Math.min(MAX_SCORED_TOKENS, room)));
+  // The suggestion's tokens as generated: the first restores the text token healing took back.
+  const suggestionIds = tokenizer.encode(request.suggestion ? `${healing?.text ?? ''}${request.suggestion}` : '').slice(0, Math.max(0, Math.min(MAX_SCORED_TOKENS, room)));
   let suggestion: ScoredToken[] = [];
   if (suggestionIds.length > 0) {
     // Row 0 is the prompt's own prediction; the rest come from feeding the suggestion after it.
     const vocab = session.layout.vocabSize;
     const rows = new Float32Array(suggestionIds.length * vocab);
-    rows.set(promptLogits);
+    rows.set(healing ? restrictToHealing(promptLogits, healing) : promptLogits);
     if (suggestionIds.length > 1) rows.set((await session.forwardAll(suggestionIds.slice(0, -1), afterPrompt)).logits, vocab);
     const probs = tokenProbabilities(rows, vocab, suggestionIds);
     const texts = pieceTexts(tokenizer, suggestionIds);
+    // The view shows what the suggestion adds: the healed text was typed already.
+    if (healing && texts.length > 0) texts[0] = texts[0].slice(healing.text.length);
     suggestion = suggestionIds.map((id, i) => ({ ...shown(id), text: texts[i], prob: probs[i] }));
   }
 
@@ -200,5 +211,6 @@ export async function inspect(engine: Engine, request: InspectRequest): Promise<
     distribution: { ...summary, candidates: summary.candidates.map((c) => ({ ...shown(c.id), ...c })) },
     draw,
     suggestion,
+    healed: healing?.text,
   };
 }

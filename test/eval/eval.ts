@@ -1,4 +1,4 @@
-// `npm run eval -- --model DIR --data FILE.jsonl[.gz] [--limit N] [--json OUT] [--variant NAME] [--context-cache WEIGHT] [--records OUT.jsonl]`
+// `npm run eval -- --model DIR --data FILE.jsonl[.gz] [--limit N] [--json OUT] [--variant NAME] [--context-cache WEIGHT] [--no-healing] [--records OUT.jsonl]`
 // Completes each hole of a HumanEval-Infilling file through the same engine and post-processing as
 // the extension (greedy), and scores exact match, edit similarity and pass@1 (running the task's
 // tests with python3), against a baseline that needs no model.
@@ -65,6 +65,7 @@ async function main(): Promise<void> {
       'max-new-tokens': { type: 'string', default: '32' },
       'context-cache': { type: 'string', default: '0' },
       records: { type: 'string' },
+      'no-healing': { type: 'boolean', default: false },
     },
   });
   if (!values.model || !values.data) {
@@ -94,6 +95,7 @@ async function main(): Promise<void> {
     const prepared = prepareInline({ slice: (s, e) => text.slice(s, e), documentLength: text.length, cursor: task.prompt.length }, settings);
     const holeLines = task.canonical_solution.split('\n').filter((l) => l.trim()).length;
     prepared.request.maxLines = holeLines;
+    if (values['no-healing']) prepared.request.tokenHealing = false;
     const t0 = performance.now();
     const result = await engine.complete(prepared.request);
     model.ms.push(performance.now() - t0);
@@ -124,6 +126,7 @@ async function main(): Promise<void> {
     data: path.basename(values.data),
     tasks: tasks.length,
     context_cache_weight: cacheWeight,
+    token_healing: !values['no-healing'],
     wisp: {
       ...scores(model),
       mean_latency_ms: mean(model.ms),

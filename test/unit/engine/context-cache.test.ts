@@ -24,6 +24,16 @@ describe('context cache', () => {
     assert.ok(p.evidence >= 1);
   });
 
+  it('falls back to token frequencies when no context matches, at a small weight', () => {
+    const index = new NgramIndex();
+    index.update([4, 4, 4, 5]);
+    const p = index.predict([9]);
+    assert.equal(p.matched, 0);
+    assert.equal(p.ids[p.probs.indexOf(Math.max(...p.probs))], 4);
+    const strong = index.predict([4, 4]);
+    assert.ok(mixingWeight(0.5, p) < mixingWeight(0.5, strong) / 4);
+  });
+
   it('never predicts a barrier token, nor continues across one', () => {
     const index = new NgramIndex(new Set([0]));
     index.update([5, 6, 7, 0, 8, 5, 6]);
@@ -78,7 +88,7 @@ describe('context cache', () => {
     assert.deepEqual(p.ids, [9]);
     assert.equal(p.evidence, 0.25);
     // [9, 1] would exist only if the file and the prompt were one sequence
-    assert.deepEqual(index.predict([9]).ids, []);
+    assert.equal(index.predict([9]).matched, 0);
   });
 
   it('the mixed distribution sums to 1 and never contains NaN', () => {
@@ -91,7 +101,7 @@ describe('context cache', () => {
           const index = new NgramIndex();
           index.update(context);
           const prediction = index.predict();
-          const mixed = mixIntoLogits(Float32Array.from(raw), prediction, mixingWeight(weight, prediction.evidence));
+          const mixed = mixIntoLogits(Float32Array.from(raw), prediction, mixingWeight(weight, prediction));
           let sum = 0;
           let max = -Infinity;
           for (const v of mixed) {
@@ -108,7 +118,7 @@ describe('context cache', () => {
 
   it('with weight 0 the logits are the model\'s own', () => {
     const logits = Float32Array.from([1, 2, 3]);
-    assert.equal(mixIntoLogits(logits, { ids: [0], probs: [1], evidence: 5 }, mixingWeight(0, 5)), logits);
+    assert.equal(mixIntoLogits(logits, { ids: [0], probs: [1], evidence: 5, matched: 3 }, mixingWeight(0, { evidence: 5, matched: 3 })), logits);
   });
 
   describe('in the engine', () => {

@@ -5,6 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import { Engine } from '../../../src/engine/engine';
 import { InspectRequest, SHOWN_CANDIDATES, SHOWN_PROMPT_TOKENS, describeDistribution, inspect, pieceTexts } from '../../../src/engine/inspect';
 import { buildPrompt, promptBudget } from '../../../src/engine/prompt-format';
+import { restrictToHealing } from '../../../src/engine/token-healing';
 import { Rng, SamplingParams, filterDistribution, sample, softmax } from '../../../src/engine/sampler';
 import { readModelFolder } from '../../../src/engine/model-folder';
 import { ModelTokenizer } from '../../../src/engine/tokenizer';
@@ -27,6 +28,8 @@ const base: InspectRequest = {
   maxNewTokens: 16,
   drawn: [],
   suggestion: '',
+  // The raw distribution at the prompt's end; token healing has its own test below.
+  tokenHealing: false,
 };
 
 describe('describeDistribution (pure)', () => {
@@ -149,6 +152,39 @@ describe('inspect (tiny-gpt fixture, fp32)', () => {
       const row = all.subarray((ids.length - 1 + i) * vocab, (ids.length + i) * vocab);
       assert.ok(Math.abs(view.suggestion[i].prob - softmax(row)[id]) <= TOLERANCE, `suggestion token ${i}`);
     });
+  });
+});
+
+describe('inspect with token healing (tiny-gpt fixture)', () => {
+  let engine: Engine;
+  before(async () => {
+    engine = await Engine.load({ modelDir: TINY_MODEL, device: 'cpu', threads: 1 });
+  });
+  after(async () => engine.dispose());
+  const healed = { ...base, tokenHealing: true, sampling: SETTINGS[2] };
+
+  it('shows the distribution completions draw from: only tokens that restore the text taken back', async () => {
+    const { prompt, healing } = engine.fedPromptFor(healed);
+    assert.ok(healing);
+    const view = await inspect(engine, healed);
+    assert.equal(view.healed, healing.text);
+    assert.equal(view.promptTokens, prompt.ids.length);
+    assert.equal(view.promptTokens, engine.promptFor(healed).ids.length - 1);
+    const logits = restrictToHealing((await engine.session.forward(prompt.ids, engine.session.emptyPast())).logits, healing);
+    const raw = softmax(logits);
+    for (const c of view.distribution.candidates) {
+      if (raw[c.id] > 0) assert.ok(c.text.startsWith(healing.text), JSON.stringify(c.text));
+      assert.ok(Math.abs(c.raw - raw[c.id]) <= TOLERANCE);
+    }
+    const kept = filterDistribution(logits, healed.sampling);
+    assert.equal(view.distribution.keptCount, kept.ids.length);
+  });
+
+  it('the first token a completion generates is one the view allows, and the suggestion\'s pieces join to the suggestion', async () => {
+    const completion = await engine.complete({ ...healed, sampling: { temperature: 0, topK: 0, topP: 1 }, seed: 0, stop: [], timeBudgetMs: 30_000, maxNewTokens: 4 });
+    const view = await inspect(engine, { ...healed, suggestion: completion.text });
+    if (completion.text) assert.equal(view.suggestion.map((t) => t.text).join(''), completion.text);
+    assert.equal(completion.stats.promptTokens, view.promptTokens);
   });
 });
 
