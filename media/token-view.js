@@ -20,7 +20,7 @@
 
   function isViewData(d) {
     return d && typeof d === 'object'
-      && every(d.tokens, (t) => isToken(t) && typeof t.reused === 'boolean')
+      && every(d.tokens, (t) => isToken(t) && typeof t.reused === 'boolean' && (t.healed === undefined || typeof t.healed === 'boolean'))
       && isNum(d.promptTokens) && isNum(d.tokensAfterCursor) && isNum(d.reusedTokens) && isNum(d.computedTokens) && isNum(d.prefillMs)
       && every(d.drawn, isToken)
       && d.distribution && typeof d.distribution === 'object'
@@ -77,20 +77,19 @@
     const list = el('div', 'tokens');
     list.setAttribute('role', 'list');
     for (const t of data.tokens) {
-      const chip = el('span', `token ${t.reused ? 'reused' : 'computed'}${t.special ? ' special' : ''}`, tokenLabel(t));
+      const kind = t.healed ? 'healed' : t.reused ? 'reused' : 'computed';
+      const chip = el('span', `token ${kind}${t.special ? ' special' : ''}`, tokenLabel(t));
       chip.setAttribute('role', 'listitem');
-      chip.title = `id ${t.id} · ${JSON.stringify(t.piece)} · ${t.reused ? 'reused from the KV cache' : 'computed for this keystroke'}`;
+      const how = { healed: 'taken back by token healing: the next token must start with its text', reused: 'reused from the KV cache', computed: 'computed for this keystroke' }[kind];
+      chip.title = `id ${t.id} · ${JSON.stringify(t.piece)} · ${how}`;
       list.appendChild(chip);
       if (!t.special && /\n/.test(t.text)) list.appendChild(el('span', 'break'));
     }
     s.appendChild(list);
-    if (data.healed !== undefined) {
-      s.appendChild(el('p', 'hint',
-        `Token healing: the last token before the cursor, ${JSON.stringify(data.healed)}, is taken back; the next token must start with it.`));
-    }
     const legend = el('p', 'legend');
     legend.appendChild(el('span', 'token reused', 'reused'));
     legend.appendChild(el('span', 'token computed', 'computed'));
+    if (data.healed !== undefined) legend.appendChild(el('span', 'token healed', 'taken back: the next token starts with it'));
     s.appendChild(legend);
     return s;
   }

@@ -1,16 +1,20 @@
 // Command-line entry: `node dist/cli.js complete --model DIR --prefix-file P --suffix-file S
-// [--max-new-tokens N] [--temperature T] [--top-k K] [--top-p P] [--seed N] [--device D]`.
-// Prints the suggestion the inline provider would show, and nothing else, on stdout.
+// [--max-new-tokens N] [--temperature T] [--top-k K] [--top-p P] [--seed N] [--device D]
+// [--context-file F ...] [--path P --repo R]`. Prints the suggestion the inline provider would show,
+// and nothing else, on stdout. Context files stand for other open editors (context-files.ts).
 import * as fs from 'node:fs';
 import { parseArgs } from 'node:util';
 import { DeviceSetting } from './engine/device';
 import { Engine } from './engine/engine';
 import { detectStyle, finishInline, prepareInline } from './completion/complete-inline';
+import { VISIBLE_WEIGHT } from './completion/context-files';
+import { MAX_CONTEXT_FILE_CHARS } from './engine/related-context';
 import { DEFAULT_SETTINGS, normalizeSettings } from './settings';
 
 const USAGE =
   'usage: node dist/cli.js complete --model DIR --prefix-file P [--suffix-file S] [--max-new-tokens N] ' +
-  '[--temperature T] [--top-k K] [--top-p P] [--seed N] [--device cpu|auto|...] [--stats]';
+  '[--temperature T] [--top-k K] [--top-p P] [--seed N] [--device cpu|auto|...] [--stats] ' +
+  '[--context-file F ...] [--path WORKSPACE_RELATIVE_PATH --repo NAME]';
 
 function numberOption(value: string | undefined, name: string): number | undefined {
   if (value === undefined) return undefined;
@@ -33,6 +37,9 @@ async function complete(argv: string[]): Promise<void> {
       seed: { type: 'string' },
       device: { type: 'string' },
       stats: { type: 'boolean' },
+      'context-file': { type: 'string', multiple: true },
+      path: { type: 'string' },
+      repo: { type: 'string' },
     },
     strict: true,
   });
@@ -51,9 +58,19 @@ async function complete(argv: string[]): Promise<void> {
     device: values.device ?? 'cpu',
   });
   const text = prefix + suffix;
+  const contextFiles = (values['context-file'] ?? []).map((file) => ({
+    key: file,
+    version: 1,
+    path: file,
+    weight: VISIBLE_WEIGHT,
+    text: fs.readFileSync(file, 'utf8').slice(0, MAX_CONTEXT_FILE_CHARS),
+  }));
+  const crossFile = values.path ? { path: values.path, repoName: values.repo ?? '' } : undefined;
   const engine = await Engine.load({ modelDir: values.model, device: settings.device as DeviceSetting });
   try {
-    const prepared = prepareInline({ slice: (s, e) => text.slice(s, e), documentLength: text.length, cursor: prefix.length }, settings);
+    engine.setContextFiles(contextFiles);
+    while (engine.indexContextStep());
+    const prepared = prepareInline({ slice: (s, e) => text.slice(s, e), documentLength: text.length, cursor: prefix.length, crossFile }, settings);
     const result = await engine.complete(prepared.request);
     const suggestion = finishInline(prepared, result, detectStyle(text)) ?? '';
     process.stdout.write(suggestion);

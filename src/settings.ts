@@ -15,8 +15,11 @@ export interface WispSettings {
   timeBudgetMs: number;
   contextCache: boolean;
   contextCacheWeight: number;
-  /** Chunks of other open files before the prompt, for models with repository tokens. */
-  crossFileContext: boolean;
+  /**
+   * Draw on the other open editors and recently edited files: in the context cache and, for
+   * models with repository tokens, as similar chunks before the prompt.
+   */
+  contextFromOtherFiles: boolean;
   model: string;
   device: DeviceSetting;
   /** Per language id; '*' is the default. */
@@ -35,7 +38,7 @@ export const DEFAULT_SETTINGS: WispSettings = {
   timeBudgetMs: 1500,
   contextCache: true,
   contextCacheWeight: 0.5,
-  crossFileContext: true,
+  contextFromOtherFiles: true,
   model: 'wisp-code-small',
   device: 'auto',
   enable: { '*': true },
@@ -65,7 +68,7 @@ export function normalizeSettings(raw: Partial<Record<keyof WispSettings, unknow
     timeBudgetMs: clampNumber(raw.timeBudgetMs, 50, 60000, d.timeBudgetMs, true),
     contextCache: typeof raw.contextCache === 'boolean' ? raw.contextCache : d.contextCache,
     contextCacheWeight: clampNumber(raw.contextCacheWeight, 0, 1, d.contextCacheWeight),
-    crossFileContext: typeof raw.crossFileContext === 'boolean' ? raw.crossFileContext : d.crossFileContext,
+    contextFromOtherFiles: typeof raw.contextFromOtherFiles === 'boolean' ? raw.contextFromOtherFiles : d.contextFromOtherFiles,
     model: typeof raw.model === 'string' && raw.model.trim() ? raw.model.trim() : d.model,
     device: DEVICE_SETTINGS.includes(raw.device as DeviceSetting) ? (raw.device as DeviceSetting) : d.device,
     enable: enable as Record<string, boolean>,

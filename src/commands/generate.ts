@@ -99,7 +99,7 @@ export async function generateCode(deps: GenerateDeps): Promise<void> {
             timeBudgetMs: 120_000,
             contextTokens: settings.contextTokens,
             contextCacheWeight: contextCacheWeight(settings),
-            crossFile: settings.crossFileContext ? crossFileTarget(document) : undefined,
+            crossFile: settings.contextFromOtherFiles ? crossFileTarget(document) : undefined,
           },
           {
             signal: abort.signal,

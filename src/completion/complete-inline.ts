@@ -27,7 +27,7 @@ export function prepareInline(input: InlineInput, settings: WispSettings): Prepa
   const window = windowAroundCursor(input.slice, input.documentLength, input.cursor, windowLimits(settings));
   const context = editorContext(window.prefix, window.suffix);
   const request = inlineRequest(window.prefix, window.suffix, context, settings);
-  if (settings.crossFileContext && input.crossFile) request.crossFile = input.crossFile;
+  if (settings.contextFromOtherFiles && input.crossFile) request.crossFile = input.crossFile;
   return { prefix: window.prefix, suffix: window.suffix, context, request };
 }
 

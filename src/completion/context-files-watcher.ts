@@ -34,7 +34,7 @@ export function watchContextFiles(engine: EngineClient, settings: () => WispSett
       visibleKeys: new Set(vscode.window.visibleTextEditors.map((e) => e.document.uri.toString())),
       activeKey: active?.uri.toString(),
     });
-    engine.setContextFiles(current.contextCache || current.crossFileContext ? files : []);
+    engine.setContextFiles(current.contextFromOtherFiles ? files : []);
   };
   const schedule = () => {
     clearTimeout(timer);
@@ -50,8 +50,12 @@ export function watchContextFiles(engine: EngineClient, settings: () => WispSett
     vscode.workspace.onDidChangeTextDocument((e) => {
       if (e.contentChanges.length > 0 && e.document.uri.toString() !== activeKey()) schedule();
     }),
+    // Turned off, the other files must be gone before the next request: no settling.
     vscode.workspace.onDidChangeConfiguration((e) => {
-      if (e.affectsConfiguration('wisp')) schedule();
+      if (e.affectsConfiguration('wisp.contextFromOtherFiles')) {
+        clearTimeout(timer);
+        sync();
+      } else if (e.affectsConfiguration('wisp')) schedule();
     }),
   ];
   return {

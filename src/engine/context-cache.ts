@@ -285,6 +285,8 @@ export class ContextMixer {
   /** Tokens of `history` that the user wrote (the rest was generated). */
   private written = 0;
   cacheLedTokens = 0;
+  /** Time spent in `adjust`: the cache's cost, next to the model's. */
+  adjustMs = 0;
 
   constructor(
     private readonly index: NgramIndex,
@@ -299,10 +301,20 @@ export class ContextMixer {
     this.pushed = 0;
     this.cacheLed.clear();
     this.cacheLedTokens = 0;
+    this.adjustMs = 0;
   }
 
   /** `allowed`: the only ids this step may choose (token healing), or absent. */
   adjust(logits: Float32Array, generated: readonly number[], allowed?: Uint8Array): Float32Array {
+    const startedAt = performance.now();
+    try {
+      return this.mix(logits, generated, allowed);
+    } finally {
+      this.adjustMs += performance.now() - startedAt;
+    }
+  }
+
+  private mix(logits: Float32Array, generated: readonly number[], allowed?: Uint8Array): Float32Array {
     this.settle(generated);
     const prediction = withRecentCopy(this.index.predict(this.history, allowed), recentContinuation(this.history, this.written, allowed));
     const lambda = mixingWeight(this.weight, prediction);

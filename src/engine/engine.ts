@@ -57,6 +57,8 @@ export type PromptRequest = Pick<CompletionRequest, 'prefix' | 'suffix' | 'conte
 export interface FedPrompt {
   prompt: BuiltPrompt;
   healing?: Healing;
+  /** The prompt as tokenized, before healing took a token back. */
+  built: BuiltPrompt;
 }
 
 /** Most of the prompt budget a repository header may take. */
@@ -75,6 +77,8 @@ export interface CompletionStats {
   stopReason: StopReason;
   /** Generated tokens the context cache put ahead of the model (absent when the cache is off). */
   cacheLedTokens?: number;
+  /** Time the context cache took over all steps (lookup and mixing; absent when off). */
+  cacheMs?: number;
   /** Tokens of other files (open editors, recent edits) in the context cache. */
   relatedTokens?: number;
   /** Tokens of the repository header before the prompt (0 when there is none). */
@@ -239,7 +243,7 @@ export class Engine {
   fedPromptFor(request: PromptRequest): FedPrompt {
     const built = this.promptFor(request);
     const healed = request.tokenHealing === false ? undefined : this.healer.heal(built, this.tokenizer.fimOrder);
-    return healed ?? { prompt: built };
+    return healed ? { ...healed, built } : { prompt: built, built };
   }
 
   private repositoryHeader(request: PromptRequest, budget: number): number[] {
@@ -289,7 +293,8 @@ export class Engine {
       result = await generate(stepper, this.tokenizer, logits, {
         sampling: request.sampling,
         seed: request.seed,
-        maxNewTokens: newTokens,
+        // The token that restores what healing took back is not new text: it is not counted.
+        maxNewTokens: newTokens + (healing ? 1 : 0),
         stop: request.stop,
         maxLines: request.maxLines,
         stopIds: this.tokenizer.stopIds,
@@ -319,6 +324,7 @@ export class Engine {
         totalMs: finishedAt - startedAt,
         stopReason: result.stopReason,
         cacheLedTokens: mixer?.cacheLedTokens,
+        cacheMs: mixer?.adjustMs,
         relatedTokens: this.contextIndex.documentTokens,
         headerTokens: prompt.headerTokens,
       },

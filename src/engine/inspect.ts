@@ -55,6 +55,8 @@ export interface ShownToken {
 export interface PromptToken extends ShownToken {
   /** Taken from the KV cache rather than computed for this request. */
   reused: boolean;
+  /** Taken back by token healing: not fed; the next token must start with its text. */
+  healed?: boolean;
 }
 
 export interface Candidate extends ShownToken {
@@ -152,7 +154,7 @@ export function pieceTexts(tokenizer: { decode(ids: number[]): string }, ids: nu
 export async function inspect(engine: Engine, request: InspectRequest): Promise<TokenViewData> {
   const { tokenizer, session } = engine;
   const maxPositions = session.layout.maxPositions;
-  const { prompt, healing } = engine.fedPromptFor(request);
+  const { prompt, healing, built } = engine.fedPromptFor(request);
   const room = maxPositions - prompt.ids.length;
   const drawn = request.drawn.slice(0, Math.max(0, Math.min(MAX_DRAWN_TOKENS, room - 1)));
   const startedAt = performance.now();
@@ -198,12 +200,17 @@ export async function inspect(engine: Engine, request: InspectRequest): Promise<
     suggestion = suggestionIds.map((id, i) => ({ ...shown(id), text: texts[i], prob: probs[i] }));
   }
 
-  const cursor = prefixEnd(prompt, tokenizer.fimOrder);
+  // Shown as the user's text is tokenized, up to the cursor: the token healing took back is the last.
+  const cursor = prefixEnd(built, tokenizer.fimOrder);
+  const fedBeforeCursor = prefixEnd(prompt, tokenizer.fimOrder);
   const firstShown = Math.max(0, cursor - SHOWN_PROMPT_TOKENS);
   return {
-    tokens: prompt.ids.slice(firstShown, cursor).map((id, i) => ({ ...shown(id), reused: firstShown + i < reused })),
+    tokens: built.ids.slice(firstShown, cursor).map((id, i) => {
+      const at = firstShown + i;
+      return at < fedBeforeCursor ? { ...shown(id), reused: at < reused } : { ...shown(id), reused: false, healed: true };
+    }),
     promptTokens: prompt.ids.length,
-    tokensAfterCursor: prompt.ids.length - cursor,
+    tokensAfterCursor: prompt.ids.length - fedBeforeCursor,
     reusedTokens: reused,
     computedTokens: prompt.ids.length - reused,
     prefillMs,

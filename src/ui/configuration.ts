@@ -15,7 +15,7 @@ export function readSettings(scope?: vscode.ConfigurationScope): WispSettings {
   const config = vscode.workspace.getConfiguration('wisp', scope);
   const keys: Array<keyof WispSettings> = [
     'temperature', 'topK', 'topP', 'seed', 'maxNewTokens', 'generateMaxNewTokens',
-    'debounceMs', 'contextTokens', 'timeBudgetMs', 'contextCache', 'contextCacheWeight', 'crossFileContext', 'model', 'device', 'enable',
+    'debounceMs', 'contextTokens', 'timeBudgetMs', 'contextCache', 'contextCacheWeight', 'contextFromOtherFiles', 'model', 'device', 'enable',
   ];
   const raw: Partial<Record<keyof WispSettings, unknown>> = {};
   for (const key of keys) raw[key] = MACHINE_ONLY.has(key) ? userValue(config, key) : config.get(key);

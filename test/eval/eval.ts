@@ -86,7 +86,7 @@ async function main(): Promise<void> {
   const info = engine.info();
   const python = values.python!;
 
-  const model = { em: [] as number[], es: [] as number[], pass: [] as number[], ms: [] as number[], cacheLed: 0, generated: 0 };
+  const model = { em: [] as number[], es: [] as number[], pass: [] as number[], ms: [] as number[], cacheLed: 0, generated: 0, cacheMs: 0, decodeMs: 0, steps: 0 };
   const baseline = { em: [] as number[], es: [] as number[], pass: [] as number[] };
   const records: string[] = [];
   const started = Date.now();
@@ -101,6 +101,9 @@ async function main(): Promise<void> {
     model.ms.push(performance.now() - t0);
     model.cacheLed += result.stats.cacheLedTokens ?? 0;
     model.generated += result.stats.generatedTokens;
+    model.cacheMs += result.stats.cacheMs ?? 0;
+    model.decodeMs += result.stats.decodeMs;
+    model.steps += Math.max(1, result.stats.generatedTokens);
     const suggestion = finishInline(prepared, result, detectStyle(text)) ?? '';
     const infill = firstLines(suggestion, holeLines);
     model.em.push(exactMatch(infill, task.canonical_solution) ? 1 : 0);
@@ -131,11 +134,14 @@ async function main(): Promise<void> {
       ...scores(model),
       mean_latency_ms: mean(model.ms),
       cache_led_token_share: model.generated ? model.cacheLed / model.generated : 0,
+      // per generation step: the context cache's lookup and mixing, and the whole step (model + cache + sampling)
+      cache_ms_per_step: model.cacheMs / Math.max(1, model.steps),
+      step_ms: model.decodeMs / Math.max(1, model.steps),
     },
     baseline_previous_line: scores(baseline),
   };
   const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
-  console.log(`model ${report.model} (${report.variant}), ${report.data}, ${report.tasks} tasks, context cache ${cacheWeight > 0 ? `on (weight ${cacheWeight}; it led ${pct(report.wisp.cache_led_token_share)} of generated tokens)` : 'off'}`);
+  console.log(`model ${report.model} (${report.variant}), ${report.data}, ${report.tasks} tasks, context cache ${cacheWeight > 0 ? `on (weight ${cacheWeight}; it led ${pct(report.wisp.cache_led_token_share)} of generated tokens; ${report.wisp.cache_ms_per_step.toFixed(3)} ms of each ${report.wisp.step_ms.toFixed(2)} ms step)` : 'off'}`);
   console.log('| | exact match | edit similarity | pass@1 | mean latency |');
   console.log('|---|---|---|---|---|');
   console.log(`| Wisp | ${pct(report.wisp.exact_match)} | ${report.wisp.edit_similarity.toFixed(3)} | ${pct(report.wisp.pass_at_1)} | ${report.wisp.mean_latency_ms.toFixed(1)} ms |`);

@@ -33,10 +33,12 @@ async function main() {
   console.log(`${stamp()} model ${MODEL}`);
   try {
     // wisp.model is machine-scoped. code-server takes machine settings from User/settings.json
-    // and from Machine/settings.json (which wins); both say the same here.
+    // and from Machine/settings.json (which wins); both say the same here. The fixture model is
+    // random, so what other open editors add to the context cache would change its suggestions
+    // from one test to the next: off here, on in context-files.test.ts, which is about it.
     const result = await runExtensionTests({
       extensionDevelopmentPath: EXT, extensionTestsPath: TESTS, folder: ws.dir,
-      settings: { 'wisp.model': MODEL }, machineSettings: { 'wisp.model': MODEL }, env: { WISP_TEST_MODEL: MODEL },
+      settings: { 'wisp.model': MODEL, 'wisp.contextFromOtherFiles': false }, machineSettings: { 'wisp.model': MODEL }, env: { WISP_TEST_MODEL: MODEL },
       timeoutMs: TIMEOUT_MS, artifacts: ARTIFACTS,
     });
     console.log(`${stamp()} extension tests exited with ${result.code}`);

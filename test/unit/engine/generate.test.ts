@@ -22,10 +22,13 @@ describe('generation loop', () => {
   });
   after(() => engine.dispose());
 
-  it('stops at the token budget', async () => {
-    const r = await engine.complete({ ...base, maxNewTokens: 5 });
+  it('stops at the token budget; the token that restores what token healing took back is not counted', async () => {
+    const r = await engine.complete({ ...base, maxNewTokens: 5, tokenHealing: false });
     assert.equal(r.stats.generatedTokens, 5);
     assert.equal(r.stats.stopReason, 'length');
+    const healed = await engine.complete({ ...base, maxNewTokens: 5 });
+    assert.equal(healed.stats.generatedTokens, 6);
+    assert.equal(healed.stats.promptTokens, r.stats.promptTokens - 1);
   });
 
   it('stops at a stop string, which is not part of the text', async () => {
