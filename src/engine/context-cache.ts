@@ -202,33 +202,33 @@ export function mixingWeight(weight: number, prediction: Pick<CachePrediction, '
   return (EVIDENCE_SCALE[Math.min(matched, 2)] * weight * evidence) / (evidence + 2);
 }
 
-/** softmax(logits) in float64. */
-function modelProbabilities(logits: Float32Array): Float64Array {
+/** log Σ exp(logits), in float64. */
+function logSumExp(logits: Float32Array): number {
   let max = -Infinity;
   for (let i = 0; i < logits.length; i++) if (logits[i] > max) max = logits[i];
-  const probs = new Float64Array(logits.length);
   let sum = 0;
-  for (let i = 0; i < logits.length; i++) {
-    probs[i] = Math.exp(logits[i] - max);
-    sum += probs[i];
-  }
-  for (let i = 0; i < logits.length; i++) probs[i] /= sum;
-  return probs;
+  for (let i = 0; i < logits.length; i++) sum += Math.exp(logits[i] - max);
+  return max + Math.log(sum);
 }
 
 /**
- * Log-probabilities of (1 − λ)·softmax(logits) + λ·p_cache, used as logits so that temperature,
- * top-k and top-p then apply to the mixed distribution. With λ = 0 the input is returned unchanged.
+ * Log-probabilities (up to one shared constant) of (1 − λ)·softmax(logits) + λ·p_cache, used as
+ * logits so that temperature, top-k and top-p then apply to the mixed distribution. Every token the
+ * cache does not predict only moves by log(1 − λ), so one pass over the vocabulary (for the
+ * normaliser) and a copy are all the work. With λ = 0 the input is returned unchanged.
  */
 export function mixIntoLogits(logits: Float32Array, prediction: CachePrediction, lambda: number): Float32Array {
   if (lambda <= 0 || prediction.ids.length === 0) return logits;
-  const probs = modelProbabilities(logits);
-  for (let i = 0; i < probs.length; i++) probs[i] *= 1 - lambda;
-  prediction.ids.forEach((id, j) => {
-    probs[id] += lambda * prediction.probs[j];
-  });
+  return mixWith(logits, logSumExp(logits), prediction, lambda);
+}
+
+function mixWith(logits: Float32Array, lse: number, prediction: CachePrediction, lambda: number): Float32Array {
+  const keep = Math.log(1 - lambda);
   const mixed = new Float32Array(logits.length);
-  for (let i = 0; i < probs.length; i++) mixed[i] = Math.log(probs[i]);
+  for (let i = 0; i < logits.length; i++) mixed[i] = logits[i] + keep;
+  prediction.ids.forEach((id, j) => {
+    mixed[id] = Math.log((1 - lambda) * Math.exp(logits[id] - lse) + lambda * prediction.probs[j]) + lse;
+  });
   return mixed;
 }
 
@@ -320,11 +320,11 @@ export class ContextMixer {
     const lambda = mixingWeight(this.weight, prediction);
     this.cacheLed.clear();
     if (lambda <= 0 || prediction.ids.length === 0) return logits;
-    const model = modelProbabilities(logits);
+    const lse = logSumExp(logits);
     prediction.ids.forEach((id, j) => {
-      if (lambda * prediction.probs[j] > (1 - lambda) * model[id]) this.cacheLed.add(id);
+      if (lambda * prediction.probs[j] > (1 - lambda) * Math.exp(logits[id] - lse)) this.cacheLed.add(id);
     });
-    return mixIntoLogits(logits, prediction, lambda);
+    return mixWith(logits, lse, prediction, lambda);
   }
 
   /**

@@ -293,8 +293,7 @@ export class Engine {
       result = await generate(stepper, this.tokenizer, logits, {
         sampling: request.sampling,
         seed: request.seed,
-        // The token that restores what healing took back is not new text: it is not counted.
-        maxNewTokens: newTokens + (healing ? 1 : 0),
+        maxNewTokens: newTokens,
         stop: request.stop,
         maxLines: request.maxLines,
         stopIds: this.tokenizer.stopIds,

@@ -2,7 +2,7 @@
 // budget, the time budget, or cancellation — checked between steps, after yielding to the event
 // loop so that a cancel message that arrived meanwhile is seen.
 import { Rng, SamplingParams, sample } from './sampler';
-import { Healing, restrictToHealing } from './token-healing';
+import { Healing, restrictTo } from './token-healing';
 
 export interface Stepper {
   /** Feed tokens after everything fed so far; returns the logits of the last one. */
@@ -33,7 +33,10 @@ export interface GenerateOptions {
   onText?: (text: string) => void;
   /** Changes the distribution before sampling (e.g. the context cache); identity when absent. */
   adjustLogits?: (logits: Float32Array, generated: readonly number[], allowed?: Uint8Array) => Float32Array;
-  /** The prompt's last token was taken back (token-healing.ts): the first token must restore it, and its text is not part of the result. */
+  /**
+   * The prompt's last token was taken back (token-healing.ts): the first tokens restore its text,
+   * which is not part of the result, and they do not count against `maxNewTokens`.
+   */
   healing?: Healing;
 }
 
@@ -87,11 +90,17 @@ export async function generate(
   let text = '';
   let stopReason: StopReason = 'length';
   const healed = options.healing?.text.length ?? 0;
+  let required = options.healing?.text ?? '';
+  let restoring = 0;
   for (;;) {
-    const healing = tokens.length === 0 ? options.healing : undefined;
-    let adjusted = options.adjustLogits ? options.adjustLogits(logits, tokens, healing?.allowed) : logits;
-    if (healing) adjusted = restrictToHealing(adjusted, healing);
+    const allowed = required ? options.healing!.allowedFor(required) : undefined;
+    let adjusted = options.adjustLogits ? options.adjustLogits(logits, tokens, allowed) : logits;
+    if (allowed) adjusted = restrictTo(adjusted, allowed);
     const next = sample(adjusted, options.sampling, rng);
+    if (required) {
+      required = options.healing!.after(required, next);
+      restoring++;
+    }
     if (options.stopIds.has(next)) {
       stopReason = 'eos';
       break;
@@ -105,7 +114,7 @@ export async function generate(
       break;
     }
     options.onText?.(text);
-    if (tokens.length >= options.maxNewTokens) break;
+    if (tokens.length - restoring >= options.maxNewTokens) break;
     if (tokens.length >= options.roomLeft) {
       stopReason = 'context';
       break;

@@ -9,7 +9,7 @@
 import type { Engine } from './engine';
 import type { CrossFileTarget } from './cross-file';
 import { prefixEnd } from './prompt-format';
-import { restrictToHealing } from './token-healing';
+import { restrictTo } from './token-healing';
 import { Rng, SamplingParams, filterDistribution, sample, softmax } from './sampler';
 
 /** Prompt tokens shown: those just before the cursor. */
@@ -163,10 +163,12 @@ export async function inspect(engine: Engine, request: InspectRequest): Promise<
   const afterPrompt = stepper.past;
   let logits = promptLogits;
   if (drawn.length > 0) logits = await stepper.feed(drawn);
-  // Before the first drawn token, the distribution is token healing's: only tokens that restore the text taken back.
-  const allowed = drawn.length === 0 ? healing?.allowed : undefined;
+  // While the drawn tokens have not restored what token healing took back, only tokens that do are allowed.
+  let required = healing?.text ?? '';
+  for (const id of drawn) if (required) required = healing!.after(required, id);
+  const allowed = required ? healing!.allowedFor(required) : undefined;
   logits = engine.contextMixer(prompt, request.contextCacheWeight)?.adjust(logits, drawn, allowed) ?? logits;
-  if (allowed && healing) logits = restrictToHealing(logits, healing);
+  if (allowed) logits = restrictTo(logits, allowed);
   engine.remember(stepper.ids, stepper.past);
 
   const shown = (id: number): ShownToken => ({
@@ -191,12 +193,17 @@ export async function inspect(engine: Engine, request: InspectRequest): Promise<
     // Row 0 is the prompt's own prediction; the rest come from feeding the suggestion after it.
     const vocab = session.layout.vocabSize;
     const rows = new Float32Array(suggestionIds.length * vocab);
-    rows.set(healing ? restrictToHealing(promptLogits, healing) : promptLogits);
+    rows.set(healing ? restrictTo(promptLogits, healing.allowedFor(healing.text)) : promptLogits);
     if (suggestionIds.length > 1) rows.set((await session.forwardAll(suggestionIds.slice(0, -1), afterPrompt)).logits, vocab);
     const probs = tokenProbabilities(rows, vocab, suggestionIds);
     const texts = pieceTexts(tokenizer, suggestionIds);
     // The view shows what the suggestion adds: the healed text was typed already.
-    if (healing && texts.length > 0) texts[0] = texts[0].slice(healing.text.length);
+    let typed = healing?.text.length ?? 0;
+    for (let i = 0; i < texts.length && typed > 0; i++) {
+      const cut = Math.min(typed, texts[i].length);
+      texts[i] = texts[i].slice(cut);
+      typed -= cut;
+    }
     suggestion = suggestionIds.map((id, i) => ({ ...shown(id), text: texts[i], prob: probs[i] }));
   }
 

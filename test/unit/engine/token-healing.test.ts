@@ -5,31 +5,37 @@ import { CompletionRequest, Engine } from '../../../src/engine/engine';
 import { generate } from '../../../src/engine/generate';
 import { buildPrompt, prefixEnd } from '../../../src/engine/prompt-format';
 import { GREEDY } from '../../../src/engine/sampler';
-import { Healing, TokenHealer } from '../../../src/engine/token-healing';
+import { TokenHealer } from '../../../src/engine/token-healing';
 import { TINY_MODEL } from '../fixture';
 
 describe('token healing', () => {
-  it('the first token must restore the text taken back, which is not part of the result', async () => {
+  it('generation first restores the text taken back, in one token or several, which are not counted nor returned', async () => {
     // vocabulary: 0 "a", 1 "b", 2 "ab", 3 "abc", 4 "x"
     const texts = ['a', 'b', 'ab', 'abc', 'x'];
-    const decoder = { decode: (ids: number[]) => ids.map((id) => texts[id]).join('') };
-    const healing: Healing = { text: 'ab', allowed: Uint8Array.from([0, 0, 1, 1, 0]) };
-    // the model prefers "x" at every step, then "abc" among the allowed
-    const logits = () => Float32Array.from([0, 0, 1, 2, 5]);
-    const result = await generate({ feed: async () => logits() }, decoder, logits(), {
+    const decode = (ids: number[]) => ids.map((id) => texts[id]).join('');
+    const healer = new TokenHealer(decode, 5, 5, new Set());
+    const prompt = { ids: [2], headerTokens: 0, prefixTokens: 1, suffixTokens: 0, truncated: false, fim: false };
+    const healed = healer.heal(prompt, 'psm')!;
+    assert.deepEqual(healed.prompt.ids, []);
+    assert.equal(healed.healing.text, 'ab');
+    assert.deepEqual([...healed.healing.allowedFor('ab')], [1, 0, 1, 1, 0]);
+    assert.deepEqual([...healed.healing.allowedFor('b')], [0, 1, 0, 0, 0]);
+    // the model prefers "x", then "a": it must restore "ab" first, as "a" + "b"
+    const logits = () => Float32Array.from([3, 0, 1, 2, 5]);
+    const result = await generate({ feed: async () => logits() }, { decode }, logits(), {
       sampling: GREEDY,
       seed: 0,
-      maxNewTokens: 2,
+      maxNewTokens: 1,
       stop: [],
       stopIds: new Set(),
       timeBudgetMs: 10_000,
       startedAt: performance.now(),
       roomLeft: 100,
       isCancelled: () => false,
-      healing,
+      healing: healed.healing,
     });
-    assert.deepEqual(result.tokens, [3, 4]);
-    assert.equal(result.text, 'cx');
+    assert.deepEqual(result.tokens, [0, 1, 4]);
+    assert.equal(result.text, 'x');
   });
 
   describe('on the fixture tokenizer', () => {
@@ -39,7 +45,7 @@ describe('token healing', () => {
     });
     after(() => engine.dispose());
 
-    it('takes back the prefix\'s last token, in PSM and SPM order, and allows exactly the tokens that start with its text', () => {
+    it('takes back the prefix\'s last token, in PSM and SPM order, and allows exactly the tokens that start with its text or are a start of it', () => {
       const { tokenizer } = engine;
       const healer = new TokenHealer((ids) => tokenizer.decode(ids), tokenizer.size, engine.session.layout.vocabSize, tokenizer.stopIds);
       for (const order of ['psm', 'spm'] as const) {
@@ -49,10 +55,12 @@ describe('token healing', () => {
         assert.equal(healed.healing.text, tokenizer.decode([last]));
         assert.deepEqual(healed.prompt.ids, prompt.ids.filter((_, i) => i !== prefixEnd(prompt, order) - 1));
         assert.equal(prefixEnd(healed.prompt, order), prefixEnd(prompt, order) - 1);
-        assert.equal(healed.healing.allowed[last], 1);
+        const allowed = healed.healing.allowedFor(healed.healing.text);
+        assert.equal(allowed[last], 1);
         for (let id = 0; id < tokenizer.size; id++) {
-          const starts = !tokenizer.stopIds.has(id) && tokenizer.decode([id]).startsWith(healed.healing.text);
-          assert.equal(healed.healing.allowed[id] === 1, starts, `token ${id}`);
+          const t = tokenizer.decode([id]);
+          const fits = !tokenizer.stopIds.has(id) && t.length > 0 && (t.startsWith(healed.healing.text) || healed.healing.text.startsWith(t));
+          assert.equal(allowed[id] === 1, fits, `token ${id}`);
         }
       }
     });
