@@ -73,7 +73,11 @@ describe('typing storm', () => {
     const keystrokes = SECONDS * KEYS_PER_SECOND;
     for (let k = 0; k < keystrokes; k++) {
       const roll = random();
-      if (roll < 0.03) doc = (doc + 1) % docs.length;
+      if (roll < 0.03) {
+        // Switching files, as the editor's watcher does: the others become context files to index.
+        doc = (doc + 1) % docs.length;
+        client.setContextFiles(docs.flatMap((o, i) => (i === doc ? [] : [{ key: `doc${i}`, version: k, path: `doc${i}`, weight: 0.5, text: o.text + o.source }])));
+      }
       const d = docs[doc];
       if (roll < 0.06) d.cursor = Math.floor(random() * (d.text.length + 1));
       else if (roll < 0.16 && d.cursor > 0) {
