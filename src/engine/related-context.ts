@@ -34,7 +34,7 @@ export const MAX_CONTEXT_FILE_CHARS = 65_536;
 export const DEFAULT_RELATED_LIMITS: RelatedContextLimits = {
   budgetTokens: 24_576,
   maxFileChars: MAX_CONTEXT_FILE_CHARS,
-  sliceChars: 4096,
+  sliceChars: 1024,
 };
 
 interface HeldFile {
