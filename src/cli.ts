@@ -1,6 +1,6 @@
 // Command-line entry: `node dist/cli.js complete --model DIR --prefix-file P --suffix-file S
 // [--max-new-tokens N] [--temperature T] [--top-k K] [--top-p P] [--seed N] [--device D]
-// [--context-file F ...] [--path P --repo R]`. Prints the suggestion the inline provider would show,
+// [--context-cache W] [--context-file F ...] [--path P --repo R]`. Prints the suggestion the inline provider would show,
 // and nothing else, on stdout. Context files stand for other open editors (context-files.ts).
 import * as fs from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -14,7 +14,7 @@ import { DEFAULT_SETTINGS, normalizeSettings } from './settings';
 const USAGE =
   'usage: node dist/cli.js complete --model DIR --prefix-file P [--suffix-file S] [--max-new-tokens N] ' +
   '[--temperature T] [--top-k K] [--top-p P] [--seed N] [--device cpu|auto|...] [--stats] ' +
-  '[--context-file F ...] [--path WORKSPACE_RELATIVE_PATH --repo NAME]';
+  '[--context-cache WEIGHT (0 = off)] [--context-file F ...] [--path WORKSPACE_RELATIVE_PATH --repo NAME]';
 
 function numberOption(value: string | undefined, name: string): number | undefined {
   if (value === undefined) return undefined;
@@ -38,6 +38,7 @@ async function complete(argv: string[]): Promise<void> {
       device: { type: 'string' },
       stats: { type: 'boolean' },
       'context-file': { type: 'string', multiple: true },
+      'context-cache': { type: 'string' },
       path: { type: 'string' },
       repo: { type: 'string' },
     },
@@ -53,6 +54,9 @@ async function complete(argv: string[]): Promise<void> {
     topK: numberOption(values['top-k'], 'top-k') ?? DEFAULT_SETTINGS.topK,
     topP: numberOption(values['top-p'], 'top-p') ?? DEFAULT_SETTINGS.topP,
     seed: numberOption(values.seed, 'seed') ?? DEFAULT_SETTINGS.seed,
+    ...(values['context-cache'] !== undefined
+      ? { contextCache: Number(values['context-cache']) > 0, contextCacheWeight: numberOption(values['context-cache'], 'context-cache') }
+      : {}),
     // The command line has no keystroke to keep up with: no time budget cuts it short.
     timeBudgetMs: 60_000,
     device: values.device ?? 'cpu',

@@ -13,10 +13,12 @@ const SETTLE_MS = 1500;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('context from other open editors', () => {
-  // The harness turns it off for the other suites (run-suites.js): put that back afterwards.
-  let previous: unknown;
+  // The harness turns both off for the other suites (run-suites.js): put that back afterwards.
+  const KEYS = ['contextCache', 'contextFromOtherFiles'];
+  let previous: unknown[] = [];
   before(async () => {
-    previous = vscode.workspace.getConfiguration('wisp').inspect('contextFromOtherFiles')?.globalValue;
+    previous = KEYS.map((key) => vscode.workspace.getConfiguration('wisp').inspect(key)?.globalValue);
+    await setSetting('contextCache', true);
     await (await api()).whenReady();
     await setSetting('temperature', 0);
     await setSetting('timeBudgetMs', 60_000);
@@ -27,7 +29,7 @@ describe('context from other open editors', () => {
 
   after(async () => {
     for (const key of ['temperature', 'timeBudgetMs', 'contextCacheWeight']) await setSetting(key, undefined);
-    await setSetting('contextFromOtherFiles', previous);
+    for (const [i, key] of KEYS.entries()) await setSetting(key, previous[i]);
     await vscode.commands.executeCommand('workbench.action.closeEditorsInOtherGroups');
   });
 

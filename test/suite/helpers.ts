@@ -98,7 +98,8 @@ export async function cliComplete(prefix: string, suffix: string, args: string[]
     const cli = path.join(extension().extensionPath, 'dist', 'cli.js');
     return await new Promise<string>((resolve, reject) => {
       execFile(process.execPath, [cli, 'complete', '--model', configuredModel(), '--prefix-file', prefixFile,
-        '--suffix-file', suffixFile, '--temperature', '0', ...args],
+        // The suites run with the context cache off (run-suites.js).
+        '--suffix-file', suffixFile, '--temperature', '0', '--context-cache', '0', ...args],
       // The extension host's own node: ELECTRON_RUN_AS_NODE makes that work under desktop VS Code too.
       { env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' }, timeout: 60_000, maxBuffer: 1 << 20 },
       (err, stdout, stderr) => (err ? reject(new Error(`cli.js complete failed: ${err.message}\n${stderr}`)) : resolve(stdout)));

@@ -34,11 +34,13 @@ async function main() {
   try {
     // wisp.model is machine-scoped. code-server takes machine settings from User/settings.json
     // and from Machine/settings.json (which wins); both say the same here. The fixture model is
-    // random, so what other open editors add to the context cache would change its suggestions
-    // from one test to the next: off here, on in context-files.test.ts, which is about it.
+    // random: the context cache would outvote it everywhere (it copies text the post-processing
+    // then drops) and other open editors would change its suggestions from one test to the next.
+    // Both are off here, as they are in the cli.js runs the suites compare with, and on in
+    // context-files.test.ts, which is about them.
     const result = await runExtensionTests({
       extensionDevelopmentPath: EXT, extensionTestsPath: TESTS, folder: ws.dir,
-      settings: { 'wisp.model': MODEL, 'wisp.contextFromOtherFiles': false }, machineSettings: { 'wisp.model': MODEL }, env: { WISP_TEST_MODEL: MODEL },
+      settings: { 'wisp.model': MODEL, 'wisp.contextCache': false, 'wisp.contextFromOtherFiles': false }, machineSettings: { 'wisp.model': MODEL }, env: { WISP_TEST_MODEL: MODEL },
       timeoutMs: TIMEOUT_MS, artifacts: ARTIFACTS,
     });
     console.log(`${stamp()} extension tests exited with ${result.code}`);
