@@ -15,6 +15,7 @@ import { ContextFile, RelatedContext } from './related-context';
 import type { SamplingParams } from './sampler';
 import { ModelTokenizer } from './tokenizer';
 import { Healing, TokenHealer } from './token-healing';
+import { lookupDraft } from './prompt-lookup';
 
 export interface EngineOptions {
   modelDir: string;
@@ -44,6 +45,8 @@ export interface CompletionRequest {
   reuseCache?: boolean;
   /** Weight of the context cache (context-cache.ts) mixed into the model; 0 or absent = off. */
   contextCacheWeight?: number;
+  /** false = one model step per token, without prompt-lookup drafts (prompt-lookup.ts; used at temperature 0 only). */
+  promptLookup?: boolean;
   /** false = generate after the prompt as tokenized, without token healing (token-healing.ts). */
   tokenHealing?: boolean;
   /** The file being edited, for a repository header of other files' chunks (models with repository tokens); absent = none. */
@@ -75,6 +78,8 @@ export interface CompletionStats {
   decodeMs: number;
   totalMs: number;
   stopReason: StopReason;
+  /** Generated tokens that came from an accepted prompt-lookup draft, without a model step of their own. */
+  draftedTokens?: number;
   /** Generated tokens the context cache put ahead of the model (absent when the cache is off). */
   cacheLedTokens?: number;
   /** Time the context cache took over all steps (lookup and mixing; absent when off). */
@@ -129,6 +134,19 @@ class SequenceStepper implements Stepper {
     this.ids = this.ids.concat(ids);
     this.past = present;
     return logits;
+  }
+
+  async feedAll(ids: number[]): Promise<Float32Array[]> {
+    const { logits, present } = await this.session.forwardAll(ids, this.past);
+    this.ids = this.ids.concat(ids);
+    this.past = present;
+    const vocab = logits.length / ids.length;
+    return ids.map((_, i) => logits.subarray(i * vocab, (i + 1) * vocab));
+  }
+
+  rewind(count: number): void {
+    this.ids = this.ids.slice(0, this.ids.length - count);
+    this.past = this.past.truncate(this.ids.length);
   }
 }
 
@@ -282,6 +300,7 @@ export class Engine {
     const maxPositions = this.session.layout.maxPositions;
     const newTokens = Math.max(1, Math.min(request.maxNewTokens, maxPositions - 8));
     const { prompt, healing } = this.fedPromptFor(request);
+    const history = prompt.ids.slice(prefixStart(prompt, this.tokenizer.fimOrder), prefixEnd(prompt, this.tokenizer.fimOrder));
     const tokenizedAt = performance.now();
     const reuse = request.reuseCache !== false;
     const { stepper, logits, reused } = await this.prefill(prompt.ids, reuse);
@@ -304,6 +323,7 @@ export class Engine {
         onText: hooks.onText,
         adjustLogits: this.logitAdjuster(mixer),
         healing,
+        draft: request.promptLookup === false ? undefined : (generated) => lookupDraft(history.concat(generated)),
       });
       mixer?.settle(result.tokens);
     } finally {
@@ -322,6 +342,7 @@ export class Engine {
         decodeMs: finishedAt - prefilledAt,
         totalMs: finishedAt - startedAt,
         stopReason: result.stopReason,
+        draftedTokens: result.draftedTokens,
         cacheLedTokens: mixer?.cacheLedTokens,
         cacheMs: mixer?.adjustMs,
         relatedTokens: this.contextIndex.documentTokens,

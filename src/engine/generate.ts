@@ -7,6 +7,10 @@ import { Healing, restrictTo } from './token-healing';
 export interface Stepper {
   /** Feed tokens after everything fed so far; returns the logits of the last one. */
   feed(ids: number[]): Promise<Float32Array>;
+  /** Feed tokens; returns the logits after each of them (to check drafted tokens in one pass). */
+  feedAll?(ids: number[]): Promise<Float32Array[]>;
+  /** Forget the last `count` tokens fed. */
+  rewind?(count: number): void;
 }
 
 export interface TextDecoder {
@@ -34,6 +38,12 @@ export interface GenerateOptions {
   /** Changes the distribution before sampling (e.g. the context cache); identity when absent. */
   adjustLogits?: (logits: Float32Array, generated: readonly number[], allowed?: Uint8Array) => Float32Array;
   /**
+   * Proposes the tokens likely to follow the generated ones (prompt lookup: what followed the same
+   * tokens earlier). At temperature 0 they are fed with the next token in one pass and kept as far
+   * as greedy decoding would have chosen them itself, so the text is the same, in fewer steps.
+   */
+  draft?: (generated: readonly number[]) => number[];
+  /**
    * The prompt's last token was taken back (token-healing.ts): the first tokens restore its text,
    * which is not part of the result, and they do not count against `maxNewTokens`.
    */
@@ -44,6 +54,8 @@ export interface GenerateResult {
   text: string;
   tokens: number[];
   stopReason: StopReason;
+  /** Tokens that came from an accepted draft, without a step of their own. */
+  draftedTokens: number;
 }
 
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -92,6 +104,10 @@ export async function generate(
   const healed = options.healing?.text.length ?? 0;
   let required = options.healing?.text ?? '';
   let restoring = 0;
+  const speculate = options.draft !== undefined && options.sampling.temperature <= 0 && stepper.feedAll !== undefined && stepper.rewind !== undefined;
+  /** Drafted tokens fed after the last chosen one, with the logits after each. */
+  let drafted: Array<{ id: number; logits: Float32Array }> = [];
+  let draftedTokens = 0;
   for (;;) {
     const allowed = required ? options.healing!.allowedFor(required) : undefined;
     let adjusted = options.adjustLogits ? options.adjustLogits(logits, tokens, allowed) : logits;
@@ -128,7 +144,24 @@ export async function generate(
       stopReason = 'cancelled';
       break;
     }
-    logits = await stepper.feed([next]);
+    if (drafted.length > 0 && drafted[0].id === next) {
+      logits = drafted.shift()!.logits;
+      draftedTokens++;
+      continue;
+    }
+    if (drafted.length > 0) {
+      stepper.rewind!(drafted.length);
+      drafted = [];
+    }
+    const proposal = speculate ? options.draft!(tokens).slice(0, Math.max(0, options.roomLeft - tokens.length - 1)) : [];
+    if (proposal.length === 0) {
+      logits = await stepper.feed([next]);
+    } else {
+      const rows = await stepper.feedAll!([next, ...proposal]);
+      logits = rows[0];
+      drafted = proposal.map((id, i) => ({ id, logits: rows[i + 1] }));
+    }
   }
-  return { text, tokens, stopReason };
+  if (drafted.length > 0) stepper.rewind!(drafted.length);
+  return { text, tokens, stopReason, draftedTokens };
 }

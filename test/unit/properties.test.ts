@@ -75,4 +75,19 @@ describe('properties', () => {
       { numRuns: 40 },
     );
   });
+
+  it('greedy text is the same with and without prompt-lookup drafts, with token healing and the context cache', async () => {
+    const repetitive = fc.array(fc.constantFrom('x = f(a)\n', 'y = g(b, c)\n', '    return x\n', 'if a:\n', 'f(', 'g', ' '), { maxLength: 30 }).map((parts) => parts.join(''));
+    await fc.assert(
+      fc.asyncProperty(repetitive, fc.constantFrom(0, 0.5), async (prefix, contextCacheWeight) => {
+        const request = { prefix, suffix: '\n', sampling: { temperature: 0, topK: 0, topP: 1 }, seed: 0, maxNewTokens: 12, stop: [], timeBudgetMs: 60_000, contextTokens: 200, contextCacheWeight };
+        engine.clearCache();
+        const plain = await engine.complete({ ...request, promptLookup: false });
+        engine.clearCache();
+        const drafted = await engine.complete(request);
+        assert.equal(drafted.text, plain.text);
+      }),
+      { numRuns: 40 },
+    );
+  });
 });

@@ -65,6 +65,24 @@ describe('generation loop', () => {
     for (let i = 0; i < 10; i++) await engine.complete({ ...base, prefix: `# file ${i}\n` + 'x = 1\n'.repeat(i + 1), maxNewTokens: 2 });
     assert.ok(engine.cachedSequences <= 4);
   });
+  it('prompt lookup drafts give the same greedy text in fewer steps, and the KV cache is left exact', async () => {
+    const prefix = 'def area(w, h):\n    return w * h\n\n\ndef area2(w, h):\n    return w * h\n\n\ndef area3(w, h):\n    return w * h\n\n\ndef area4(';
+    for (const contextCacheWeight of [0, 0.5]) {
+      const request = { ...base, prefix, maxNewTokens: 24, contextCacheWeight };
+      engine.clearCache();
+      const plain = await engine.complete({ ...request, promptLookup: false });
+      engine.clearCache();
+      const drafted = await engine.complete(request);
+      assert.equal(drafted.text, plain.text, `cache weight ${contextCacheWeight}`);
+      assert.equal(drafted.stats.generatedTokens, plain.stats.generatedTokens);
+      if (contextCacheWeight > 0) assert.ok((drafted.stats.draftedTokens ?? 0) > 0, JSON.stringify(drafted.stats));
+      // what the cache kept from the drafted run must match a fresh prefill: a next request reuses it
+      const next = await engine.complete({ ...request, prefix: `${prefix}w` });
+      engine.clearCache();
+      const fresh = await engine.complete({ ...request, prefix: `${prefix}w` });
+      assert.equal(next.text, fresh.text);
+    }
+  });
 });
 
 describe('padded output layers', () => {
@@ -83,4 +101,5 @@ describe('padded output layers', () => {
       await qwen.dispose();
     }
   });
+
 });
