@@ -79,6 +79,16 @@ export async function generateCode(deps: GenerateDeps): Promise<void> {
     });
     return edits;
   };
+  const removeLast = (count: number) => {
+    edits = edits.then(async (ok) => {
+      if (!ok) return ok;
+      const from = document.positionAt(document.offsetAt(insertAt) - count);
+      const applied = await editor.edit((b) => b.delete(new vscode.Range(from, insertAt)), { undoStopBefore: false, undoStopAfter: false });
+      if (applied) insertAt = from;
+      return applied;
+    });
+    return edits;
+  };
   if (header) await insert(header);
 
   await vscode.window.withProgress(
@@ -113,7 +123,11 @@ export async function generateCode(deps: GenerateDeps): Promise<void> {
         );
         if (result) {
           const rest = result.text.trimEnd().slice(shown);
-          if (rest.length > 0 && result.text.startsWith(inserted.join('').slice(header.length))) await insert(rest);
+          const streamed = inserted.join('').slice(header.length);
+          if (rest.length > 0 && result.text.startsWith(streamed)) await insert(rest);
+          // A repetition loop is found a few copies late: what was streamed past the cut goes.
+          const final = result.text.trimEnd();
+          if (streamed.length > final.length && streamed.startsWith(final)) await removeLast(streamed.length - final.length);
           deps.log(
             `generate: ${result.stats.generatedTokens} tokens in ${result.stats.totalMs.toFixed(0)} ms (${result.stats.stopReason})`,
           );

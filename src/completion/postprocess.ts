@@ -1,5 +1,6 @@
 // What is done to the model's text before it is shown. Each filter is one small function with
 // golden cases in test/unit/data/postprocess/*.json; `postprocess` runs them in order.
+import { cutLoop, trailingLoop } from '../engine/repetition';
 
 export interface EditorContext {
   /** Text of the cursor's line before the cursor. */
@@ -100,6 +101,16 @@ export function trimOverlapWithLineSuffix(text: string, ctx: EditorContext): str
   return kept + (newline >= 0 ? text.slice(newline) : '');
 }
 
+/**
+ * A small model that loses its way repeats itself until the token budget ends it
+ * ("0 : 0 : 0 : 0 : 0"): keep one copy (repetition.ts). A repetition the model closes itself
+ * ("[0, 0, 0, 0]") does not reach the end of the text, and is kept.
+ */
+export function cutRepetitionLoop(text: string): string {
+  const loop = trailingLoop(text, 3);
+  return loop ? cutLoop(text, loop) : text;
+}
+
 /** A suggestion that only repeats what follows the cursor is noise. */
 export function repeatsFollowingText(text: string, ctx: EditorContext): boolean {
   const suggestion = text.trim();
@@ -127,7 +138,7 @@ export function adaptToDocument(text: string, style: DocumentStyle): string {
 }
 
 export function postprocess(raw: string, ctx: EditorContext, style: DocumentStyle): string | undefined {
-  let text = normalizeLineEndings(raw);
+  let text = cutRepetitionLoop(normalizeLineEndings(raw));
   text = keepFirstLineWhenMidLine(text, ctx);
   text = stopAtScopeEnd(text, ctx);
   text = cutAtUnmatchedCloser(text, ctx);

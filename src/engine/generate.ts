@@ -1,8 +1,16 @@
-// The autoregressive loop: feed, sample, stop. Stops on an end token, a stop string, the token
-// budget, the time budget, or cancellation — checked between steps, after yielding to the event
+// The autoregressive loop: feed, sample, stop. Stops on an end token, a stop string, a repetition
+// loop, the token budget, the time budget, or cancellation — checked between steps, after yielding to the event
 // loop so that a cancel message that arrived meanwhile is seen.
 import { Rng, SamplingParams, sample } from './sampler';
 import { Healing, restrictTo } from './token-healing';
+import { cutLoop, trailingLoop } from './repetition';
+
+/**
+ * Copies of one unit at the end of the text that end a generation as a loop (repetition.ts). Many,
+ * so that a list the model is still writing ("0, 0, 0, ") is not taken for one; the text keeps one
+ * copy.
+ */
+const LOOP_COPIES = 8;
 
 export interface Stepper {
   /** Feed tokens after everything fed so far; returns the logits of the last one. */
@@ -17,7 +25,7 @@ export interface TextDecoder {
   decode(ids: number[]): string;
 }
 
-export type StopReason = 'eos' | 'stop' | 'length' | 'time' | 'cancelled' | 'context';
+export type StopReason = 'eos' | 'stop' | 'length' | 'time' | 'cancelled' | 'context' | 'loop';
 
 export interface GenerateOptions {
   sampling: SamplingParams;
@@ -127,6 +135,12 @@ export async function generate(
     if (cut >= 0) {
       text = text.slice(0, cut);
       stopReason = 'stop';
+      break;
+    }
+    const loop = trailingLoop(text, LOOP_COPIES);
+    if (loop) {
+      text = cutLoop(text, loop);
+      stopReason = 'loop';
       break;
     }
     options.onText?.(text);

@@ -5,6 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { DocumentStyle, postprocess } from '../../../src/completion/postprocess';
+import { cutLoop, trailingLoop } from '../../../src/engine/repetition';
 import { DATA_DIR } from '../fixture';
 
 interface GoldenCase {
@@ -31,3 +32,14 @@ for (const file of fs.readdirSync(dir).filter((f) => f.endsWith('.json'))) {
     }
   });
 }
+
+describe('repetition loops', () => {
+  it('end a generation once a unit repeats eight times, with one copy kept; fewer copies do not', () => {
+    const loop = '0 : '.repeat(8);
+    const found = trailingLoop(`return ${loop}`, 8);
+    assert.ok(found);
+    assert.equal(cutLoop(`return ${loop}`, found), 'return 0');
+    assert.equal(trailingLoop('[0, 0, 0, 0, 0, ', 8), undefined);
+    assert.equal(trailingLoop('-'.repeat(40), 3), undefined);
+  });
+});

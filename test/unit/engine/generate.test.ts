@@ -2,6 +2,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { CompletionRequest, Engine } from '../../../src/engine/engine';
+import { generate } from '../../../src/engine/generate';
+import { GREEDY } from '../../../src/engine/sampler';
 import { TINY_MODEL } from '../fixture';
 
 const base: CompletionRequest = {
@@ -102,4 +104,27 @@ describe('padded output layers', () => {
     }
   });
 
+});
+
+describe('repetition loops in the generation loop', () => {
+  it('stop a generation that repeats itself, keeping one copy', async () => {
+    // vocabulary: 0 "0", 1 " : "; the model alternates between them forever
+    const texts = ['0', ' : '];
+    let step = 0;
+    const next = () => Float32Array.from(step++ % 2 === 0 ? [0, 1] : [1, 0]);
+    const result = await generate({ feed: async () => next() }, { decode: (ids) => ids.map((id) => texts[id]).join('') }, Float32Array.from([1, 0]), {
+      sampling: GREEDY,
+      seed: 0,
+      maxNewTokens: 200,
+      stop: [],
+      stopIds: new Set(),
+      timeBudgetMs: 10_000,
+      startedAt: performance.now(),
+      roomLeft: 1000,
+      isCancelled: () => false,
+    });
+    assert.equal(result.stopReason, 'loop');
+    assert.equal(result.text, '0');
+    assert.ok(result.tokens.length < 20, `${result.tokens.length} tokens`);
+  });
 });
