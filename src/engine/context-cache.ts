@@ -116,10 +116,6 @@ export class NgramIndex {
     this.documentTokenCount -= doc.ids.length;
   }
 
-  documentKeys(): string[] {
-    return [...this.documents.keys()];
-  }
-
   /**
    * Interpolated (Witten–Bell) prediction of the next token after `history` (by default the indexed
    * sequence itself), from the longest context seen down to order 2 (one token of context), or token

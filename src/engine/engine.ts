@@ -243,10 +243,6 @@ export class Engine {
     return this.related.step();
   }
 
-  get contextFiles(): { files: number; indexedTokens: number } {
-    return { files: this.related.fileCount, indexedTokens: this.contextIndex.documentTokens };
-  }
-
   /** The prompt a request is answered from: the same for completions and the token view. */
   promptFor(request: PromptRequest): BuiltPrompt {
     const contextTokens = promptBudget(this.session.layout.maxPositions, request.maxNewTokens, request.contextTokens);
@@ -277,11 +273,16 @@ export class Engine {
     return this.header.ids;
   }
 
+  /** The prompt's prefix tokens: what generation continues, for the context cache and prompt lookup. */
+  private prefixIds(prompt: BuiltPrompt): number[] {
+    return prompt.ids.slice(prefixStart(prompt, this.tokenizer.fimOrder), prefixEnd(prompt, this.tokenizer.fimOrder));
+  }
+
   /** The context cache primed with a prompt, for mixing into what follows it; undefined when off. */
   contextMixer(prompt: BuiltPrompt, weight: number | undefined): ContextMixer | undefined {
     if (!weight || weight <= 0) return undefined;
     const mixer = new ContextMixer(this.contextIndex, weight);
-    mixer.begin(prompt.ids, prompt.ids.slice(prefixStart(prompt, this.tokenizer.fimOrder), prefixEnd(prompt, this.tokenizer.fimOrder)));
+    mixer.begin(prompt.ids, this.prefixIds(prompt));
     return mixer;
   }
 
@@ -300,7 +301,7 @@ export class Engine {
     const maxPositions = this.session.layout.maxPositions;
     const newTokens = Math.max(1, Math.min(request.maxNewTokens, maxPositions - 8));
     const { prompt, healing } = this.fedPromptFor(request);
-    const history = prompt.ids.slice(prefixStart(prompt, this.tokenizer.fimOrder), prefixEnd(prompt, this.tokenizer.fimOrder));
+    const history = this.prefixIds(prompt);
     const tokenizedAt = performance.now();
     const reuse = request.reuseCache !== false;
     const { stepper, logits, reused } = await this.prefill(prompt.ids, reuse);

@@ -5,6 +5,7 @@
 // while no completion is running or waiting, so a large file never delays a suggestion. Memory is
 // bounded by a token budget over all files, most relevant first.
 import type { NgramIndex } from './context-cache';
+import type { CrossFileSource } from './cross-file';
 
 export interface ContextFile {
   /** The document's URI, or any string unique to it. */
@@ -46,11 +47,6 @@ interface HeldFile {
   indexedChars: number;
   /** Whether the token budget stopped its indexing short. */
   cutShort: boolean;
-}
-
-export interface RelatedFileText {
-  path: string;
-  text: string;
 }
 
 export class RelatedContext {
@@ -117,7 +113,7 @@ export class RelatedContext {
   }
 
   /** The held files, most relevant first, for cross-file prompts. */
-  texts(): RelatedFileText[] {
+  texts(): CrossFileSource[] {
     return [...this.files.values()].map((f) => ({ path: f.path, text: f.text }));
   }
 
