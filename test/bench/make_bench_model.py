@@ -5,9 +5,9 @@ needs a model of the same shape to time: 4 layers, d=256, 4 heads, vocabulary 81
 positions (~5M parameters, ~23 MB fp32). Random weights give meaningless completions, so its
 acceptance and typing-through figures say nothing about quality; its timings are what matter.
 
-The tokenizer is the project's 8k BPE when models/recipe/data/tokenizer exists, else one trained
-here (models/recipe/bpe.py) on ~2 MB of Debian's Python standard library. Model code, export and
-tokenizer code are imported from models/recipe, not copied.
+The tokenizer is the project's 8k BPE when recipe/data/tokenizer exists, else one trained
+here (recipe/bpe.py) on ~2 MB of Debian's Python standard library. Model code, export and
+tokenizer code are imported from recipe, not copied.
 
 usage: /usr/bin/python3 test/bench/make_bench_model.py [--out test/bench/.models/random-5m]
 """
@@ -20,7 +20,7 @@ import torch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
-sys.path.insert(0, os.path.join(REPO, "models", "recipe"))
+sys.path.insert(0, os.path.join(REPO, "recipe"))
 import bpe  # noqa: E402
 from gpt import GPT, GPTConfig  # noqa: E402
 from export_onnx import write_model_folder, kv_consistency  # noqa: E402
@@ -32,7 +32,7 @@ CONFIG = GPTConfig(vocab_size=8192, n_positions=1024, n_layer=4, n_head=4, n_emb
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", default=os.path.join(HERE, ".models", "random-5m"))
-    ap.add_argument("--tokenizer", default=os.path.join(REPO, "models", "recipe", "data", "tokenizer"))
+    ap.add_argument("--tokenizer", default=os.path.join(REPO, "recipe", "data", "tokenizer"))
     a = ap.parse_args()
     t0 = time.time()
     os.makedirs(a.out, exist_ok=True)

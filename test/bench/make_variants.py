@@ -6,7 +6,7 @@ returns logits [batch, 1, vocab] instead of [batch, n, vocab] (n × vocab × n_e
 and an n × vocab × 4-byte output copy saved). Plain decoding needs nothing more; prompt-lookup
 speculation would need a variant that keeps k positions.
 
-The rewrite expects the GPT-2 export of models/recipe/export_onnx.py: ln_f → Reshape [B*S, d] →
+The rewrite expects the GPT-2 export of recipe/export_onnx.py: ln_f → Reshape [B*S, d] →
 Gemm(wte, transB) → Reshape [B, S, V] = logits.
 
 usage: /usr/bin/python3 test/bench/make_variants.py MODEL_DIR [--out DIR]

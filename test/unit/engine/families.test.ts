@@ -1,4 +1,4 @@
-// Every model family fixture (test/fixtures/families, made by models/recipe/make_family_fixtures.py,
+// Every model family fixture (test/fixtures/families, made by recipe/make_family_fixtures.py,
 // plus tiny-gpt for GPT-2) through the engine: the layout read from the graph, KV reuse as exact as
 // a full prefill, greedy generation the same with and without reuse, the family's FIM sentinels in
 // the prompt, and torch's own outputs reproduced.

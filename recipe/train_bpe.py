@@ -4,7 +4,7 @@ Writes data/tokenizer/tokenizer.json + tokenizer_config.json (Hugging Face forma
 extension's @huggingface/tokenizers) and prints how common whitespace encodes, because code
 completion lives on indentation: a 4- or 8-space indent should cost one token, not eight.
 
-usage: /usr/bin/python3 models/recipe/train_bpe.py [--vocab 8192] [--chars 12000000]
+usage: /usr/bin/python3 recipe/train_bpe.py [--vocab 8192] [--chars 12000000]
 """
 import argparse
 import gzip

@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # Rebuild the default model from scratch: corpus -> tokenizer -> tokens -> (parity check) -> training
 # -> ONNX export -> int8 quantization -> checks. Overwrites models/wisp-code-small.
-# usage: MINUTES=120 models/recipe/run_all.sh            (CPU: ~2 h of training)
-#        RESUME=1 MINUTES=120 models/recipe/run_all.sh   (keep the committed weights and continue)
+# usage: MINUTES=120 recipe/run_all.sh            (CPU: ~2 h of training)
+#        RESUME=1 MINUTES=120 recipe/run_all.sh   (keep the committed weights and continue)
 set -euo pipefail
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/.."
 PY=${PY:-/usr/bin/python3}
 BLAS=/usr/lib/x86_64-linux-gnu/openblas-pthread   # Debian torch links the reference BLAS; OpenBLAS is ~20x faster
 if [ -d "$BLAS" ]; then export LD_LIBRARY_PATH="$BLAS${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"; fi
-R=models/recipe
+R=recipe
 
 $PY $R/build_corpus.py
 if [ -z "${RESUME:-}" ]; then

@@ -1,6 +1,6 @@
 """Step 1: build the training corpus from permissively licensed code available offline.
 
-Sources (each one's licence is listed in models/DATA.md):
+Sources (each one's licence is listed in recipe/DATA.md):
   * Python: Debian's Python 3 standard library and the pure-Python parts of Debian's
     python3-numpy / python3-torch / python3-onnx (BSD / Apache), tests excluded.
   * TypeScript / JavaScript: npm packages installed by this script with
@@ -15,7 +15,7 @@ trained on, even partially.
 
 Output: data/corpus/{train,val}.jsonl.gz, one {"src","path","lang","text"} per file, and
 data/corpus/manifest.json with per-source counts and licences.
-usage: /usr/bin/python3 models/recipe/build_corpus.py
+usage: /usr/bin/python3 recipe/build_corpus.py
 """
 import glob
 import gzip

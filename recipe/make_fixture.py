@@ -6,7 +6,7 @@ the real model (same ONNX I/O, same json files), plus reference.json with expect
 The weights are random, so its completions are gibberish; it exists to exercise the plumbing
 (tokenizer, FIM ids, KV cache, n_positions limits) fast.
 
-usage: /usr/bin/python3 models/recipe/make_fixture.py [--out test/fixtures/tiny-gpt]
+usage: /usr/bin/python3 recipe/make_fixture.py [--out test/fixtures/tiny-gpt]
 """
 import argparse
 import json
@@ -21,7 +21,7 @@ import bpe  # noqa: E402
 from gpt import GPT, GPTConfig  # noqa: E402
 from export_onnx import write_model_folder, kv_consistency  # noqa: E402
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CONFIG = GPTConfig(vocab_size=512, n_positions=256, n_layer=2, n_head=4, n_embd=64,
                    init_std=0.08)  # > 0.02 so random logits differ enough to give stable argmaxes
 PROMPT = "def add(a, b):\n    return a + b\n\n\nclass Stack:\n    def push(self, item):\n        "

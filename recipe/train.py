@@ -4,8 +4,12 @@ Training is meant to happen in many short sessions (a ~2 h CPU session now, a GP
 state that matters lives in git next to the shipped model:
   models/wisp-code-small/train_state/model.fp16.pt    weights (fp16) + model config
   models/wisp-code-small/train_state/train_state.json tokens/steps so far, sessions, loss history
-A session resumes from those if they exist. AdamW moments are not kept (no optimizer state in
-git), so every session starts with a short warmup to let them re-estimate.
+  models/wisp-code-small/train_state/stable.pt         stable-phase weights + AdamW moments (bf16)
+The shipped weights are the cooled ones; a session resumes from stable.pt, the weights and moments
+from just before the previous session's cooldown, so the run of sessions is one uninterrupted
+stable phase (warmup-stable-decay) and no session pays for a re-warm from cooled weights. Moments
+are stored as bf16, not fp16: the second moments (squared gradients, ~1e-10) underflow fp16. A
+state without stable.pt (older sessions) resumes from the cooled weights with a short warmup.
 
 LR schedule: linear warmup, then constant, then a linear cooldown over the last `cooldown` fraction
 of this session's time box. Constant-then-cooldown ("warmup-stable-decay") needs no total step count,
@@ -24,7 +28,7 @@ random point in a line to the end of that line (the editor's and the single-line
 
 usage (CPU, time-boxed):
   LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-pthread nice -n 19 /usr/bin/python3 \
-      models/recipe/train.py --until 05:25 --run runs/session1
+      recipe/train.py --until 05:25 --run runs/session1
   throughput only: ... train.py --bench_steps 6 --n_layer 4 --n_embd 192 --fresh
 """
 import argparse
@@ -49,7 +53,7 @@ import bpe  # noqa: E402
 from gpt import GPT, GPTConfig  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-MODEL_DIR = os.path.join(os.path.dirname(HERE), "wisp-code-small")
+MODEL_DIR = os.path.join(os.path.dirname(HERE), "models", "wisp-code-small")
 IGNORE = -100
 
 
@@ -223,14 +227,19 @@ def main():
     tok = bpe.Tokenizer(os.path.join(a.data, "tokenizer", "tokenizer.json"))
 
     weights = os.path.join(a.state, "model.fp16.pt")
+    stable = os.path.join(a.state, "stable.pt")
     state_json = os.path.join(a.state, "train_state.json")
     resumed = os.path.exists(weights) and not a.fresh and not a.bench_steps
+    stable_ck = torch.load(stable, map_location="cpu") if resumed and os.path.exists(stable) else None
     if resumed:
-        ck = torch.load(weights, map_location="cpu")
+        ck = stable_ck or torch.load(weights, map_location="cpu")
         cfg = GPTConfig(**ck["config"])
         model = GPT(cfg)
         model.load_state_dict({k: v.float() for k, v in ck["model"].items()})
         state = json.load(open(state_json))
+        if stable_ck:
+            # the cooldown's steps are a side branch: the lineage goes on from the stable weights
+            state["steps"], state["tokens"] = stable_ck["steps"], stable_ck["tokens"]
     else:
         cfg = GPTConfig(vocab_size=len(tok), n_positions=tc.n_positions, n_layer=tc.n_layer,
                         n_head=tc.n_head, n_embd=tc.n_embd)
@@ -247,6 +256,8 @@ def main():
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": tc.weight_decay},
                              {"params": no_decay, "weight_decay": 0.0}],
                             lr=tc.lr, betas=(0.9, 0.95), eps=1e-8)
+    if stable_ck:
+        opt.load_state_dict(stable_ck["optimizer"])  # casts the bf16 moments back to the params' dtype
     n_params = model.n_params()
     print(f"{device} | {cfg} | {n_params/1e6:.2f}M params ({(n_params - cfg.vocab_size*cfg.n_embd)/1e6:.2f}M "
           f"non-embedding) | resumed={resumed} at {state['tokens']:,} tokens", flush=True)
@@ -276,7 +287,8 @@ def main():
     session = {"start": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), "device": device,
                "start_tokens": state["tokens"], "start_step": state["steps"], "train_config": asdict(tc)}
     state["sessions"].append(session)
-    warmup = tc.resume_warmup_steps if resumed else tc.warmup_steps
+    session["resumed_from"] = "stable" if stable_ck else ("cooled" if resumed else "fresh")
+    warmup = 1 if stable_ck else (tc.resume_warmup_steps if resumed else tc.warmup_steps)
 
     def record(kind, **kw):
         rec = {"kind": kind, "time": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
@@ -300,15 +312,30 @@ def main():
             json.dump(state, f, indent=1)
         os.replace(state_json + ".tmp", state_json)
 
+    def save_stable():
+        osd = opt.state_dict()
+        osd["state"] = {i: {k: (v.to("cpu", torch.bfloat16) if k != "step" else v) for k, v in st.items()}
+                        for i, st in osd["state"].items()}
+        sd = {k: v.detach().to("cpu", torch.float16) for k, v in model.state_dict().items()}
+        torch.save({"config": cfg.to_dict(), "model": sd, "optimizer": osd,
+                    "steps": state["steps"], "tokens": state["tokens"]}, stable + ".tmp")
+        os.replace(stable + ".tmp", stable)
+
     losses, step0, tokens0 = [], state["steps"], state["tokens"]
     last_save = last_eval = time.time()
+    stable_saved = False
     while True:
         frac = (time.time() - t_start) / budget
         if frac >= 1.0:
             break
         s = state["steps"] - step0
         lr = tc.lr * min(1.0, (s + 1) / warmup)
-        if frac > 1.0 - tc.cooldown:
+        in_cooldown = frac > 1.0 - tc.cooldown
+        if in_cooldown and not stable_saved:
+            save_stable()
+            record("stable_saved")
+            stable_saved = True
+        if in_cooldown:
             lr = tc.min_lr + (lr - tc.min_lr) * (1.0 - frac) / tc.cooldown
         for g in opt.param_groups:
             g["lr"] = lr
@@ -331,6 +358,8 @@ def main():
             last_eval = last_save = time.time()
         elif time.time() - last_save > tc.save_minutes * 60:
             save(None, with_eval=False)
+            if not in_cooldown:
+                save_stable()  # a restart after a kill resumes without a re-warm
             last_save = time.time()
     save(round(float(np.mean(losses[-50:])), 4) if losses else None)
     record("done", minutes=round((time.time() - t_start) / 60, 1))

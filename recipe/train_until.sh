@@ -3,9 +3,9 @@
 # happened once here, silently, right after a checkpoint), start it again; it resumes from the
 # last checkpoint (saved every 5 minutes). Runs detached in its own session so that process-group
 # kills aimed at other jobs do not reach it.
-# usage: setsid nohup models/recipe/train_until.sh 05:25 models/recipe/runs/session1 [train.py args] &
+# usage: setsid nohup recipe/train_until.sh 05:25 recipe/runs/session1 [train.py args] &
 set -u
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/.."
 UNTIL=$1; RUN=$2; shift 2
 BLAS=/usr/lib/x86_64-linux-gnu/openblas-pthread
 if [ -d "$BLAS" ]; then export LD_LIBRARY_PATH="$BLAS${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"; fi
@@ -13,7 +13,7 @@ mkdir -p "$RUN"
 end=$(date -u -d "$UNTIL" +%s)
 while [ "$(date -u +%s)" -lt $((end - 120)) ]; do
   echo "[train_until] $(date -u +%FT%TZ) starting train.py" >> "$RUN/stdout.log"
-  nice -n 19 /usr/bin/python3 models/recipe/train.py --until "$UNTIL" --run "$RUN" "$@" >> "$RUN/stdout.log" 2>&1
+  nice -n 19 /usr/bin/python3 recipe/train.py --until "$UNTIL" --run "$RUN" "$@" >> "$RUN/stdout.log" 2>&1
   rc=$?
   echo "[train_until] $(date -u +%FT%TZ) train.py exited with $rc" >> "$RUN/stdout.log"
   [ $rc -eq 0 ] && break

@@ -7,7 +7,7 @@ The ONNX I/O is what optimum's GPT-2 export ("text-generation-with-past") produc
           position_ids [batch, seq] int64, past_key_values.{i}.key/.value [batch, heads, past, head_dim]
   outputs logits [batch, seq, vocab], present.{i}.key/.value [batch, heads, past+seq, head_dim]
 
-usage: /usr/bin/python3 models/recipe/export_onnx.py [--weights models/wisp-code-small/train_state/model.fp16.pt]
+usage: /usr/bin/python3 recipe/export_onnx.py [--weights models/wisp-code-small/train_state/model.fp16.pt]
                                                     [--out models/wisp-code-small]
 """
 import argparse
@@ -171,7 +171,7 @@ def load_weights(path):
 
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
-    root = os.path.dirname(here)
+    root = os.path.join(os.path.dirname(here), "models")
     ap = argparse.ArgumentParser()
     ap.add_argument("--weights", default=os.path.join(root, "wisp-code-small", "train_state", "model.fp16.pt"))
     ap.add_argument("--out", default=os.path.join(root, "wisp-code-small"))

@@ -2,7 +2,7 @@
 //  - the tokenizer reads and reproduces reference.json's ids (written by the Python side),
 //  - feeding the prompt in pieces with past_key_values gives the same logits as one full pass,
 //  - greedy decoding with the KV cache reproduces reference.json's torch greedy tokens.
-// usage: node models/recipe/check_model.mjs test/fixtures/tiny-gpt [onnx/model.onnx]
+// usage: node recipe/check_model.mjs test/fixtures/tiny-gpt [onnx/model.onnx]
 import fs from 'node:fs';
 import path from 'node:path';
 import ort from 'onnxruntime-node';

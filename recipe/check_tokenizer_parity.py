@@ -4,7 +4,7 @@ encoder give identical ids, since the model was trained on the Python ids.
 Snippets: a few hundred random slices of held-out (validation) files, cut at arbitrary character
 positions the way an editor prefix is, plus hand-written edge cases (special-token spellings,
 non-ASCII, CRLF, tabs, long whitespace runs).
-usage: /usr/bin/python3 models/recipe/check_tokenizer_parity.py [--tokenizer DIR] [--n 400]
+usage: /usr/bin/python3 recipe/check_tokenizer_parity.py [--tokenizer DIR] [--n 400]
 """
 import argparse
 import gzip
@@ -29,7 +29,7 @@ EDGE_CASES = [
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--tokenizer", default=os.path.join(os.path.dirname(HERE), "wisp-code-small"))
+    ap.add_argument("--tokenizer", default=os.path.join(os.path.dirname(HERE), "models", "wisp-code-small"))
     ap.add_argument("--corpus", default=os.path.join(HERE, "data", "corpus", "val.jsonl.gz"))
     ap.add_argument("--n", type=int, default=400)
     a = ap.parse_args()

@@ -13,7 +13,7 @@ tokens placed where the family puts them). reference.json holds what torch compu
   gpt2-merged   GPT-2 as the older decoder_model_merged.onnx (If on use_cache_branch, no position_ids)
 
 Deterministic (seeded weights, fixed trace inputs).
-usage: /usr/bin/python3 models/recipe/make_family_fixtures.py [--out test/fixtures/families]
+usage: /usr/bin/python3 recipe/make_family_fixtures.py [--out test/fixtures/families]
 """
 import argparse
 import json
@@ -34,7 +34,7 @@ from families import FamilyModel, FamilySpec  # noqa: E402
 from gpt import GPT  # noqa: E402
 from make_fixture import CONFIG as TINY_GPT_CONFIG  # noqa: E402
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TINY = os.path.join(REPO, "test", "fixtures", "tiny-gpt")
 TRANSFORMERS_VERSION = "4.46.0"
 PROMPT = "def add(a, b):\n    return a + b\n\n\nclass Stack:\n    def push(self, item):\n        "

@@ -1,13 +1,13 @@
 """Refresh the generated parts of models/wisp-code-small/MODEL_CARD.md from train_state.json:
 the training-progress line and the loss table between the <!-- progress --> / <!-- losses --> markers.
-usage: /usr/bin/python3 models/recipe/update_model_card.py
+usage: /usr/bin/python3 recipe/update_model_card.py
 """
 import json
 import os
 import re
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-MODEL = os.path.join(os.path.dirname(HERE), "wisp-code-small")
+MODEL = os.path.join(os.path.dirname(HERE), "models", "wisp-code-small")
 
 
 def main():

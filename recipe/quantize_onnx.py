@@ -16,7 +16,7 @@ BITS = 8 or 4 per-block weights dequantized inside the kernel and fp32 activatio
 computed independently and the KV cache stays exact; the embedding lookup stays fp32, the LM head
 gets its own quantized copy.
 
-usage: /usr/bin/python3 models/recipe/quantize_onnx.py [IN.onnx] [OUT.onnx] [--no-embed] [--weight-only 8|4]
+usage: /usr/bin/python3 recipe/quantize_onnx.py [IN.onnx] [OUT.onnx] [--no-embed] [--weight-only 8|4]
 """
 import argparse
 import os
@@ -26,7 +26,7 @@ import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-ONNX_DIR = os.path.join(os.path.dirname(HERE), "wisp-code-small", "onnx")
+ONNX_DIR = os.path.join(os.path.dirname(HERE), "models", "wisp-code-small", "onnx")
 
 
 class Rewriter:

@@ -2,7 +2,7 @@
 
 data/tokens/{train,val}_{py,ts,js}.bin: documents joined with <|endoftext|>, one file per
 language so train.py can set the language mix without re-encoding.
-usage: /usr/bin/python3 models/recipe/encode_corpus.py
+usage: /usr/bin/python3 recipe/encode_corpus.py
 """
 import gzip
 import json

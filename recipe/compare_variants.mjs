@@ -1,7 +1,7 @@
 // Compare ONNX variants of one model folder against its fp32 model.onnx in onnxruntime-node:
 // next-token argmax agreement on held-out code prefixes, greedy continuations with the KV cache
 // (token-for-token agreement with fp32), max |logit diff|, and per-token decode time.
-// usage: node models/recipe/compare_variants.mjs MODEL_DIR VAL.jsonl.gz onnx/model_quantized.onnx [...]
+// usage: node recipe/compare_variants.mjs MODEL_DIR VAL.jsonl.gz onnx/model_quantized.onnx [...]
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
