@@ -1,22 +1,27 @@
 """Step 1: build the training corpus from permissively licensed code available offline.
 
 Sources (each one's licence is listed in recipe/DATA.md):
-  * Python: Debian's Python 3 standard library and the pure-Python parts of Debian's
-    python3-numpy / python3-torch / python3-onnx (BSD / Apache), tests excluded.
-  * TypeScript / JavaScript: npm packages installed by this script with
-    `npm install --ignore-scripts` into data/npm, each checked for a permissive licence in its
-    own package.json; only the hand-written source folders listed in NPM_SOURCES are read.
+  * Python: Debian's Python 3 standard library and the pure-Python code of the Debian packages
+    in PY_SOURCES (BSD / MIT / Apache / PSF; licences checked by hand in
+    /usr/share/doc/PKG/copyright), tests excluded. The script needs those packages installed and
+    stops with the apt-get command line if one is missing (see APT_PACKAGES / DATA.md).
+  * TypeScript / JavaScript: npm packages fetched by this script with `npm pack` (tarballs only:
+    no dependencies, no install scripts) into DATA/npm, each checked for a permissive licence in
+    its own package.json; only the hand-written source folders listed in NPM_SOURCES are read
+    (src/ of TypeScript projects, un-bundled JS libraries), never dist/ bundles.
 
-Cleaning: exact-duplicate files are dropped (hash of the stripped text), so are minified or
+Cleaning: exact-duplicate files are dropped (hash of the stripped text), and near duplicates
+(hash of the text with blank lines dropped and whitespace collapsed), so are minified or
 generated files (long lines, "generated" markers), files over 1 MB, and any file containing a
 HumanEval function signature (the evaluation set must stay unseen). The validation split is
-held out BY FILE (a hash of the relative path picks ~1.5%), so no validation file is ever
-trained on, even partially.
+held out BY FILE (a hash of "source/relative path" picks ~1.5%), so no validation file is ever
+trained on, even partially, and a file keeps its split when sources are added.
 
-Output: data/corpus/{train,val}.jsonl.gz, one {"src","path","lang","text"} per file, and
-data/corpus/manifest.json with per-source counts and licences.
-usage: /usr/bin/python3 recipe/build_corpus.py
+Output: DATA/corpus/{train,val}.jsonl.gz, one {"src","path","lang","text"} per file, and
+DATA/corpus/manifest.json with per-source counts, versions and licences.
+usage: /usr/bin/python3 recipe/build_corpus.py [--data DIR]   (DIR defaults to recipe/data)
 """
+import argparse
 import glob
 import gzip
 import hashlib
@@ -25,20 +30,20 @@ import os
 import random
 import re
 import subprocess
+import sys
 import sysconfig
+import tarfile
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-DATA = os.path.join(HERE, "data")
-NPM_DIR = os.path.join(DATA, "npm")
-OUT = os.path.join(DATA, "corpus")
 HUMANEVAL = os.environ.get("WISP_HUMANEVAL", "/work/shared/eval/HumanEval-SingleLineInfilling.jsonl.gz")
 VAL_PERCENT = 1.5
 MAX_FILE_BYTES = 1_000_000
 PERMISSIVE = re.compile(r"^(MIT|ISC|0BSD|BSD-2-Clause|BSD-3-Clause|Apache-2\.0|Unlicense|CC0-1\.0|BlueOak-1\.0\.0)$")
 
-# package@version -> (globs relative to the package, cap on characters taken from it).
-# Versions are pinned so the corpus can be rebuilt identically. Caps keep one big package
-# (effect, webpack) from dominating the TS/JS mix.
+# package@version -> (globs relative to the package, cap on characters taken from it[, regex of
+# relative paths to leave out]). Versions are pinned so the corpus can be rebuilt identically.
+# Caps keep one big package (effect, webpack, three) from dominating the TS/JS mix.
 NPM_SOURCES = {
     "typescript@5.9.3": (["lib/lib.es*.d.ts", "lib/lib.decorators*.d.ts"], 3_000_000),
     "@types/node@26.6.7": (["**/*.d.ts"], 3_000_000),
@@ -61,16 +66,203 @@ NPM_SOURCES = {
     "eslint@10.15.0": (["lib/**/*.js"], 5_000_000),
     "commander@14.0.3": (["lib/**/*.js", "index.js"], 500_000),
     # (Vue's runtime was tried: npm ships only bundles, which the generated-file filter rejects.)
+
+    # ---- added for the grown corpus (issue 15). Each one checked by hand for what its npm
+    # tarball ships: only packages that publish their hand-written source are listed. ----
+    # TypeScript: packages that publish their src/ next to the build output.
+    "@trpc/server@11.25.2": (["src/**/*.ts"], 2_000_000),
+    "@trpc/client@11.25.2": (["src/**/*.ts"], 1_000_000),
+    "@tanstack/router-core@1.171.39": (["src/**/*.ts"], 2_000_000),
+    "@tanstack/form-core@1.33.5": (["src/**/*.ts"], 1_000_000),
+    "@tanstack/store@0.11.2": (["src/**/*.ts"], 500_000),
+    "@tanstack/virtual-core@3.19.11": (["src/**/*.ts"], 500_000),
+    "@tanstack/react-query@5.108.4": (["src/**/*.ts", "src/**/*.tsx"], 1_000_000),
+    "prosemirror-model@1.25.13": (["src/**/*.ts"], 1_000_000),
+    "prosemirror-state@1.4.4": (["src/**/*.ts"], 500_000),
+    "prosemirror-view@1.44.0": (["src/**/*.ts"], 1_000_000),
+    "prosemirror-transform@1.12.7": (["src/**/*.ts"], 1_000_000),
+    "prosemirror-commands@1.7.2": (["src/**/*.ts"], 500_000),
+    "prosemirror-history@1.5.2": (["src/**/*.ts"], 500_000),
+    "prosemirror-inputrules@1.7.0": (["src/**/*.ts"], 500_000),
+    "prosemirror-keymap@1.2.3": (["src/**/*.ts"], 500_000),
+    "@tiptap/core@3.35.0": (["src/**/*.ts"], 1_500_000),
+    "puppeteer-core@25.16.0": (["src/**/*.ts"], 3_000_000, r"(^|/)generated/"),
+    "vue@2.7.16": (["src/**/*.ts"], 2_000_000),
+    "msw@3.0.5": (["src/**/*.ts"], 1_500_000),
+    "@mswjs/interceptors@0.45.12": (["src/**/*.ts"], 1_500_000),
+    "@xterm/xterm@6.0.0": (["src/**/*.ts"], 2_000_000),
+    "@grpc/grpc-js@1.14.7": (["src/**/*.ts"], 1_500_000),
+    "chevrotain@13.2.0": (["src/**/*.ts"], 1_000_000),
+    "langium@4.4.0": (["src/**/*.ts"], 2_000_000, r"(^|/)generated/"),
+    "@deck.gl/core@9.4.0": (["src/**/*.ts"], 2_000_000),
+    "@deck.gl/layers@9.4.0": (["src/**/*.ts"], 2_000_000),
+    "@luma.gl/core@9.4.2": (["src/**/*.ts"], 1_500_000),
+    "@luma.gl/engine@9.4.2": (["src/**/*.ts"], 1_500_000),
+    "@loaders.gl/core@4.5.4": (["src/**/*.ts"], 1_000_000),
+    "@math.gl/core@4.1.0": (["src/**/*.ts"], 1_000_000),
+    "maplibre-gl@6.17.0": (["src/**/*.ts"], 4_000_000),
+    "fabric@7.4.0": (["src/**/*.ts", "extensions/**/*.ts"], 3_000_000),
+    "@deepkit/type@1.0.19": (["src/**/*.ts"], 2_000_000),
+    "reselect@5.3.0": (["src/**/*.ts"], 500_000),
+    "mobx-react-lite@5.1.0": (["src/**/*.ts", "src/**/*.tsx"], 500_000),
+    "@effect/platform@0.97.2": (["src/**/*.ts"], 2_000_000),
+    "@effect/sql@0.52.1": (["src/**/*.ts"], 1_000_000),
+    "@azure/msal-browser@5.30.0": (["src/**/*.ts"], 1_500_000),
+    "@azure/msal-common@16.17.0": (["src/**/*.ts"], 1_000_000),
+    "@aws-amplify/core@6.19.2": (["src/**/*.ts"], 1_000_000),
+    "@aws-amplify/auth@6.21.1": (["src/**/*.ts"], 1_000_000),
+    "@aws-amplify/storage@6.17.0": (["src/**/*.ts"], 1_000_000),
+    "@aws-amplify/api-graphql@4.10.1": (["src/**/*.ts"], 500_000),
+    "@aws-amplify/datastore@5.1.13": (["src/**/*.ts"], 1_000_000),
+    "@blueprintjs/core@6.20.0": (["src/**/*.ts", "src/**/*.tsx"], 1_500_000),
+    "@apollo/server@5.5.1": (["src/**/*.ts"], 1_000_000),
+    "@uppy/core@6.3.1": (["src/**/*.ts", "src/**/*.tsx"], 500_000),
+    "@microsoft/signalr@10.0.11": (["src/**/*.ts"], 500_000),
+    # JupyterLab and Lumino (BSD-3-Clause) publish src/ next to lib/
+    **{f"@jupyterlab/{n}": (["src/**/*.ts", "src/**/*.tsx"], 1_000_000) for n in (
+        "services@7.6.6", "notebook@4.6.6", "apputils@4.7.6", "application@4.6.6", "cells@4.6.6",
+        "docregistry@4.6.6", "filebrowser@4.6.6", "codeeditor@4.6.6", "rendermime@4.6.6",
+        "coreutils@6.6.6", "completer@4.6.6", "console@4.6.4", "ui-components@4.6.6",
+        "settingregistry@4.6.6", "observables@5.6.6", "outputarea@4.6.6", "debugger@4.6.4",
+        "codemirror@4.6.6")},
+    **{f"@lumino/{n}": (["src/**/*.ts"], 1_000_000) for n in (
+        "widgets@2.11.0", "commands@2.3.4", "datagrid@2.6.0", "coreutils@2.2.3", "algorithm@2.0.5",
+        "dragdrop@2.1.9", "virtualdom@2.0.5")},
+    # hand-written declaration files
+    "@types/three@0.187.0": (["**/*.d.ts"], 3_000_000),
+    "@types/lodash@4.17.27": (["**/*.d.ts"], 1_500_000),
+    "@types/react@19.3.3": (["**/*.d.ts"], 1_000_000),
+    "@types/jquery@4.0.1": (["**/*.d.ts"], 1_000_000),
+    "@types/chrome@0.3.7": (["**/*.d.ts"], 1_500_000),
+    "@types/jest@30.0.0": (["**/*.d.ts"], 500_000),
+    # JavaScript: un-bundled libraries (source folders or a lib/ that is the source).
+    "three@0.187.0": (["src/**/*.js", "examples/jsm/**/*.js"], 6_000_000, r"^examples/jsm/libs/"),
+    "phaser@4.2.1": (["src/**/*.js"], 5_000_000),
+    "@cesium/engine@26.3.0": (["Source/**/*.js"], 5_000_000, r"^Source/(Shaders|ThirdParty|Workers)/"),
+    "plotly.js@4.1.1": (["src/**/*.js"], 5_000_000),
+    "ol@10.11.0": (["**/*.js"], 4_000_000, r"^dist/"),
+    "leaflet@1.9.4": (["src/**/*.js"], 1_000_000),
+    "jquery@4.0.0": (["src/**/*.js"], 1_000_000),
+    "moment@2.31.0": (["src/lib/**/*.js", "src/moment.js"], 1_000_000),
+    "luxon@3.7.2": (["src/**/*.js"], 1_000_000),
+    "svelte@5.57.3": (["src/**/*.js"], 3_000_000),
+    "@sveltejs/kit@3.2.0": (["src/**/*.js"], 2_000_000),
+    "yjs@13.6.33": (["src/**/*.js"], 1_000_000),
+    "lib0@0.2.120": (["*.js", "*/*.js"], 1_000_000, r"^(dist|bin)/"),
+    "undici@8.13.1": (["lib/**/*.js", "index.js"], 3_000_000),
+    "ws@8.23.0": (["lib/**/*.js"], 500_000),
+    "mongoose@9.12.1": (["lib/**/*.js"], 3_000_000),
+    "knex@3.3.0": (["lib/**/*.js"], 2_000_000),
+    "sequelize@6.37.8": (["lib/**/*.js"], 2_000_000),
+    "mysql2@3.24.6": (["lib/**/*.js"], 1_500_000),
+    "terser@5.51.4": (["lib/**/*.js"], 1_000_000),
+    "uglify-js@3.19.3": (["lib/**/*.js"], 1_000_000),
+    "mocha@12.0.3": (["lib/**/*.js"], 1_000_000),
+    "sinon@22.1.0": (["lib/**/*.js"], 1_000_000),
+    "core-js@3.51.0": (["modules/**/*.js", "internals/**/*.js"], 2_000_000),
+    "ramda@0.32.0": (["src/**/*.js"], 1_000_000),
+    "underscore@1.13.8": (["modules/**/*.js"], 500_000),
+    "postcss@8.5.33": (["lib/**/*.js"], 500_000),
+    "stylelint@18.1.0": (["lib/**/*.mjs"], 3_000_000),
+    "fastify@5.12.8": (["lib/**/*.js", "fastify.js"], 1_000_000),
+    "pino@10.4.0": (["lib/**/*.js", "pino.js"], 500_000),
+    "handlebars@4.7.10": (["lib/**/*.js"], 500_000),
+    "joi@18.3.2": (["lib/**/*.js"], 1_000_000),
+    "@hapi/hapi@21.4.10": (["lib/**/*.js"], 1_000_000),
+    "eslint-plugin-react@7.37.5": (["lib/**/*.js"], 1_500_000),
+    "eslint-plugin-unicorn@80.0.0": (["rules/**/*.js"], 2_000_000),
+    "eslint-plugin-n@18.5.0": (["lib/**/*.js"], 1_000_000),
+    "@npmcli/arborist@10.0.4": (["lib/**/*.js"], 1_000_000),
+    "svgo@4.1.0": (["lib/**/*.js", "plugins/**/*.js"], 1_000_000),
+    "clean-css@5.3.3": (["lib/**/*.js"], 1_000_000),
+    "koa@3.3.0": (["lib/**/*.js"], 300_000),
+    "@node-red/runtime@5.0.7": (["lib/**/*.js"], 1_000_000),
+    "@11ty/eleventy@3.1.8": (["src/**/*.js"], 1_000_000),
+    "codemirror@5.65.21": (["src/**/*.js", "mode/**/*.js", "addon/**/*.js"], 3_000_000),
+    "jsdom@31.0.1": (["lib/**/*.js"], 3_000_000, r"(^|/)generated/"),
+    "protobufjs@8.8.1": (["src/**/*.js"], 1_000_000),
+    # Tried and left out: fp-ts, io-ts, pixi.js, @codemirror/*, @lezer/*, d3-*, markdown-it, valibot, superstruct,
+    # neverthrow, @tanstack/table-core, prosemirror-tables, @docusaurus/core (npm ships only
+    # dist/ or compiled lib/); lit/@lit (compiled "development/" JS); mathjs, highlight.js,
+    # less (build output); p5 (LGPL).
 }
 
+# Debian packages the Python sources come from (apt-get install -y --no-install-recommends ...).
+# name -> (apt package, module directory, licence (from /usr/share/doc/PKG/copyright), cap[, regex
+# of relative paths to leave out]). Order matters only for the duplicate filter: earlier wins.
+DIST = "/usr/lib/python3/dist-packages"
 PY_SOURCES = {
-    # name -> (root, licence, cap)
-    "cpython-stdlib": (sysconfig.get_paths()["stdlib"], "PSF-2.0", 20_000_000),
-    "numpy": ("/usr/lib/python3/dist-packages/numpy", "BSD-3-Clause", 6_000_000),
-    "torch": ("/usr/lib/python3/dist-packages/torch", "BSD-3-Clause", 8_000_000),
-    "onnx": ("/usr/lib/python3/dist-packages/onnx", "Apache-2.0", 2_000_000),
+    "cpython-stdlib": ("libpython3.11-stdlib", sysconfig.get_paths()["stdlib"], "PSF-2.0", 20_000_000),
+    "numpy": ("python3-numpy", f"{DIST}/numpy", "BSD-3-Clause", 6_000_000),
+    "torch": ("python3-torch", f"{DIST}/torch", "BSD-3-Clause", 8_000_000),
+    "onnx": ("python3-onnx", f"{DIST}/onnx", "Apache-2.0", 2_000_000),
+    # ---- added for the grown corpus (issue 15) ----
+    "django": ("python3-django", f"{DIST}/django", "BSD-3-Clause", 2_500_000),
+    "sympy": ("python3-sympy", f"{DIST}/sympy", "BSD-3-Clause", 2_000_000),
+    "scipy": ("python3-scipy", f"{DIST}/scipy", "BSD-3-Clause", 1_500_000),
+    "pandas": ("python3-pandas", f"{DIST}/pandas", "BSD-3-Clause", 1_500_000),
+    "sklearn": ("python3-sklearn", f"{DIST}/sklearn", "BSD-3-Clause", 1_500_000),
+    "matplotlib": ("python3-matplotlib", f"{DIST}/matplotlib", "Matplotlib (PSF-based)", 1_200_000),
+    # joint_degree_seq.py is GPL-3 (debian/copyright), so it is left out
+    "networkx": ("python3-networkx", f"{DIST}/networkx", "BSD-3-Clause", 1_000_000, r"joint_degree_seq\.py$"),
+    "sqlalchemy": ("python3-sqlalchemy", f"{DIST}/sqlalchemy", "MIT", 1_200_000),
+    "twisted": ("python3-twisted", f"{DIST}/twisted", "MIT", 1_200_000),
+    "astropy": ("python3-astropy", f"{DIST}/astropy", "BSD-3-Clause", 1_200_000),
+    "statsmodels": ("python3-statsmodels", f"{DIST}/statsmodels", "BSD-3-Clause", 1_000_000),
+    "skimage": ("python3-skimage", f"{DIST}/skimage", "BSD-3-Clause", 800_000),
+    "numba": ("python3-numba", f"{DIST}/numba", "BSD-2-Clause", 1_000_000),
+    "dask": ("python3-dask", f"{DIST}/dask", "BSD-3-Clause", 800_000),
+    "distributed": ("python3-distributed", f"{DIST}/distributed", "BSD-3-Clause", 800_000),
+    "xarray": ("python3-xarray", f"{DIST}/xarray", "Apache-2.0", 800_000),
+    "mypy": ("python3-mypy", f"{DIST}/mypy", "MIT", 1_200_000),
+    "sphinx": ("python3-sphinx", f"{DIST}/sphinx", "BSD-2-Clause", 800_000),
+    "IPython": ("python3-ipython", f"{DIST}/IPython", "BSD-3-Clause", 700_000),
+    "tornado": ("python3-tornado", f"{DIST}/tornado", "Apache-2.0", 700_000),
+    "aiohttp": ("python3-aiohttp", f"{DIST}/aiohttp", "Apache-2.0", 1_000_000),
+    "requests": ("python3-requests", f"{DIST}/requests", "Apache-2.0", 500_000),
+    "flask": ("python3-flask", f"{DIST}/flask", "BSD-3-Clause", 500_000),
+    "werkzeug": ("python3-werkzeug", f"{DIST}/werkzeug", "BSD-3-Clause", 600_000),
+    "jinja2": ("python3-jinja2", f"{DIST}/jinja2", "BSD-3-Clause", 500_000),
+    "botocore": ("python3-botocore", f"{DIST}/botocore", "Apache-2.0", 800_000),
+    "nltk": ("python3-nltk", f"{DIST}/nltk", "Apache-2.0", 800_000),
+    "scrapy": ("python3-scrapy", f"{DIST}/scrapy", "BSD-3-Clause", 750_000),
+    "celery": ("python3-celery", f"{DIST}/celery", "BSD-3-Clause", 600_000),
+    "kombu": ("python3-kombu", f"{DIST}/kombu", "BSD-3-Clause", 500_000),
+    "pydantic": ("python3-pydantic", f"{DIST}/pydantic", "MIT", 500_000),
+    "fastapi": ("python3-fastapi", f"{DIST}/fastapi", "MIT", 500_000),
+    "starlette": ("python3-starlette", f"{DIST}/starlette", "BSD-3-Clause", 300_000),
+    "httpx": ("python3-httpx", f"{DIST}/httpx", "BSD-3-Clause", 300_000),
+    "babel": ("python3-babel", f"{DIST}/babel", "BSD-3-Clause", 300_000),
+    "jedi": ("python3-jedi", f"{DIST}/jedi", "MIT", 500_000),
+    "parso": ("python3-parso", f"{DIST}/parso", "MIT", 300_000),
+    "rich": ("python3-rich", f"{DIST}/rich", "MIT", 500_000),
+    "alembic": ("python3-alembic", f"{DIST}/alembic", "MIT", 500_000),
+    "mako": ("python3-mako", f"{DIST}/mako", "MIT", 300_000),
+    "markdown": ("python3-markdown", f"{DIST}/markdown", "BSD-3-Clause", 300_000),
+    "bs4": ("python3-bs4", f"{DIST}/bs4", "MIT", 300_000),
+    "openpyxl": ("python3-openpyxl", f"{DIST}/openpyxl", "MIT", 700_000),
+    "seaborn": ("python3-seaborn", f"{DIST}/seaborn", "BSD-3-Clause", 500_000),
+    "joblib": ("python3-joblib", f"{DIST}/joblib", "BSD-3-Clause", 500_000),
+    "sortedcontainers": ("python3-sortedcontainers", f"{DIST}/sortedcontainers", "Apache-2.0", 200_000),
+    "more_itertools": ("python3-more-itertools", f"{DIST}/more_itertools", "MIT", 200_000),
+    "toolz": ("python3-toolz", f"{DIST}/toolz", "BSD-3-Clause", 200_000),
+    "fsspec": ("python3-fsspec", f"{DIST}/fsspec", "BSD-3-Clause", 500_000),
+    "patsy": ("python3-patsy", f"{DIST}/patsy", "BSD-2-Clause", 300_000),
+    "traitlets": ("python3-traitlets", f"{DIST}/traitlets", "BSD-3-Clause", 300_000),
+    "nbformat": ("python3-nbformat", f"{DIST}/nbformat", "BSD-3-Clause", 200_000),
+    "gevent": ("python3-gevent", f"{DIST}/gevent", "MIT", 500_000),
+    "marshmallow": ("python3-marshmallow", f"{DIST}/marshmallow", "MIT", 300_000),
+    "sqlparse": ("python3-sqlparse", f"{DIST}/sqlparse", "BSD-3-Clause", 200_000),
+    "mpmath": ("python3-mpmath", f"{DIST}/mpmath", "BSD-3-Clause", 600_000),
+    "setuptools": ("python3-setuptools", f"{DIST}/setuptools", "MIT", 700_000),
+    "pytest": ("python3-pytest", f"{DIST}/_pytest", "MIT", 700_000),
 }
-PY_SKIP_DIRS = re.compile(r"(^|/)(tests?|idle_test|testing|site-packages|dist-packages|__pycache__|lib2to3|ensurepip|_vendor)(/|$)")
+# The sources of the first corpus (2026-11-29) read their files in sorted order, as they did then,
+# so the grown corpus still contains that corpus; every other source is read in the order of a
+# hash of the relative path, so that a cap samples the whole package, not its first folders.
+ORIGINAL_SOURCES = {"cpython-stdlib", "numpy", "torch", "onnx", *list(NPM_SOURCES)[:20]}
+APT_PACKAGES = sorted({v[0] for v in PY_SOURCES.values()})
+PY_SKIP_DIRS = re.compile(r"(^|/)(tests?|idle_test|testing|site-packages|dist-packages|__pycache__|lib2to3|ensurepip|_vendor|vendored|externs?|externals?|benchmarks)(/|$)")
 JS_SKIP = re.compile(r"(^|/)(__tests__|tests?|__mocks__|fixtures)(/|$)|\.(test|spec|min)\.|\.map$")
 GENERATED = re.compile(r"@generated|DO NOT EDIT|auto-?generated|generated by", re.I)
 
@@ -92,6 +284,13 @@ def looks_generated(text):
     return bool(GENERATED.search(text[:1000]))
 
 
+def near_key(text):
+    """Hash of the text with blank lines dropped and runs of whitespace collapsed: catches copies
+    that differ only in indentation, trailing spaces or blank lines."""
+    norm = "\n".join(" ".join(l.split()) for l in text.split("\n") if l.strip())
+    return hashlib.sha1(norm.encode()).hexdigest()
+
+
 def humaneval_signatures():
     """The `def name(args) -> ret:` lines of the eval prompts; a corpus file containing one is dropped."""
     sigs = set()
@@ -104,22 +303,52 @@ def humaneval_signatures():
     return sorted(sigs)
 
 
-def npm_install():
-    os.makedirs(NPM_DIR, exist_ok=True)
-    pj = os.path.join(NPM_DIR, "package.json")
-    if not os.path.exists(pj):
-        with open(pj, "w") as f:
-            json.dump({"name": "wisp-corpus", "private": True}, f)
-    subprocess.run(["npm", "install", "--ignore-scripts", "--no-audit", "--no-fund", "--no-save",
-                    "--legacy-peer-deps", *NPM_SOURCES], cwd=NPM_DIR, check=True)
+def split_spec(spec):
+    name, version = spec.rsplit("@", 1)
+    return name, version
 
 
-def npm_files():
-    """(source name, licence, cap, [paths]) for each permissive npm package."""
+def npm_fetch(npm_dir):
+    """Download each pinned package's tarball with `npm pack` (no dependencies, no scripts) and
+    unpack it into npm_dir/node_modules/NAME. Packages already unpacked at the right version are kept."""
+    nm = os.path.join(npm_dir, "node_modules")
+    tar_dir = os.path.join(npm_dir, "tarballs")
+    os.makedirs(tar_dir, exist_ok=True)
+
+    def installed(spec):
+        name, version = split_spec(spec)
+        try:
+            return json.load(open(os.path.join(nm, name, "package.json"))).get("version") == version
+        except (OSError, ValueError):
+            return False
+
+    missing = [s for s in NPM_SOURCES if not installed(s)]
+    if not missing:
+        return
+    out = subprocess.run(["npm", "pack", "--json", "--pack-destination", tar_dir, *missing],
+                         check=True, capture_output=True, text=True).stdout
+    for entry in json.loads(out):
+        dest = os.path.join(nm, entry["name"])
+        os.makedirs(dest, exist_ok=True)
+        with tarfile.open(os.path.join(tar_dir, entry["filename"])) as tf:
+            for m in tf.getmembers():
+                parts = m.name.split("/")[1:]  # strip the tarball's top folder ("package/")
+                if not parts or not m.isfile() or ".." in parts or m.name.startswith("/"):
+                    continue
+                m.name = "/".join(parts)
+                tf.extract(m, dest, set_attrs=False)
+    still = [s for s in NPM_SOURCES if not installed(s)]
+    if still:
+        sys.exit(f"npm pack did not provide: {still}")
+
+
+def npm_files(npm_dir):
+    """(source name, licence, cap, root, [paths], version) for each permissive npm package."""
     out = []
-    for spec, (globs, cap) in NPM_SOURCES.items():
-        name, version = spec.rsplit("@", 1)
-        root = os.path.join(NPM_DIR, "node_modules", name)
+    for spec, (globs, cap, *rest) in NPM_SOURCES.items():
+        exclude = re.compile(rest[0]) if rest else None
+        name, version = split_spec(spec)
+        root = os.path.join(npm_dir, "node_modules", name)
         meta = json.load(open(os.path.join(root, "package.json")))
         lic = meta.get("license", "")
         lic = lic.get("type", "") if isinstance(lic, dict) else str(lic)
@@ -127,39 +356,71 @@ def npm_files():
             print(f"skip {spec}: licence {lic!r}, installed {meta.get('version')}")
             continue
         paths = sorted({p for g in globs for p in glob.glob(os.path.join(root, g), recursive=True)})
-        paths = [p for p in paths if os.path.isfile(p) and not JS_SKIP.search(os.path.relpath(p, root))]
-        out.append((spec, lic, cap, root, paths))
+        rels = {p: os.path.relpath(p, root).replace(os.sep, "/") for p in paths}
+        paths = [p for p in paths if os.path.isfile(p) and not JS_SKIP.search(rels[p])
+                 and not (exclude and exclude.search(rels[p]))]
+        out.append((spec, lic, cap, root, paths, version))
     return out
+
+
+def check_apt_packages():
+    missing = []
+    for name, (pkg, root, *_r) in PY_SOURCES.items():
+        if not os.path.isdir(root):
+            missing.append(pkg)
+    if missing:
+        sys.exit("build_corpus.py: the Python sources need these Debian packages, missing here:\n"
+                 f"  apt-get install -y --no-install-recommends {' '.join(sorted(set(missing)))}\n"
+                 f"(full list: {' '.join(APT_PACKAGES)})")
+
+
+def deb_version(pkg):
+    r = subprocess.run(["dpkg-query", "-W", "-f=${Version}", pkg], capture_output=True, text=True)
+    return r.stdout.strip() or None
 
 
 def py_files():
     out = []
-    for name, (root, lic, cap) in PY_SOURCES.items():
-        if not os.path.isdir(root):
-            print(f"skip {name}: {root} not found")
-            continue
+    for name, (pkg, root, lic, cap, *rest) in PY_SOURCES.items():
+        exclude = re.compile(rest[0]) if rest else None
         paths = []
         for dp, dns, fns in os.walk(root):
             dns.sort()
-            rel = os.path.relpath(dp, root)
-            if PY_SKIP_DIRS.search(rel.replace(os.sep, "/")):
+            rel = os.path.relpath(dp, root).replace(os.sep, "/")
+            if PY_SKIP_DIRS.search(rel):
                 dns[:] = []
                 continue
-            paths += [os.path.join(dp, f) for f in sorted(fns) if f.endswith(".py") and not f.startswith("test_")]
-        out.append((name, lic, cap, root, paths))
+            for f in sorted(fns):
+                if not f.endswith(".py") or f.startswith("test_"):
+                    continue
+                if exclude and exclude.search(f"{rel}/{f}"):
+                    continue
+                paths.append(os.path.join(dp, f))
+        out.append((name, lic, cap, root, paths, f"Debian {pkg} {deb_version(pkg)}"))
     return out
 
 
 def main():
-    npm_install()
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--data", default=os.path.join(HERE, "data"),
+                    help="output folder (corpus/ and npm/ are written under it); default recipe/data")
+    args = ap.parse_args()
+    data = os.path.abspath(args.data)
+    npm_dir, out_dir = os.path.join(data, "npm"), os.path.join(data, "corpus")
+    t0 = time.time()
+    check_apt_packages()
+    npm_fetch(npm_dir)
     sigs = humaneval_signatures()
     print(f"{len(sigs)} HumanEval signatures to exclude")
-    seen = set()
+    seen, seen_near = set(), set()
     docs = {"train": [], "val": []}
     manifest = {}
-    for src, lic, cap, root, paths in py_files() + npm_files():
-        stats = manifest[src] = {"licence": lic, "files": 0, "chars": 0, "dropped_dup": 0,
-                                 "dropped_generated": 0, "dropped_humaneval": 0, "dropped_cap": 0}
+    for src, lic, cap, root, paths, version in py_files() + npm_files(npm_dir):
+        if src not in ORIGINAL_SOURCES:
+            paths = sorted(paths, key=lambda p: hashlib.md5(os.path.relpath(p, root).encode()).hexdigest())
+        stats = manifest[src] = {"licence": lic, "version": version, "files": 0, "chars": 0,
+                                 "dropped_dup": 0, "dropped_near_dup": 0, "dropped_generated": 0,
+                                 "dropped_humaneval": 0, "dropped_cap": 0}
         for p in paths:
             try:
                 if os.path.getsize(p) > MAX_FILE_BYTES:
@@ -176,10 +437,15 @@ def main():
                 stats["dropped_dup"] += 1
                 continue
             seen.add(h)
+            hn = near_key(text)
+            if hn in seen_near:
+                stats["dropped_near_dup"] += 1
+                continue
+            seen_near.add(hn)
             if looks_generated(text):
                 stats["dropped_generated"] += 1
                 continue
-            if any(s in text for s in sigs):
+            if "def " in text and any(s in text for s in sigs):  # every signature starts "def "
                 stats["dropped_humaneval"] += 1
                 continue
             if stats["chars"] + len(text) > cap:
@@ -191,23 +457,25 @@ def main():
             docs[split].append({"src": src, "path": path, "lang": lang_of(p), "text": text})
             stats["files"] += 1
             stats["chars"] += len(text)
-        print(f"{src:30s} {lic:13s} {stats}")
-    os.makedirs(OUT, exist_ok=True)
+        print(f"{src:34s} {lic:13s} {stats}", flush=True)
+    os.makedirs(out_dir, exist_ok=True)
     rng = random.Random(0)
     for split, ds in docs.items():
         rng.shuffle(ds)  # mix sources so any prefix of the file is a fair sample
-        with gzip.open(os.path.join(OUT, f"{split}.jsonl.gz"), "wt", encoding="utf-8", compresslevel=9) as f:
+        with gzip.open(os.path.join(out_dir, f"{split}.jsonl.gz"), "wt", encoding="utf-8", compresslevel=6) as f:
             for d in ds:
                 f.write(json.dumps(d, ensure_ascii=False) + "\n")
     summary = {split: {lang: sum(len(d["text"]) for d in ds if d["lang"] == lang) for lang in ("py", "ts", "js")}
                for split, ds in docs.items()}
     summary_files = {split: len(ds) for split, ds in docs.items()}
-    with open(os.path.join(OUT, "manifest.json"), "w") as f:
-        json.dump({"sources": manifest, "chars": summary, "files": summary_files,
-                   "humaneval_signatures": len(sigs)}, f, indent=1)
+    with open(os.path.join(out_dir, "manifest.json"), "w") as f:
+        json.dump({"built": time.strftime("%Y-%m-%d", time.gmtime()), "sources": manifest,
+                   "chars": summary, "files": summary_files, "humaneval_signatures": len(sigs),
+                   "apt_packages": APT_PACKAGES}, f, indent=1)
     print("chars by split/lang:", summary, "files:", summary_files)
     for split in docs:
-        print(split, f"{os.path.getsize(os.path.join(OUT, split + '.jsonl.gz')) / 1e6:.1f} MB compressed")
+        print(split, f"{os.path.getsize(os.path.join(out_dir, split + '.jsonl.gz')) / 1e6:.1f} MB compressed")
+    print(f"built in {time.time() - t0:.0f}s")
 
 
 if __name__ == "__main__":
