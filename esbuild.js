@@ -28,7 +28,7 @@ async function main() {
     ...common,
     entryPoints: {
       extension: 'src/extension.ts',
-      engine: 'src/engine/engine-process.ts',
+      engine: 'src/engine/process/engine-process.ts',
       cli: 'src/cli.ts',
       ...devTools(),
     },

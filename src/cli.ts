@@ -4,11 +4,11 @@
 // and nothing else, on stdout. Context files stand for other open editors (context-files.ts).
 import * as fs from 'node:fs';
 import { parseArgs } from 'node:util';
-import { DeviceSetting } from './engine/device';
+import type { DeviceSetting } from './engine/process/protocol';
 import { Engine } from './engine/engine';
-import { detectStyle, finishInline, prepareInline } from './completion/complete-inline';
+import { detectStyle, finishInline, prepareInline } from './completion/inline-request';
 import { VISIBLE_WEIGHT } from './completion/context-files';
-import { MAX_CONTEXT_FILE_CHARS } from './engine/related-context';
+import { MAX_CONTEXT_FILE_CHARS } from './engine/process/protocol';
 import { DEFAULT_SETTINGS, normalizeSettings } from './settings';
 
 const USAGE =

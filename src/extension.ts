@@ -1,13 +1,13 @@
 // Wires Wisp together: settings, the engine process, the inline provider, commands, status bar.
 import * as vscode from 'vscode';
 import { DownloadPrompts, downloadModelCommand } from './commands/download-model';
-import { generateCode } from './commands/generate';
+import { generateCode } from './commands/generate-code';
 import { SelectModelPrompts, selectModel } from './commands/select-model';
 import { watchContextFiles } from './completion/context-files-watcher';
 import { ShownSuggestion, WispInlineProvider } from './completion/provider';
-import { EngineClient, EngineState } from './engine/engine-client';
-import { resolveModelDir } from './model-location';
-import { readSettings } from './ui/configuration';
+import { EngineClient, EngineState } from './engine/process/engine-client';
+import { resolveModelDir } from './shared/model-location';
+import { readSettings } from './ui/read-settings';
 import { StatusBar } from './ui/status-bar';
 import { TokenView, TokenViewTestHook } from './ui/token-view';
 

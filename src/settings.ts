@@ -1,7 +1,8 @@
-// Wisp's settings as the engine and the completion code use them, validated and clamped. Reading
-// them from VS Code is in ui/configuration.ts; this module has no `vscode` import.
-import type { DeviceSetting } from './engine/device';
-import { DEVICE_SETTINGS } from './engine/device';
+// Wisp's settings, in one place: their names and defaults (DEFAULT_SETTINGS, which package.json's
+// contributions must match: a unit test checks it), which ones only the user may set
+// (MACHINE_ONLY_SETTINGS), and their validation. ui/read-settings.ts asks VS Code for every key
+// listed here; this module has no `vscode` import.
+import { DEVICE_SETTINGS, DeviceSetting } from './engine/process/protocol';
 
 export interface WispSettings {
   temperature: number;
@@ -74,6 +75,9 @@ export function normalizeSettings(raw: Partial<Record<keyof WispSettings, unknow
     enable: enable as Record<string, boolean>,
   };
 }
+
+/** What runs and where code goes: never taken from a workspace's settings. */
+export const MACHINE_ONLY_SETTINGS: ReadonlySet<keyof WispSettings> = new Set<keyof WispSettings>(['model', 'device']);
 
 /** The weight the engine mixes the context cache in with; 0 when it is off. */
 export function contextCacheWeight(settings: WispSettings): number {

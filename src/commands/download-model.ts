@@ -2,11 +2,11 @@
 // ONNX variants with their sizes, a cancellable progress notification while the files download into
 // the extension's global storage, then an offer to switch wisp.model to the result.
 import * as vscode from 'vscode';
-import type { ModelFolder } from '../engine/model-folder';
+import type { ModelFolder } from '../shared/model-folder';
 import {
   DownloadCancelledError, HubEndpoint, ModelListing, ModelVariant, downloadModel, listModelVariants,
-} from '../models/hub-download';
-import { modelFolderName, validateRepoId, validateRevision } from '../models/hub-names';
+} from '../hub/hub-download';
+import { modelFolderName, validateRepoId, validateRevision } from '../hub/hub-names';
 import { ModelCommandDeps, switchModel } from './select-model';
 
 /** The questions the command asks, separate so the real-editor tests can answer them. */

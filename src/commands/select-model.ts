@@ -3,10 +3,10 @@
 // folder is reported precisely (what is missing or unreadable) and the running model stays.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { ModelFolderError, readModelFolder } from '../engine/model-folder';
-import { listBundledModels, resolveModelDir } from '../model-location';
-import { listDownloadedModels } from '../models/hub-download';
-import { readSettings } from '../ui/configuration';
+import { ModelFolderError, readModelFolder } from '../shared/model-folder';
+import { listBundledModels, resolveModelDir } from '../shared/model-location';
+import { listDownloadedModels } from '../hub/hub-download';
+import { readSettings } from '../ui/read-settings';
 
 export interface ModelPickItem extends vscode.QuickPickItem {
   /** The wisp.model value this item stands for; undefined for "Browse for a folder…". */

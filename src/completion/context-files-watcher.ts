@@ -2,8 +2,8 @@
 // (context-files.ts) to the engine a moment after they change. Typing in the active document sends
 // nothing: its text is the prompt; it is read once the user moves to another file.
 import * as vscode from 'vscode';
-import type { EngineClient } from '../engine/engine-client';
-import { MAX_CONTEXT_FILE_CHARS } from '../engine/related-context';
+import type { EngineClient } from '../engine/process/engine-client';
+import { MAX_CONTEXT_FILE_CHARS } from '../engine/process/protocol';
 import type { WispSettings } from '../settings';
 import { isEnabledFor } from '../settings';
 import { ContextFileTracker, OpenDocument } from './context-files';

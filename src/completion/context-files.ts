@@ -4,7 +4,7 @@
 // its context cache and, for models with repository tokens, takes similar chunks from them
 // (engine/related-context.ts, engine/cross-file.ts). No `vscode` import: context-files-watcher.ts
 // feeds it the editor's state.
-import type { ContextFile } from '../engine/related-context';
+import type { ContextFile } from '../engine/process/protocol';
 
 export interface OpenDocument {
   key: string;

@@ -2,12 +2,12 @@
 // user is typing through, or wait out the debounce, ask the engine, and post-process. The provider
 // (provider.ts) only adapts VS Code's document, position and cancellation token to this, so the
 // typing-storm test and the keystroke benchmark drive exactly the editor's logic.
-import type { CompletionResult, CompletionRequest } from '../engine/engine';
-import type { CompleteOptions } from '../engine/engine-client';
+import type { CompletionResult, CompletionRequest } from '../engine/process/protocol';
+import type { CompleteOptions } from '../engine/process/engine-client';
 import type { WispSettings } from '../settings';
-import { InlineInput, finishInline, prepareInline } from './complete-inline';
+import { InlineInput, finishInline, prepareInline } from './inline-request';
 import type { DocumentStyle } from './postprocess';
-import { SuggestionMemory } from './typing-through';
+import { SuggestionMemory } from './suggestion-memory';
 
 export interface InlineQuery extends InlineInput {
   documentKey: string;

@@ -1,13 +1,36 @@
-// The engine request for an inline suggestion, from the settings and the text around the cursor.
-// The provider and `dist/cli.js complete` both build it here, so the command line shows exactly
-// what the editor would.
-import type { CompletionRequest } from '../engine/engine';
+// The engine request for a suggestion, from the settings and the text around the cursor, and the
+// text shown from the engine's answer. The provider, Generate Code, the token view and
+// `dist/cli.js complete` all build requests here, so the command line shows exactly what the
+// editor would.
+import type { CompletionRequest, CompletionResult, CrossFileTarget } from '../engine/process/protocol';
 import { WispSettings, contextCacheWeight } from '../settings';
-import type { EditorContext } from './postprocess';
-import type { WindowLimits } from './context-window';
+import { WindowLimits, windowAroundCursor } from './context-window';
+import { DocumentStyle, EditorContext, postprocess } from './postprocess';
 
 /** Characters of text per prompt token requested (code averages 3–4; more keeps the budget full). */
 const CHARS_PER_TOKEN = 6;
+
+/** Generate Code writes until the model stops or the user cancels, not within a keystroke's budget. */
+const GENERATE_TIME_BUDGET_MS = 120_000;
+
+export interface InlineInput {
+  /** Slice of the document by offsets. */
+  slice: (start: number, end: number) => string;
+  documentLength: number;
+  cursor: number;
+  /** The document's path and workspace, for models that take other files' chunks before the prompt. */
+  crossFile?: CrossFileTarget;
+}
+
+export interface PreparedInline {
+  prefix: string;
+  suffix: string;
+  context: EditorContext;
+  request: CompletionRequest;
+}
+
+/** An inline suggestion (a few lines at most, within the keystroke's time budget), or Generate Code. */
+export type RequestPurpose = 'inline' | 'generate';
 
 export function windowLimits(settings: WispSettings): WindowLimits {
   return {
@@ -27,19 +50,31 @@ export function maxLinesFor(ctx: EditorContext): number {
   return 1;
 }
 
-export function inlineRequest(prefix: string, suffix: string, ctx: EditorContext, settings: WispSettings): CompletionRequest {
-  return {
+export function inlineRequest(
+  prefix: string,
+  suffix: string,
+  ctx: EditorContext,
+  settings: WispSettings,
+  purpose: RequestPurpose = 'inline',
+): CompletionRequest {
+  const common = {
     prefix,
     suffix,
     sampling: { temperature: settings.temperature, topK: settings.topK, topP: settings.topP },
     seed: settings.seed,
+    contextTokens: settings.contextTokens,
+    contextCacheWeight: contextCacheWeight(settings),
+  };
+  if (purpose === 'generate') {
+    return { ...common, maxNewTokens: settings.generateMaxNewTokens, stop: [], timeBudgetMs: GENERATE_TIME_BUDGET_MS };
+  }
+  return {
+    ...common,
     maxNewTokens: settings.maxNewTokens,
     // Two blank lines end a suggestion: past them the model is writing code the user has not reached.
     stop: ['\n\n\n'],
     maxLines: maxLinesFor(ctx),
     timeBudgetMs: settings.timeBudgetMs,
-    contextTokens: settings.contextTokens,
-    contextCacheWeight: contextCacheWeight(settings),
   };
 }
 
@@ -52,4 +87,24 @@ export function editorContext(prefix: string, suffix: string, nextLineCount = 3)
     lineSuffix: lineEnd >= 0 ? suffix.slice(0, lineEnd) : suffix,
     nextLines: lines.slice(1, 1 + nextLineCount),
   };
+}
+
+export function prepareInline(input: InlineInput, settings: WispSettings, purpose: RequestPurpose = 'inline'): PreparedInline {
+  const window = windowAroundCursor(input.slice, input.documentLength, input.cursor, windowLimits(settings));
+  const context = editorContext(window.prefix, window.suffix);
+  const request = inlineRequest(window.prefix, window.suffix, context, settings, purpose);
+  if (settings.contextFromOtherFiles && input.crossFile) request.crossFile = input.crossFile;
+  return { prefix: window.prefix, suffix: window.suffix, context, request };
+}
+
+export function finishInline(prepared: PreparedInline, result: CompletionResult, style: DocumentStyle): string | undefined {
+  return postprocess(result.text, prepared.context, style);
+}
+
+/** Indentation and line endings of a text, for callers with no editor to ask. */
+export function detectStyle(text: string): DocumentStyle {
+  const eol = text.includes('\r\n') ? '\r\n' : '\n';
+  const tabIndented = (text.match(/^\t/gm) ?? []).length;
+  const spaceIndented = (text.match(/^ {2}/gm) ?? []).length;
+  return { eol, insertSpaces: tabIndented <= spaceIndented, tabSize: 4 };
 }

@@ -1,6 +1,6 @@
 // What is done to the model's text before it is shown. Each filter is one small function with
 // golden cases in test/unit/data/postprocess/*.json; `postprocess` runs them in order.
-import { cutLoop, trailingLoop } from '../engine/repetition';
+import { cutLoop, trailingLoop } from '../shared/repetition';
 
 export interface EditorContext {
   /** Text of the cursor's line before the cursor. */

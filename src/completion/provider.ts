@@ -1,13 +1,11 @@
 // The inline completion provider: adapts VS Code's document, position and cancellation token to
 // InlineCompleter (inline-completer.ts), and reports what happened to the log and the status bar.
 import * as vscode from 'vscode';
-import type { EngineClient } from '../engine/engine-client';
+import type { EngineClient } from '../engine/process/engine-client';
 import { WispSettings, isEnabledFor } from '../settings';
-import type { CrossFileTarget } from '../engine/cross-file';
-import type { CompletionResult } from '../engine/engine';
-import type { InlineInput } from './complete-inline';
+import type { CompletionResult } from '../engine/process/protocol';
+import { documentStyle, inlineInput } from './document-input';
 import { InlineCompleter } from './inline-completer';
-import type { DocumentStyle } from './postprocess';
 
 /** A suggestion the provider handed to the editor, for the token view. */
 export interface ShownSuggestion {
@@ -25,31 +23,6 @@ export interface ProviderDeps {
   onSpeed: (text: string) => void;
   startThinking: () => () => void;
   onSuggestion?: (shown: ShownSuggestion) => void;
-}
-
-function documentStyle(document: vscode.TextDocument): DocumentStyle {
-  const editor = vscode.window.visibleTextEditors.find((e) => e.document === document);
-  const tabSize = typeof editor?.options.tabSize === 'number' ? editor.options.tabSize : 4;
-  const insertSpaces = typeof editor?.options.insertSpaces === 'boolean' ? editor.options.insertSpaces : true;
-  return { eol: document.eol === vscode.EndOfLine.CRLF ? '\r\n' : '\n', insertSpaces, tabSize };
-}
-
-/** The document's path and workspace name, as a repository header gives them. */
-export function crossFileTarget(document: vscode.TextDocument): CrossFileTarget {
-  return {
-    path: vscode.workspace.asRelativePath(document.uri, false),
-    repoName: vscode.workspace.getWorkspaceFolder(document.uri)?.name ?? vscode.workspace.name ?? '',
-  };
-}
-
-/** The document around a cursor, as the provider and the token view read it. */
-export function inlineInput(document: vscode.TextDocument, position: vscode.Position): InlineInput {
-  return {
-    slice: (start, end) => document.getText(new vscode.Range(document.positionAt(start), document.positionAt(end))),
-    documentLength: document.offsetAt(document.lineAt(document.lineCount - 1).range.end),
-    cursor: document.offsetAt(position),
-    crossFile: crossFileTarget(document),
-  };
 }
 
 export class WispInlineProvider implements vscode.InlineCompletionItemProvider {

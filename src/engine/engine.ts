@@ -3,19 +3,19 @@
 // the command-line tools use it directly.
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { DeviceSetting } from './device';
-import { GenerateOptions, GenerateResult, Stepper, StopReason, generate } from './generate';
-import { ContextMixer, NgramIndex } from './context-cache';
-import { CrossFileTarget, DEFAULT_CHUNK_OPTIONS, crossFileHeader, queryText, similarChunks } from './cross-file';
-import { SequenceCache } from './kv-cache';
-import { ModelFolder, readModelFolder } from './model-folder';
-import { KvPast, ModelSession } from './model-session';
+import type { DeviceSetting } from './process/protocol';
+import { GenerateOptions, GenerateResult, Stepper, StopReason, generate } from './decode/generate';
+import { ContextMixer, NgramIndex } from './context/context-cache';
+import { CrossFileTarget, DEFAULT_CHUNK_OPTIONS, crossFileHeader, queryText, similarChunks } from './context/cross-file';
+import { SequenceCache } from './sequence-cache';
+import { ModelFolder, readModelFolder } from '../shared/model-folder';
+import { KvPast, ModelSession } from './model/model-session';
 import { BuiltPrompt, buildPrompt, prefixStart, prefixEnd, promptBudget } from './prompt-format';
-import { ContextFile, RelatedContext } from './related-context';
-import type { SamplingParams } from './sampler';
-import { ModelTokenizer } from './tokenizer';
-import { Healing, TokenHealer } from './token-healing';
-import { lookupDraft } from './prompt-lookup';
+import { ContextFile, RelatedContext } from './context/related-context';
+import type { SamplingParams } from './decode/sampler';
+import { ModelTokenizer } from './model/tokenizer';
+import { Healing, TokenHealer } from './decode/token-healing';
+import { lookupDraft } from './decode/prompt-lookup';
 
 export interface EngineOptions {
   modelDir: string;

@@ -7,10 +7,10 @@
 // (`describeDistribution`) and goes through sampler.ts's own filterDistribution and sample: the view
 // shows the distribution the completions draw from, not a second implementation of it.
 import type { Engine } from './engine';
-import type { CrossFileTarget } from './cross-file';
+import type { CrossFileTarget } from './context/cross-file';
 import { prefixEnd } from './prompt-format';
-import { restrictTo } from './token-healing';
-import { Rng, SamplingParams, filterDistribution, sample, softmax } from './sampler';
+import { restrictTo } from './decode/token-healing';
+import { Rng, SamplingParams, filterDistribution, sample, softmax } from './decode/sampler';
 
 /** Prompt tokens shown: those just before the cursor. */
 export const SHOWN_PROMPT_TOKENS = 64;

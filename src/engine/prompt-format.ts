@@ -10,7 +10,7 @@
 // start moves in whole blocks of tokens so that, while the user types, the first tokens stay the
 // same from one keystroke to the next and the KV cache keeps matching them. A repository header
 // (cross-file.ts), when there is one, comes first and takes its tokens out of the same budget.
-import type { FimTokens } from './tokenizer';
+import type { FimTokens } from './model/tokenizer';
 
 export interface PromptTokenizer {
   encode(text: string): number[];

@@ -1,6 +1,6 @@
 // The status bar item: what Wisp is doing, and how fast the last suggestion was.
 import * as vscode from 'vscode';
-import type { EngineState } from '../engine/engine-client';
+import type { EngineState } from '../engine/process/engine-client';
 
 export class StatusBar implements vscode.Disposable {
   private readonly item: vscode.StatusBarItem;

@@ -1,7 +1,7 @@
 // Messages between the token view's webview (media/token-view.js) and the extension host. The
 // webview is a web page: what it sends is checked here before it can touch a setting or the
 // engine, and media/token-view.js checks what it receives the same way. No `vscode` import.
-import type { TokenViewData } from '../engine/inspect';
+import type { TokenViewData } from '../engine/process/protocol';
 
 /** The sampling settings the sliders write, with the ranges package.json declares. */
 export const SLIDER_SETTINGS = {

@@ -8,10 +8,11 @@
 // tried again after the next pause.
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
-import { prepareInline } from '../completion/complete-inline';
-import { ShownSuggestion, inlineInput } from '../completion/provider';
-import type { EngineClient } from '../engine/engine-client';
-import type { TokenViewData } from '../engine/inspect';
+import { prepareInline } from '../completion/inline-request';
+import type { ShownSuggestion } from '../completion/provider';
+import { inlineInput } from '../completion/document-input';
+import type { EngineClient } from '../engine/process/engine-client';
+import type { TokenViewData } from '../engine/process/protocol';
 import type { WispSettings } from '../settings';
 import { HostToViewMessage, ViewMessage, parseViewMessage } from './token-view-messages';
 

@@ -15,7 +15,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { defaultThreads } from '../../src/engine/engine';
-import { EngineClient } from '../../src/engine/engine-client';
+import { EngineClient } from '../../src/engine/process/engine-client';
 import { DEFAULT_SETTINGS, WispSettings, contextCacheWeight } from '../../src/settings';
 import { Figures, FigureOptions, measureFigures, variantPaths } from './figures';
 import { LagProbe, loadMeter, machine, peakRssMb, processCpuMs, round } from './measure';

@@ -3,9 +3,9 @@
 // process: one generation at a time; a new request cancels the running one (checked between
 // decode steps) and replaces a waiting one, which is answered as cancelled.
 import type { CompletionRequest, CompletionResult, EngineInfo } from '../../src/engine/engine';
-import type { EngineMessage } from '../../src/engine/protocol';
-import { LatestJobQueue } from '../../src/engine/job-queue';
-import { cancelledResult, isHostMessage } from '../../src/engine/protocol';
+import type { EngineMessage } from '../../src/engine/process/protocol';
+import { LatestJobQueue } from '../../src/engine/process/job-queue';
+import { cancelledResult, isHostMessage } from '../../src/engine/process/protocol';
 
 export interface ServedEngine {
   load(modelDir: string, threads: number | undefined): Promise<EngineInfo>;

@@ -8,9 +8,9 @@
 // only in this process: the Wisp figures come from processes that never load it.
 import * as path from 'node:path';
 import type { CompletionRequest, CompletionResult, EngineInfo } from '../../src/engine/engine';
-import { readModelFolder } from '../../src/engine/model-folder';
+import { readModelFolder } from '../../src/shared/model-folder';
 import { buildPrompt } from '../../src/engine/prompt-format';
-import { ModelTokenizer } from '../../src/engine/tokenizer';
+import { ModelTokenizer } from '../../src/engine/model/tokenizer';
 import { serveEngine } from './engine-server';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */

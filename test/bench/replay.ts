@@ -7,9 +7,9 @@
 // The timeline is real time: keys arrive ~80 ms apart (jittered) with pauses, so debounce,
 // cancellation and typing-through happen as they would. Every engine replays the same timeline.
 import type { CompletionRequest, CompletionResult } from '../../src/engine/engine';
-import { detectStyle, finishInline, prepareInline } from '../../src/completion/complete-inline';
+import { detectStyle, finishInline, prepareInline } from '../../src/completion/inline-request';
 import type { DocumentStyle } from '../../src/completion/postprocess';
-import { SuggestionMemory } from '../../src/completion/typing-through';
+import { SuggestionMemory } from '../../src/completion/suggestion-memory';
 import { WispSettings, contextCacheWeight } from '../../src/settings';
 import { mean, percentile, rng, round, sleep } from './measure';
 import type { TypingSegment } from './sources';

@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import * as zlib from 'node:zlib';
-import { detectStyle, finishInline, prepareInline } from '../../src/completion/complete-inline';
+import { detectStyle, finishInline, prepareInline } from '../../src/completion/inline-request';
 import { Engine } from '../../src/engine/engine';
 import { DEFAULT_SETTINGS, normalizeSettings } from '../../src/settings';
 import { editSimilarity, exactMatch, firstLines, previousLineBaseline } from './scoring';

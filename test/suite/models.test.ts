@@ -11,7 +11,7 @@ import type { DownloadPrompts } from '../../src/commands/download-model';
 import type { ModelPickItem, SelectModelPrompts } from '../../src/commands/select-model';
 import type { WispApi } from '../../src/extension';
 import { TINY_MODEL } from '../unit/fixture';
-import { repositoryFromFolder, startLoopbackHub } from '../unit/models/loopback-hub';
+import { repositoryFromFolder, startLoopbackHub } from '../unit/hub/loopback-hub';
 import { configuredModel, extension, setSetting, sleep, waitFor } from './helpers';
 
 const REPO = 'wisp-test/tiny-gpt';

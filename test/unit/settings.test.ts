@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import { resolveModelDir } from '../../src/model-location';
-import { DEFAULT_SETTINGS, isEnabledFor, normalizeSettings } from '../../src/settings';
+import { resolveModelDir } from '../../src/shared/model-location';
+import { REPO_ROOT } from './fixture';
+import { DEFAULT_SETTINGS, MACHINE_ONLY_SETTINGS, isEnabledFor, normalizeSettings } from '../../src/settings';
 
 describe('settings', () => {
   it('clamps out-of-range values and ignores wrong types', () => {
@@ -23,5 +26,16 @@ describe('settings', () => {
   it('resolves bundled ids under the extension and keeps absolute folders', () => {
     assert.equal(resolveModelDir('wisp-code-small', '/ext'), '/ext/models/wisp-code-small');
     assert.equal(resolveModelDir('/opt/models/qwen', '/ext'), '/opt/models/qwen');
+  });
+
+  it('package.json contributes every setting, with the same default and machine scope where only the user may set it', () => {
+    const manifest = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8'));
+    const properties: Record<string, { default?: unknown; scope?: string }> = manifest.contributes.configuration.properties;
+    const contributed = Object.keys(properties).map((key) => key.replace(/^wisp\./, '')).sort();
+    assert.deepEqual(contributed, Object.keys(DEFAULT_SETTINGS).sort());
+    for (const [key, value] of Object.entries(DEFAULT_SETTINGS)) {
+      assert.deepEqual(properties[`wisp.${key}`].default, value, `default of wisp.${key}`);
+      assert.equal(properties[`wisp.${key}`].scope === 'machine', MACHINE_ONLY_SETTINGS.has(key as keyof typeof DEFAULT_SETTINGS), `scope of wisp.${key}`);
+    }
   });
 });

@@ -6,7 +6,7 @@
 // Desktop-only flags (--no-sandbox, --disable-gpu-sandbox, ...) are accepted and ignored.
 'use strict';
 const fs = require('fs');
-const { runExtensionTests } = require('./lib/extension-tests');
+const { runExtensionTests } = require('./lib/extension-tests.js');
 
 const opts = { dev: [], folders: [] };
 for (const a of process.argv.slice(2)) {

@@ -12,8 +12,8 @@
 const fs = require('fs');
 const path = require('path');
 const { Writable } = require('stream');
-const { copyWorkspace, testModel } = require('./lib/workspace');
-const { arg } = require('./lib/args');
+const { copyWorkspace, testModel } = require('./lib/workspace.js');
+const { arg } = require('./lib/args.js');
 
 const ROOT = path.resolve(__dirname, '../..');
 const MODEL = path.resolve(arg('model', testModel()));

@@ -11,10 +11,10 @@
 'use strict';
 const fs = require('fs');
 const path = require('path');
-const { ROOT, ensureCodeServer } = require('./lib/code-server');
-const { runExtensionTests } = require('./lib/extension-tests');
-const { copyWorkspace, testModel } = require('./lib/workspace');
-const { arg } = require('./lib/args');
+const { ROOT, ensureCodeServer } = require('./lib/code-server.js');
+const { runExtensionTests } = require('./lib/extension-tests.js');
+const { copyWorkspace, testModel } = require('./lib/workspace.js');
+const { arg } = require('./lib/args.js');
 
 const EXT = path.resolve(arg('ext', ROOT));
 const TESTS = path.resolve(arg('tests', path.join(ROOT, 'out', 'test', 'suite')));

@@ -10,8 +10,8 @@
 'use strict';
 const fs = require('fs');
 const path = require('path');
-const { ROOT, VERSION, ensureCodeServer, startCodeServer, workbenchUrl } = require('./lib/code-server');
-const { arg } = require('./lib/args');
+const { ROOT, VERSION, ensureCodeServer, startCodeServer, workbenchUrl } = require('./lib/code-server.js');
+const { arg } = require('./lib/args.js');
 
 const port = Number(arg('port', process.env.WISP_PORT || process.env.PORT || 8080));
 const folder = path.resolve(arg('folder', path.join(ROOT, 'test', 'workspace')));

@@ -12,11 +12,11 @@
 'use strict';
 const fs = require('fs');
 const path = require('path');
-const { ROOT, ensureCodeServer, startCodeServer, workbenchUrl, collectLogs, sleep } = require('./lib/code-server');
-const { launchBrowser } = require('./lib/browser');
-const { copyWorkspace } = require('./lib/workspace');
-const { QUIET_EDITOR, chooseModel, createReport, runCommand, openFile, showSuggestion } = require('./lib/ui');
-const { arg, flag } = require('./lib/args');
+const { ROOT, ensureCodeServer, startCodeServer, workbenchUrl, collectLogs, sleep } = require('./lib/code-server.js');
+const { launchBrowser } = require('./lib/browser.js');
+const { copyWorkspace } = require('./lib/workspace.js');
+const { QUIET_EDITOR, chooseModel, createReport, runCommand, openFile, showSuggestion } = require('./lib/ui.js');
+const { arg, flag } = require('./lib/args.js');
 
 const EXT = path.resolve(arg('ext', ROOT));
 const OUT = path.resolve(arg('out', path.join(ROOT, 'ci-artifacts', 'token-view')));

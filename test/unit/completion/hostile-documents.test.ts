@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { InlineAnswer, InlineCompleter } from '../../../src/completion/inline-completer';
 import type { DocumentStyle } from '../../../src/completion/postprocess';
 import { CompletionRequest, Engine } from '../../../src/engine/engine';
-import type { CompleteOptions } from '../../../src/engine/engine-client';
+import type { CompleteOptions } from '../../../src/engine/process/engine-client';
 import { DEFAULT_SETTINGS, normalizeSettings } from '../../../src/settings';
 import { TINY_MODEL } from '../fixture';
 

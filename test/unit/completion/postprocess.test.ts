@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { DocumentStyle, postprocess } from '../../../src/completion/postprocess';
-import { cutLoop, trailingLoop } from '../../../src/engine/repetition';
+import { cutLoop, trailingLoop } from '../../../src/shared/repetition';
 import { DATA_DIR } from '../fixture';
 
 interface GoldenCase {

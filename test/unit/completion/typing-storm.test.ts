@@ -7,10 +7,10 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import { prepareInline } from '../../../src/completion/complete-inline';
+import { prepareInline } from '../../../src/completion/inline-request';
 import { InlineCompleter } from '../../../src/completion/inline-completer';
 import type { CompletionRequest } from '../../../src/engine/engine';
-import { CompleteOptions, EngineClient } from '../../../src/engine/engine-client';
+import { CompleteOptions, EngineClient } from '../../../src/engine/process/engine-client';
 import { DEFAULT_SETTINGS, normalizeSettings } from '../../../src/settings';
 import { REPO_ROOT, TINY_MODEL } from '../fixture';
 
@@ -53,7 +53,7 @@ describe('typing storm', () => {
     };
     const completer = new InlineCompleter(backend);
     const settings = normalizeSettings({ ...DEFAULT_SETTINGS, debounceMs: 30, maxNewTokens: 16 });
-    const sources = ['test/workspace/sample.ts', 'test/workspace/sample.py', 'src/engine/sampler.ts'].map((f) =>
+    const sources = ['test/workspace/sample.ts', 'test/workspace/sample.py', 'src/engine/decode/sampler.ts'].map((f) =>
       fs.readFileSync(path.join(REPO_ROOT, f), 'utf8'),
     );
     const docs = sources.map((text) => ({ text: text.slice(0, 200), cursor: 200, source: text }));

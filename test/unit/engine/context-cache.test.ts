@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
-import { NgramIndex, mixIntoLogits, mixingWeight } from '../../../src/engine/context-cache';
+import { NgramIndex, mixIntoLogits, mixingWeight } from '../../../src/engine/context/context-cache';
 import { Engine } from '../../../src/engine/engine';
 import { TINY_MODEL } from '../fixture';
 

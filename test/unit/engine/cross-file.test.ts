@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { crossFileHeader, queryText, similarChunks } from '../../../src/engine/cross-file';
+import { crossFileHeader, queryText, similarChunks } from '../../../src/engine/context/cross-file';
 import { Engine } from '../../../src/engine/engine';
 import { REPO_ROOT, TINY_MODEL } from '../fixture';
 

@@ -2,7 +2,7 @@
 // explicitly chosen device that cannot start is an error naming it.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { deviceCandidates } from '../../../src/engine/device';
+import { deviceCandidates } from '../../../src/engine/model/device';
 import { Engine } from '../../../src/engine/engine';
 import { TINY_MODEL } from '../fixture';
 

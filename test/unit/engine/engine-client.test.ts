@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { afterEach, describe, it } from 'node:test';
-import { EngineClient, EngineCrashedError, EngineState } from '../../../src/engine/engine-client';
+import { EngineClient, EngineCrashedError, EngineState } from '../../../src/engine/process/engine-client';
 import type { CompletionRequest } from '../../../src/engine/engine';
 import { REPO_ROOT, TINY_MODEL } from '../fixture';
 

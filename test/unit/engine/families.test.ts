@@ -8,10 +8,10 @@ import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Engine } from '../../../src/engine/engine';
 import { fullPrefill, maxAbsDiff, viaCache } from './kv-checks';
-import { KvCacheKind, readModelLayout } from '../../../src/engine/model-layout';
+import { KvCacheKind, readModelLayout } from '../../../src/engine/model/model-layout';
 import { buildPrompt } from '../../../src/engine/prompt-format';
-import { GREEDY } from '../../../src/engine/sampler';
-import { ModelTokenizer } from '../../../src/engine/tokenizer';
+import { GREEDY } from '../../../src/engine/decode/sampler';
+import { ModelTokenizer } from '../../../src/engine/model/tokenizer';
 import { REPO_ROOT, TINY_MODEL } from '../fixture';
 
 const FAMILIES = path.join(REPO_ROOT, 'test', 'fixtures', 'families');

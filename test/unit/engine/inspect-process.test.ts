@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { afterEach, describe, it } from 'node:test';
 import type { CompletionRequest } from '../../../src/engine/engine';
-import { EngineClient } from '../../../src/engine/engine-client';
+import { EngineClient } from '../../../src/engine/process/engine-client';
 import type { InspectRequest } from '../../../src/engine/inspect';
 import { REPO_ROOT, TINY_MODEL } from '../fixture';
 

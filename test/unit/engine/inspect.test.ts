@@ -5,10 +5,10 @@ import { after, before, describe, it } from 'node:test';
 import { Engine } from '../../../src/engine/engine';
 import { InspectRequest, SHOWN_CANDIDATES, SHOWN_PROMPT_TOKENS, describeDistribution, inspect, pieceTexts } from '../../../src/engine/inspect';
 import { buildPrompt, promptBudget } from '../../../src/engine/prompt-format';
-import { restrictTo } from '../../../src/engine/token-healing';
-import { Rng, SamplingParams, filterDistribution, sample, softmax } from '../../../src/engine/sampler';
-import { readModelFolder } from '../../../src/engine/model-folder';
-import { ModelTokenizer } from '../../../src/engine/tokenizer';
+import { restrictTo } from '../../../src/engine/decode/token-healing';
+import { Rng, SamplingParams, filterDistribution, sample, softmax } from '../../../src/engine/decode/sampler';
+import { readModelFolder } from '../../../src/shared/model-folder';
+import { ModelTokenizer } from '../../../src/engine/model/tokenizer';
 import { TINY_MODEL } from '../fixture';
 
 const TOLERANCE = 1e-5;

@@ -5,7 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { Engine } from '../../../src/engine/engine';
-import { readModelLayout } from '../../../src/engine/model-layout';
+import { readModelLayout } from '../../../src/engine/model/model-layout';
 import { TINY_MODEL } from '../fixture';
 
 const copies: string[] = [];

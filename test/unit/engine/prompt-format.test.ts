@@ -3,9 +3,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { readModelFolder } from '../../../src/engine/model-folder';
+import { readModelFolder } from '../../../src/shared/model-folder';
 import { PREFIX_TRIM_BLOCK, buildPrompt, trimPrefixTokens } from '../../../src/engine/prompt-format';
-import { ModelTokenizer } from '../../../src/engine/tokenizer';
+import { ModelTokenizer } from '../../../src/engine/model/tokenizer';
 import { DATA_DIR, TINY_MODEL } from '../fixture';
 
 const folder = readModelFolder(TINY_MODEL);

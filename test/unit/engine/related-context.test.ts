@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
-import { NgramIndex } from '../../../src/engine/context-cache';
+import { NgramIndex } from '../../../src/engine/context/context-cache';
 import { Engine } from '../../../src/engine/engine';
-import { RelatedContext } from '../../../src/engine/related-context';
+import { RelatedContext } from '../../../src/engine/context/related-context';
 import { TINY_MODEL } from '../fixture';
 
 /** One token per character: enough to see what was indexed. */

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { NgramIndex } from '../../../src/engine/context-cache';
+import { NgramIndex } from '../../../src/engine/context/context-cache';
 import { CompletionRequest, Engine } from '../../../src/engine/engine';
-import { generate } from '../../../src/engine/generate';
+import { generate } from '../../../src/engine/decode/generate';
 import { buildPrompt, prefixEnd } from '../../../src/engine/prompt-format';
-import { GREEDY } from '../../../src/engine/sampler';
-import { TokenHealer } from '../../../src/engine/token-healing';
+import { GREEDY } from '../../../src/engine/decode/sampler';
+import { TokenHealer } from '../../../src/engine/decode/token-healing';
 import { TINY_MODEL } from '../fixture';
 
 describe('token healing', () => {

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import { readModelFolder } from '../../../src/engine/model-folder';
-import { ModelTokenizer } from '../../../src/engine/tokenizer';
+import { readModelFolder } from '../../../src/shared/model-folder';
+import { ModelTokenizer } from '../../../src/engine/model/tokenizer';
 import { TINY_MODEL } from '../fixture';
 
 const folder = readModelFolder(TINY_MODEL);

@@ -5,8 +5,8 @@
 // @vscode/test-electron run unchanged.
 'use strict';
 const util = require('util');
-const { startCodeServer, workbenchUrl, collectLogs, extensionHostLog } = require('./code-server');
-const { launchBrowser } = require('./browser');
+const { startCodeServer, workbenchUrl, collectLogs, extensionHostLog } = require('./code-server.js');
+const { launchBrowser } = require('./browser.js');
 
 // Noise of an offline workbench, not of the tests.
 const NOISE = /vsda|Ignoring fetching additional builtin extensions|Creating a socket|connection token|Service Worker|ChatSessionStore|Updating additional builtin/;

@@ -4,9 +4,9 @@
 'use strict';
 const fs = require('fs');
 const path = require('path');
-const { sleep } = require('./code-server');
-const { testModel } = require('./workspace');
-const { arg } = require('./args');
+const { sleep } = require('./code-server.js');
+const { testModel } = require('./workspace.js');
+const { arg } = require('./args.js');
 
 const QUICK_INPUT = '.quick-input-widget input';
 const GHOST = '.ghost-text-decoration, .ghost-text .view-line';

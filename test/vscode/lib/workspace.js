@@ -1,7 +1,7 @@
 'use strict';
 const fs = require('fs');
 const path = require('path');
-const { ROOT } = require('./code-server');
+const { ROOT } = require('./code-server.js');
 
 /** A throw-away copy of test/workspace, so tests can edit files and workspace settings.
  *  Also removed at process exit, should a run end early. */

@@ -1,7 +1,22 @@
-// Messages between the extension host (engine-client.ts) and the engine process (engine-process.ts).
-import type { CompletionRequest, CompletionResult, EngineInfo, EngineOptions } from './engine';
-import type { InspectRequest, TokenViewData } from './inspect';
-import type { ContextFile } from './related-context';
+// Messages between the extension host (engine-client.ts) and the engine process (engine-process.ts),
+// and everything else the host may know of the engine: code outside src/engine/ imports the engine
+// only through this folder, so nothing the engine process loads (onnxruntime, the tokenizer) can
+// end up in the extension host. Only types and plain constants cross here.
+import type { CompletionRequest, CompletionResult, EngineInfo, EngineOptions } from '../engine';
+import type { InspectRequest, TokenViewData } from '../inspect';
+import type { ContextFile } from '../context/related-context';
+
+export type { CompletionRequest, CompletionResult, CompletionStats, EngineInfo, EngineOptions } from '../engine';
+export type { InspectRequest, TokenViewData } from '../inspect';
+export type { ContextFile } from '../context/related-context';
+export type { CrossFileTarget } from '../context/cross-file';
+
+export type DeviceSetting = 'auto' | 'cpu' | 'webgpu' | 'cuda' | 'dml' | 'coreml';
+
+export const DEVICE_SETTINGS: readonly DeviceSetting[] = ['auto', 'cpu', 'webgpu', 'cuda', 'dml', 'coreml'];
+
+/** Longer texts of other files are cut to this many characters before they are sent. */
+export const MAX_CONTEXT_FILE_CHARS = 65_536;
 
 /**
  * The token view's answer. It is skipped while a completion is running or waiting: the view must

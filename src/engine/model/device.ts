@@ -1,8 +1,6 @@
 // Which onnxruntime execution providers to ask for, from the `wisp.device` setting.
 
-export type DeviceSetting = 'auto' | 'cpu' | 'webgpu' | 'cuda' | 'dml' | 'coreml';
-
-export const DEVICE_SETTINGS: readonly DeviceSetting[] = ['auto', 'cpu', 'webgpu', 'cuda', 'dml', 'coreml'];
+import type { DeviceSetting } from '../process/protocol';
 
 /**
  * The execution providers to try, in order. An explicit device is tried alone (its failure is an

@@ -8,8 +8,8 @@
 // arrives during one waits for it (one short prefill), so the view never takes a suggestion's turn.
 // Indexing the related files (related-context.ts) runs in slices of a few milliseconds, only while
 // nothing else runs or waits.
-import { Engine } from './engine';
-import { inspect } from './inspect';
+import { Engine } from '../engine';
+import { inspect } from '../inspect';
 import { LatestJobQueue, RunningJob } from './job-queue';
 import { EngineMessage, HostMessage, cancelledResult, isHostMessage } from './protocol';
 

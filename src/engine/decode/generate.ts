@@ -3,7 +3,7 @@
 // loop so that a cancel message that arrived meanwhile is seen.
 import { Rng, SamplingParams, sample } from './sampler';
 import { Healing, restrictTo } from './token-healing';
-import { cutLoop, trailingLoop } from './repetition';
+import { cutLoop, trailingLoop } from '../../shared/repetition';
 
 /**
  * Copies of one unit at the end of the text that end a generation as a loop (repetition.ts). Many,
@@ -21,7 +21,7 @@ export interface Stepper {
   rewind?(count: number): void;
 }
 
-export interface TextDecoder {
+export interface TokenDecoder {
   decode(ids: number[]): string;
 }
 
@@ -69,7 +69,7 @@ export interface GenerateResult {
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** Text decoded so far, without a trailing incomplete UTF-8 sequence (shown as U+FFFD). */
-function stableText(decoder: TextDecoder, tokens: number[]): string {
+function stableText(decoder: TokenDecoder, tokens: number[]): string {
   const text = decoder.decode(tokens);
   return text.endsWith('\uFFFD') ? text.replace(/\uFFFD+$/, '') : text;
 }
@@ -100,7 +100,7 @@ function firstStop(text: string, stops: readonly string[], maxLines: number | un
 /** Generate after a prompt whose last logits are `firstLogits`. */
 export async function generate(
   stepper: Stepper,
-  decoder: TextDecoder,
+  decoder: TokenDecoder,
   firstLogits: Float32Array,
   options: GenerateOptions,
 ): Promise<GenerateResult> {

@@ -6,6 +6,7 @@
 // bounded by a token budget over all files, most relevant first.
 import type { NgramIndex } from './context-cache';
 import type { CrossFileSource } from './cross-file';
+import { MAX_CONTEXT_FILE_CHARS } from '../process/protocol';
 
 export interface ContextFile {
   /** The document's URI, or any string unique to it. */
@@ -28,9 +29,6 @@ export interface RelatedContextLimits {
   /** Characters tokenized in one slice of work. */
   sliceChars: number;
 }
-
-/** Characters of a file that are read, from its start. */
-export const MAX_CONTEXT_FILE_CHARS = 65_536;
 
 export const DEFAULT_RELATED_LIMITS: RelatedContextLimits = {
   budgetTokens: 24_576,

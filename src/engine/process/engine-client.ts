@@ -2,9 +2,9 @@
 // them, and restart the process with a back-off when it dies. No `vscode` import, so it is tested
 // against a real engine process under plain Node.
 import { ChildProcess, fork } from 'node:child_process';
-import type { CompletionRequest, CompletionResult, EngineInfo, EngineOptions } from './engine';
-import type { InspectRequest } from './inspect';
-import type { ContextFile } from './related-context';
+import type { CompletionRequest, CompletionResult, EngineInfo, EngineOptions } from '../engine';
+import type { InspectRequest } from '../inspect';
+import type { ContextFile } from '../context/related-context';
 import { EngineMessage, HostMessage, InspectAnswer, isEngineMessage } from './protocol';
 
 export type EngineStatus = 'stopped' | 'loading' | 'ready' | 'error' | 'disabled';

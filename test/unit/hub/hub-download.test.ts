@@ -9,8 +9,8 @@ import { afterEach, beforeEach, describe, it } from 'node:test';
 import fc from 'fast-check';
 import {
   DownloadCancelledError, DownloadVerificationError, HubDownloadError, downloadModel, downloadedModelsDir, listDownloadedModels, listModelVariants,
-} from '../../../src/models/hub-download';
-import { HubNameError, modelFolderName, validateRepoFilePath, validateRepoId, validateRevision } from '../../../src/models/hub-names';
+} from '../../../src/hub/hub-download';
+import { HubNameError, modelFolderName, validateRepoFilePath, validateRepoId, validateRevision } from '../../../src/hub/hub-names';
 import { TINY_MODEL } from '../fixture';
 import { LoopbackHub, repositoryFromFolder, startLoopbackHub } from './loopback-hub';
 

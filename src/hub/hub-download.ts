@@ -13,7 +13,7 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
-import { ModelFolder, readModelFolder } from '../engine/model-folder';
+import { ModelFolder, readModelFolder } from '../shared/model-folder';
 import { RepoRef, modelFolderName, validateRepoFilePath, validateRepoRef } from './hub-names';
 
 /** undefined: the public hub (huggingface.co); tests point this at a loopback server. */

@@ -2,9 +2,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { DeviceSetting, deviceCandidates } from './device';
+import type { DeviceSetting } from '../process/protocol';
+import { deviceCandidates } from './device';
 import { halvesToFloats } from './float16';
-import type { KvState } from './kv-cache';
+import type { KvState } from '../sequence-cache';
 import { ModelLayout, ModelLayoutError, TensorInfo, kvTensorDims, readModelLayout } from './model-layout';
 
 /**

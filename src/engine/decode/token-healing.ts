@@ -6,7 +6,7 @@
 // must first restore its text: each token must either start with what is still to restore, or be
 // a start of it (" ha" then "versine", as whole text splits " haversine"). Generation continues
 // from boundaries both have seen, and the restored text is dropped from the result.
-import { BuiltPrompt, prefixEnd } from './prompt-format';
+import { BuiltPrompt, prefixEnd } from '../prompt-format';
 
 export interface Healing {
   /** The text taken back: the generated tokens restore it first. */

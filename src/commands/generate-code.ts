@@ -2,11 +2,10 @@
 // the selected text), streamed into the document, cancellable from the progress notification, and
 // undone in one step.
 import * as vscode from 'vscode';
-import type { EngineClient } from '../engine/engine-client';
-import { WispSettings, contextCacheWeight } from '../settings';
-import { windowAroundCursor } from '../completion/context-window';
-import { windowLimits } from '../completion/inline-request';
-import { crossFileTarget } from '../completion/provider';
+import type { EngineClient } from '../engine/process/engine-client';
+import type { WispSettings } from '../settings';
+import { crossFileTarget } from '../completion/document-input';
+import { prepareInline } from '../completion/inline-request';
 
 export interface GenerateDeps {
   engine: EngineClient;
@@ -61,7 +60,16 @@ export async function generateCode(deps: GenerateDeps): Promise<void> {
   const fullText = document.getText();
   const cursor = document.offsetAt(insertAt);
   const withHeader = fullText.slice(0, cursor) + header + fullText.slice(cursor);
-  const window = windowAroundCursor((s, e) => withHeader.slice(s, e), withHeader.length, cursor + header.length, windowLimits(settings));
+  const { request } = prepareInline(
+    {
+      slice: (s, e) => withHeader.slice(s, e),
+      documentLength: withHeader.length,
+      cursor: cursor + header.length,
+      crossFile: crossFileTarget(document),
+    },
+    settings,
+    'generate',
+  );
 
   const inserted: string[] = [];
   let edits = Promise.resolve(true);
@@ -99,18 +107,7 @@ export async function generateCode(deps: GenerateDeps): Promise<void> {
       let shown = 0;
       try {
         const result = await deps.engine.complete(
-          {
-            prefix: window.prefix,
-            suffix: window.suffix,
-            sampling: { temperature: settings.temperature, topK: settings.topK, topP: settings.topP },
-            seed: settings.seed,
-            maxNewTokens: settings.generateMaxNewTokens,
-            stop: [],
-            timeBudgetMs: 120_000,
-            contextTokens: settings.contextTokens,
-            contextCacheWeight: contextCacheWeight(settings),
-            crossFile: settings.contextFromOtherFiles ? crossFileTarget(document) : undefined,
-          },
+          request,
           {
             signal: abort.signal,
             onPartial: (text) => {

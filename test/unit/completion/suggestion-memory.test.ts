@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { SuggestionMemory } from '../../../src/completion/typing-through';
+import { SuggestionMemory } from '../../../src/completion/suggestion-memory';
 
 describe('typing-through', () => {
   const prefix = 'function add(a, b) {\n  return ';

@@ -1,6 +1,6 @@
 // The model's own tokenizer (tokenizer.json), read with transformers.js's tokenizer library.
 import { Tokenizer } from '@huggingface/tokenizers';
-import type { RepoTokens } from './cross-file';
+import type { RepoTokens } from '../context/cross-file';
 
 /** The three sentinel tokens of fill-in-the-middle prompts, whatever a family calls them. */
 export interface FimTokens {
