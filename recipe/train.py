@@ -77,7 +77,8 @@ class TrainConfig:
     fim_rate: float = 0.5
     fim_line_rate: float = 0.5   # share of FIM samples whose middle ends at the end of a line
     spm_rate: float = 0.5        # share of FIM samples in SPM order (see the module docstring)
-    lang_mix: dict = field(default_factory=lambda: {"py": 0.4, "ts": 0.35, "js": 0.25})
+    # TS/JS are what most Wisp users write: 70% of batches since the corpus grew (session 3)
+    lang_mix: dict = field(default_factory=lambda: {"py": 0.3, "ts": 0.4, "js": 0.3})
     # bookkeeping
     save_minutes: float = 5.0    # weights + json (cheap): an export or a crash loses at most this much
     eval_minutes: float = 15.0   # validation losses into the history (costs ~1 min on a busy CPU)
@@ -90,6 +91,7 @@ def parse_args():
     for f in fields(TrainConfig):
         if f.name != "lang_mix":
             ap.add_argument(f"--{f.name}", type=type(f.default), default=None)
+    ap.add_argument("--lang_mix", help="share of batches per language, e.g. py=0.3,ts=0.4,js=0.3")
     ap.add_argument("--until", help="stop at this UTC time today, HH:MM (or an ISO datetime)")
     ap.add_argument("--minutes", type=float, help="stop after this many minutes")
     ap.add_argument("--run", default=os.path.join(HERE, "runs", "default"), help="log folder")
@@ -100,6 +102,8 @@ def parse_args():
     ap.add_argument("--threads", type=int, default=2, help="CPU threads (this machine has 2 cores)")
     a = ap.parse_args()
     tc = TrainConfig()
+    if a.lang_mix:
+        tc.lang_mix = {k: float(v) for k, v in (kv.split("=") for kv in a.lang_mix.split(","))}
     for f in fields(TrainConfig):
         v = getattr(a, f.name, None)
         if v is not None:
