@@ -15,20 +15,42 @@
   // ---- validation of what the extension sends ----
   const isNum = (v) => typeof v === 'number' && Number.isFinite(v);
   const isStr = (v) => typeof v === 'string';
-  const isToken = (t) => t && typeof t === 'object' && Number.isInteger(t.id) && isStr(t.text) && isStr(t.piece) && typeof t.special === 'boolean';
+  const isToken = (t) =>
+    t &&
+    typeof t === 'object' &&
+    Number.isInteger(t.id) &&
+    isStr(t.text) &&
+    isStr(t.piece) &&
+    typeof t.special === 'boolean';
   const every = (v, ok) => Array.isArray(v) && v.every(ok);
 
   function isViewData(d) {
-    return d && typeof d === 'object'
-      && every(d.tokens, (t) => isToken(t) && typeof t.reused === 'boolean' && (t.healed === undefined || typeof t.healed === 'boolean'))
-      && isNum(d.promptTokens) && isNum(d.tokensAfterCursor) && isNum(d.reusedTokens) && isNum(d.computedTokens) && isNum(d.prefillMs)
-      && every(d.drawn, isToken)
-      && d.distribution && typeof d.distribution === 'object'
-      && every(d.distribution.candidates, (c) => isToken(c) && isNum(c.raw) && isNum(c.filtered) && typeof c.excluded === 'boolean')
-      && isNum(d.distribution.entropyBits) && isNum(d.distribution.keptCount) && isNum(d.distribution.keptMass)
-      && (d.draw === undefined || isToken(d.draw))
-      && every(d.suggestion, (t) => isToken(t) && isNum(t.prob))
-      && (d.healed === undefined || isStr(d.healed));
+    return (
+      d &&
+      typeof d === 'object' &&
+      every(
+        d.tokens,
+        (t) => isToken(t) && typeof t.reused === 'boolean' && (t.healed === undefined || typeof t.healed === 'boolean'),
+      ) &&
+      isNum(d.promptTokens) &&
+      isNum(d.tokensAfterCursor) &&
+      isNum(d.reusedTokens) &&
+      isNum(d.computedTokens) &&
+      isNum(d.prefillMs) &&
+      every(d.drawn, isToken) &&
+      d.distribution &&
+      typeof d.distribution === 'object' &&
+      every(
+        d.distribution.candidates,
+        (c) => isToken(c) && isNum(c.raw) && isNum(c.filtered) && typeof c.excluded === 'boolean',
+      ) &&
+      isNum(d.distribution.entropyBits) &&
+      isNum(d.distribution.keptCount) &&
+      isNum(d.distribution.keptMass) &&
+      (d.draw === undefined || isToken(d.draw)) &&
+      every(d.suggestion, (t) => isToken(t) && isNum(t.prob)) &&
+      (d.healed === undefined || isStr(d.healed))
+    );
   }
 
   function isMessage(m) {
@@ -70,17 +92,26 @@
   // ---- rendering ----
   function renderContext(data) {
     const s = section('Context before the cursor');
-    s.appendChild(el('p', 'counts',
-      `${count(data.reusedTokens)} reused, ${count(data.computedTokens)} computed, ${data.prefillMs.toFixed(1)} ms` +
-      ` · ${count(data.promptTokens)} prompt tokens` +
-      (data.tokensAfterCursor ? `, ${count(data.tokensAfterCursor)} of them after the cursor (suffix)` : '')));
+    s.appendChild(
+      el(
+        'p',
+        'counts',
+        `${count(data.reusedTokens)} reused, ${count(data.computedTokens)} computed, ${data.prefillMs.toFixed(1)} ms` +
+          ` · ${count(data.promptTokens)} prompt tokens` +
+          (data.tokensAfterCursor ? `, ${count(data.tokensAfterCursor)} of them after the cursor (suffix)` : ''),
+      ),
+    );
     const list = el('div', 'tokens');
     list.setAttribute('role', 'list');
     for (const t of data.tokens) {
       const kind = t.healed ? 'healed' : t.reused ? 'reused' : 'computed';
       const chip = el('span', `token ${kind}${t.special ? ' special' : ''}`, tokenLabel(t));
       chip.setAttribute('role', 'listitem');
-      const how = { healed: 'taken back by token healing: the next token must start with its text', reused: 'reused from the KV cache', computed: 'computed for this keystroke' }[kind];
+      const how = {
+        healed: 'taken back by token healing: the next token must start with its text',
+        reused: 'reused from the KV cache',
+        computed: 'computed for this keystroke',
+      }[kind];
       chip.title = `id ${t.id} · ${JSON.stringify(t.piece)} · ${how}`;
       list.appendChild(chip);
       if (!t.special && /\n/.test(t.text)) list.appendChild(el('span', 'break'));
@@ -89,7 +120,8 @@
     const legend = el('p', 'legend');
     legend.appendChild(el('span', 'token reused', 'reused'));
     legend.appendChild(el('span', 'token computed', 'computed'));
-    if (data.healed !== undefined) legend.appendChild(el('span', 'token healed', 'taken back: the next token starts with it'));
+    if (data.healed !== undefined)
+      legend.appendChild(el('span', 'token healed', 'taken back: the next token starts with it'));
     s.appendChild(legend);
     return s;
   }
@@ -115,14 +147,26 @@
 
   function renderDistribution(data, settings) {
     const d = data.distribution;
-    const s = section(data.drawn.length ? `Next token after the ${data.drawn.length - (data.draw ? 1 : 0)} sampled` : 'Next token');
-    const stats = el('p', 'counts',
+    const s = section(
+      data.drawn.length ? `Next token after the ${data.drawn.length - (data.draw ? 1 : 0)} sampled` : 'Next token',
+    );
+    const stats = el(
+      'p',
+      'counts',
       `entropy ${d.entropyBits.toFixed(2)} bits · ${count(d.keptCount)} token${d.keptCount === 1 ? '' : 's'} kept, ` +
-      `${pct(d.keptMass)} of the mass at T=${settings.temperature}`);
+        `${pct(d.keptMass)} of the mass at T=${settings.temperature}`,
+    );
     s.appendChild(stats);
     const charts = el('div', 'charts');
     charts.appendChild(bars('Raw softmax', d.candidates, (c) => c.raw, false));
-    charts.appendChild(bars(`After T=${settings.temperature}, k=${settings.topK}, p=${settings.topP}`, d.candidates, (c) => c.filtered, true));
+    charts.appendChild(
+      bars(
+        `After T=${settings.temperature}, k=${settings.topK}, p=${settings.topP}`,
+        d.candidates,
+        (c) => c.filtered,
+        true,
+      ),
+    );
     s.appendChild(charts);
     return s;
   }
@@ -142,7 +186,9 @@
       const shown = el('output', 'value');
       const describe = (v) => (spec.off !== undefined && v === spec.off ? `${v} (off)` : String(v));
       shown.textContent = describe(settings[spec.key]);
-      input.addEventListener('input', () => { shown.textContent = describe(Number(input.value)); });
+      input.addEventListener('input', () => {
+        shown.textContent = describe(Number(input.value));
+      });
       // On release, not on every pixel: each change writes the user's settings.
       input.addEventListener('change', () => {
         vscode.postMessage({ type: 'set-setting', key: spec.key, value: Number(input.value) });

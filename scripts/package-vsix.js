@@ -33,7 +33,17 @@ fs.writeFileSync(ignoreFile, ignore.join('\n'));
 const out = `wisp-${require(path.join(root, 'package.json')).version}-${target}.vsix`;
 execFileSync(
   path.join(root, 'node_modules', '.bin', 'vsce'),
-  ['package', '--target', target, '--ignoreFile', ignoreFile, '--out', out, '--allow-missing-repository', '--skip-license'],
+  [
+    'package',
+    '--target',
+    target,
+    '--ignoreFile',
+    ignoreFile,
+    '--out',
+    out,
+    '--allow-missing-repository',
+    '--skip-license',
+  ],
   { cwd: root, stdio: 'inherit' },
 );
 console.log(`${out}: ${(fs.statSync(path.join(root, out)).size / 1e6).toFixed(1)} MB`);

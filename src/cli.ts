@@ -1,7 +1,7 @@
 // Command-line entry: `node dist/cli.js complete --model DIR --prefix-file P --suffix-file S
 // [--max-new-tokens N] [--temperature T] [--top-k K] [--top-p P] [--seed N] [--device D]
-// [--context-cache W] [--context-file F ...] [--path P --repo R]`. Prints the suggestion the inline provider would show,
-// and nothing else, on stdout. Context files stand for other open editors (context-files.ts).
+// [--context-cache W] [--context-file F ...] [--path P --repo R]`. Prints the suggestion the inline
+// provider would show, and nothing else, on stdout. Context files stand for other open editors (context-files.ts).
 import * as fs from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { DeviceSetting } from './engine/process/protocol';
@@ -55,7 +55,10 @@ async function complete(argv: string[]): Promise<void> {
     topP: numberOption(values['top-p'], 'top-p') ?? DEFAULT_SETTINGS.topP,
     seed: numberOption(values.seed, 'seed') ?? DEFAULT_SETTINGS.seed,
     ...(values['context-cache'] !== undefined
-      ? { contextCache: Number(values['context-cache']) > 0, contextCacheWeight: numberOption(values['context-cache'], 'context-cache') }
+      ? {
+          contextCache: Number(values['context-cache']) > 0,
+          contextCacheWeight: numberOption(values['context-cache'], 'context-cache'),
+        }
       : {}),
     // The command line has no keystroke to keep up with: no time budget cuts it short.
     timeBudgetMs: 60_000,
@@ -74,7 +77,10 @@ async function complete(argv: string[]): Promise<void> {
   try {
     engine.setContextFiles(contextFiles);
     while (engine.indexContextStep());
-    const prepared = prepareInline({ slice: (s, e) => text.slice(s, e), documentLength: text.length, cursor: prefix.length, crossFile }, settings);
+    const prepared = prepareInline(
+      { slice: (s, e) => text.slice(s, e), documentLength: text.length, cursor: prefix.length, crossFile },
+      settings,
+    );
     const result = await engine.complete(prepared.request);
     const suggestion = finishInline(prepared, result, detectStyle(text)) ?? '';
     process.stdout.write(suggestion);

@@ -71,16 +71,20 @@ export function activate(context: vscode.ExtensionContext): WispApi {
     loading = engine.load({ modelDir, device: settings.device }).then(
       (info) => {
         lastLoadError = undefined;
-        log(`model ready: ${info.modelName} ${info.variant} on ${info.providers.join('+')}, ${info.numLayers} layers, vocab ${info.vocabSize}, context ${info.maxPositions}, FIM ${info.fim}`);
+        log(
+          `model ready: ${info.modelName} ${info.variant} on ${info.providers.join('+')}, ${info.numLayers} layers, vocab ${info.vocabSize}, context ${info.maxPositions}, FIM ${info.fim}`,
+        );
         if (info.fallbackReason) log(info.fallbackReason);
       },
       (err: Error) => {
         log(`model failed to load: ${err.message}`);
         if (err.message !== lastLoadError) {
           lastLoadError = err.message;
-          void vscode.window.showErrorMessage(`Wisp could not load its model: ${err.message}`, 'Open Settings').then((choice) => {
-            if (choice) void vscode.commands.executeCommand('workbench.action.openSettings', 'wisp.model');
-          });
+          void vscode.window
+            .showErrorMessage(`Wisp could not load its model: ${err.message}`, 'Open Settings')
+            .then((choice) => {
+              if (choice) void vscode.commands.executeCommand('workbench.action.openSettings', 'wisp.model');
+            });
         }
       },
     );
@@ -122,7 +126,9 @@ export function activate(context: vscode.ExtensionContext): WispApi {
     { dispose: () => engine.dispose() },
     vscode.languages.registerInlineCompletionItemProvider(COMPLETION_SELECTOR, provider),
     watchContextFiles(engine, () => readSettings()),
-    vscode.commands.registerCommand('wisp.generate', () => generateCode({ engine, settings: () => readSettings(), log })),
+    vscode.commands.registerCommand('wisp.generate', () =>
+      generateCode({ engine, settings: () => readSettings(), log }),
+    ),
     vscode.commands.registerCommand('wisp.toggle', async () => {
       enabled = !enabled;
       await context.globalState.update(ENABLED_KEY, enabled);
@@ -157,4 +163,3 @@ export function activate(context: vscode.ExtensionContext): WispApi {
     },
   };
 }
-

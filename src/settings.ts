@@ -55,7 +55,9 @@ export function normalizeSettings(raw: Partial<Record<keyof WispSettings, unknow
   const d = DEFAULT_SETTINGS;
   const enable =
     raw.enable && typeof raw.enable === 'object' && !Array.isArray(raw.enable)
-      ? Object.fromEntries(Object.entries(raw.enable as Record<string, unknown>).filter(([, v]) => typeof v === 'boolean'))
+      ? Object.fromEntries(
+          Object.entries(raw.enable as Record<string, unknown>).filter(([, v]) => typeof v === 'boolean'),
+        )
       : d.enable;
   return {
     temperature: clampNumber(raw.temperature, 0, 2, d.temperature),
@@ -69,7 +71,8 @@ export function normalizeSettings(raw: Partial<Record<keyof WispSettings, unknow
     timeBudgetMs: clampNumber(raw.timeBudgetMs, 50, 60000, d.timeBudgetMs, true),
     contextCache: typeof raw.contextCache === 'boolean' ? raw.contextCache : d.contextCache,
     contextCacheWeight: clampNumber(raw.contextCacheWeight, 0, 1, d.contextCacheWeight),
-    contextFromOtherFiles: typeof raw.contextFromOtherFiles === 'boolean' ? raw.contextFromOtherFiles : d.contextFromOtherFiles,
+    contextFromOtherFiles:
+      typeof raw.contextFromOtherFiles === 'boolean' ? raw.contextFromOtherFiles : d.contextFromOtherFiles,
     model: typeof raw.model === 'string' && raw.model.trim() ? raw.model.trim() : d.model,
     device: DEVICE_SETTINGS.includes(raw.device as DeviceSetting) ? (raw.device as DeviceSetting) : d.device,
     enable: enable as Record<string, boolean>,

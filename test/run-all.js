@@ -21,24 +21,49 @@ const ourLine = (out) => {
   return m && { passed: Number(m[1]), failed: Number(m[2]) };
 };
 const tapTotals = (out) => {
-  const last = (name) => { const m = [...out.matchAll(new RegExp(`^# ${name} (\\d+)$`, 'gm'))].pop(); return m && Number(m[1]); };
+  const last = (name) => {
+    const m = [...out.matchAll(new RegExp(`^# ${name} (\\d+)$`, 'gm'))].pop();
+    return m && Number(m[1]);
+  };
   const passed = last('pass');
   return passed === undefined ? undefined : { passed, failed: (last('fail') ?? 0) + (last('cancelled') ?? 0) };
 };
 
 const STAGES = [
-  { name: 'unit', cmd: [process.execPath, '--test', '--test-reporter=tap', 'out/test/unit/'], parse: tapTotals, timeoutMs: 4 * MIN },
-  { name: 'suites', cmd: [process.execPath, 'test/vscode/run-suites.js'], parse: ourLine, timeoutMs: 6 * MIN, needsVSCode: true },
-  { name: 'ui', cmd: [process.execPath, 'test/vscode/e2e-ui.js'], parse: ourLine, timeoutMs: 6 * MIN, needsVSCode: true },
+  {
+    name: 'unit',
+    cmd: [process.execPath, '--test', '--test-reporter=tap', 'out/test/unit/'],
+    parse: tapTotals,
+    timeoutMs: 4 * MIN,
+  },
+  {
+    name: 'suites',
+    cmd: [process.execPath, 'test/vscode/run-suites.js'],
+    parse: ourLine,
+    timeoutMs: 6 * MIN,
+    needsVSCode: true,
+  },
+  {
+    name: 'ui',
+    cmd: [process.execPath, 'test/vscode/e2e-ui.js'],
+    parse: ourLine,
+    timeoutMs: 6 * MIN,
+    needsVSCode: true,
+  },
 ];
 
 const results = [];
-let current;   // the running stage's process: its own group, so a timeout can stop all of it
+let current; // the running stage's process: its own group, so a timeout can stop all of it
 
 // Ctrl-C: pass it on to the stage (which stops its VS Code), then stop.
 for (const signal of ['SIGINT', 'SIGTERM']) {
   process.on(signal, () => {
-    if (current) try { process.kill(-current.pid, 'SIGTERM'); } catch { /* gone */ }
+    if (current)
+      try {
+        process.kill(-current.pid, 'SIGTERM');
+      } catch {
+        /* gone */
+      }
     setTimeout(() => process.exit(130), 3000).unref();
   });
 }
@@ -48,17 +73,35 @@ function run(stage) {
     const t0 = Date.now();
     const log = fs.createWriteStream(path.join(ARTIFACTS, `${stage.name}.log`));
     let out = '';
-    const child = spawn(stage.cmd[0], stage.cmd.slice(1), { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const child = spawn(stage.cmd[0], stage.cmd.slice(1), {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
     current = child;
-    const take = (stream) => (chunk) => { stream.write(chunk); log.write(chunk); out += chunk; };
+    const take = (stream) => (chunk) => {
+      stream.write(chunk);
+      log.write(chunk);
+      out += chunk;
+    };
     child.stdout.on('data', take(process.stdout));
     child.stderr.on('data', take(process.stderr));
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;
       console.error(`\n${stage.name}: no result after ${stage.timeoutMs / MIN} min; stopping it`);
-      try { process.kill(-child.pid, 'SIGTERM'); } catch { /* gone */ }
-      setTimeout(() => { try { process.kill(-child.pid, 'SIGKILL'); } catch { /* gone */ } }, 10000).unref();
+      try {
+        process.kill(-child.pid, 'SIGTERM');
+      } catch {
+        /* gone */
+      }
+      setTimeout(() => {
+        try {
+          process.kill(-child.pid, 'SIGKILL');
+        } catch {
+          /* gone */
+        }
+      }, 10000).unref();
     }, stage.timeoutMs);
     const finish = (code, error) => {
       clearTimeout(timer);
@@ -67,7 +110,13 @@ function run(stage) {
       const counts = stage.parse(out) || { passed: 0, failed: 0 };
       // Exited badly, or timed out, without reporting a failure of its own: count one.
       if ((code !== 0 || timedOut || error) && counts.failed === 0) counts.failed = 1;
-      resolve({ name: stage.name, ...counts, code, seconds: (Date.now() - t0) / 1000, note: error?.message || (timedOut ? 'timed out' : '') });
+      resolve({
+        name: stage.name,
+        ...counts,
+        code,
+        seconds: (Date.now() - t0) / 1000,
+        note: error?.message || (timedOut ? 'timed out' : ''),
+      });
     };
     child.on('error', (err) => finish(null, err));
     child.on('close', (code) => finish(code));
@@ -100,8 +149,10 @@ async function main() {
 
   console.log('\n=== summary');
   for (const r of results) {
-    console.log(`${r.name.padEnd(8)} ${String(r.passed).padStart(4)} passed ${String(r.failed).padStart(3)} failed  ` +
-      `${r.seconds.toFixed(0).padStart(4)} s${r.note ? `  (${r.note})` : ''}`);
+    console.log(
+      `${r.name.padEnd(8)} ${String(r.passed).padStart(4)} passed ${String(r.failed).padStart(3)} failed  ` +
+        `${r.seconds.toFixed(0).padStart(4)} s${r.note ? `  (${r.note})` : ''}`,
+    );
   }
 }
 

@@ -4,7 +4,12 @@
 import * as vscode from 'vscode';
 import type { ModelFolder } from '../shared/model-folder';
 import {
-  DownloadCancelledError, HubEndpoint, ModelListing, ModelVariant, downloadModel, listModelVariants,
+  DownloadCancelledError,
+  HubEndpoint,
+  ModelListing,
+  ModelVariant,
+  downloadModel,
+  listModelVariants,
 } from '../hub/hub-download';
 import { modelFolderName, validateRepoId, validateRevision } from '../hub/hub-names';
 import { ModelCommandDeps, switchModel } from './select-model';
@@ -29,26 +34,40 @@ const explain = (validate: () => unknown) => {
 };
 
 export const downloadPrompts: DownloadPrompts = {
-  askRepoId: () => vscode.window.showInputBox({
-    title: 'Wisp: Download Model (1/3)', prompt: 'Hugging Face repository id of a model in the ONNX layout',
-    placeHolder: 'onnx-community/Qwen2.5-Coder-0.5B-Instruct', ignoreFocusOut: true,
-    validateInput: (value) => explain(() => validateRepoId(value)),
-  }),
-  askRevision: () => vscode.window.showInputBox({
-    title: 'Wisp: Download Model (2/3)', prompt: 'Revision: a branch, tag or commit (empty for the default branch)',
-    placeHolder: 'main', ignoreFocusOut: true,
-    validateInput: (value) => explain(() => validateRevision(value)),
-  }),
+  askRepoId: () =>
+    vscode.window.showInputBox({
+      title: 'Wisp: Download Model (1/3)',
+      prompt: 'Hugging Face repository id of a model in the ONNX layout',
+      placeHolder: 'onnx-community/Qwen2.5-Coder-0.5B-Instruct',
+      ignoreFocusOut: true,
+      validateInput: (value) => explain(() => validateRepoId(value)),
+    }),
+  askRevision: () =>
+    vscode.window.showInputBox({
+      title: 'Wisp: Download Model (2/3)',
+      prompt: 'Revision: a branch, tag or commit (empty for the default branch)',
+      placeHolder: 'main',
+      ignoreFocusOut: true,
+      validateInput: (value) => explain(() => validateRevision(value)),
+    }),
   pickVariant: async (listing) => {
     const items = listing.variants.map((variant) => ({
-      label: variant.name, description: formatBytes(variant.totalBytes), detail: variant.files.map((f) => f.path).join(', '), variant,
+      label: variant.name,
+      description: formatBytes(variant.totalBytes),
+      detail: variant.files.map((f) => f.path).join(', '),
+      variant,
     }));
-    const picked = await vscode.window.showQuickPick(items, { title: `Wisp: Download Model (3/3) — ${listing.ref.repo}`, placeHolder: 'Which variant to download' });
+    const picked = await vscode.window.showQuickPick(items, {
+      title: `Wisp: Download Model (3/3) — ${listing.ref.repo}`,
+      placeHolder: 'Which variant to download',
+    });
     return picked?.variant;
   },
   offerSwitch: async (folder) => {
     const use = 'Use This Model';
-    return (await vscode.window.showInformationMessage(`Wisp downloaded ${folder.dir} (${folder.variant}).`, use)) === use;
+    return (
+      (await vscode.window.showInformationMessage(`Wisp downloaded ${folder.dir} (${folder.variant}).`, use)) === use
+    );
   },
 };
 
@@ -60,14 +79,18 @@ export interface DownloadModelDeps extends ModelCommandDeps {
 const inProgress = new Set<string>();
 
 /** Returns the downloaded model's folder, or undefined when the user backed out or it failed (and was told why). */
-export async function downloadModelCommand(deps: DownloadModelDeps, prompts: DownloadPrompts = downloadPrompts): Promise<string | undefined> {
+export async function downloadModelCommand(
+  deps: DownloadModelDeps,
+  prompts: DownloadPrompts = downloadPrompts,
+): Promise<string | undefined> {
   const repo = await prompts.askRepoId();
   if (!repo) return undefined;
   const revision = await prompts.askRevision();
   if (revision === undefined) return undefined;
   try {
     const listing = await withNotification(`Wisp: listing the files of ${repo}`, (signal) =>
-      listModelVariants(repo, revision, deps.endpoint, signal));
+      listModelVariants(repo, revision, deps.endpoint, signal),
+    );
     const variant = await prompts.pickVariant(listing);
     if (!variant) return undefined;
     const key = modelFolderName(listing.ref);
@@ -78,17 +101,26 @@ export async function downloadModelCommand(deps: DownloadModelDeps, prompts: Dow
     inProgress.add(key);
     let folder: ModelFolder;
     try {
-      deps.log(`downloading ${variant.name} of ${repo}${listing.ref.revision ? `@${listing.ref.revision}` : ''} (${formatBytes(variant.totalBytes)})`);
+      deps.log(
+        `downloading ${variant.name} of ${repo}${listing.ref.revision ? `@${listing.ref.revision}` : ''} (${formatBytes(variant.totalBytes)})`,
+      );
       folder = await withNotification(`Wisp: downloading ${repo} ${variant.name}`, (signal, progress) => {
         let shown = 0;
         let shownFile = '';
         return downloadModel({
-          storageDir: deps.storageDir, listing, variant, endpoint: deps.endpoint, signal,
+          storageDir: deps.storageDir,
+          listing,
+          variant,
+          endpoint: deps.endpoint,
+          signal,
           onProgress: ({ file, doneBytes, totalBytes }) => {
             const percent = totalBytes ? (100 * doneBytes) / totalBytes : 100;
             // A gigabyte arrives in tens of thousands of chunks: update the notification every half percent.
             if (file === shownFile && Math.abs(percent - shown) < 0.5 && doneBytes < totalBytes) return;
-            progress.report({ increment: percent - shown, message: `${file}: ${formatBytes(doneBytes)} of ${formatBytes(totalBytes)}` });
+            progress.report({
+              increment: percent - shown,
+              message: `${file}: ${formatBytes(doneBytes)} of ${formatBytes(totalBytes)}`,
+            });
             shown = percent;
             shownFile = file;
           },
@@ -113,13 +145,18 @@ export async function downloadModelCommand(deps: DownloadModelDeps, prompts: Dow
 }
 
 /** A cancellable progress notification whose Cancel button aborts `work`. */
-function withNotification<T>(title: string,
-  work: (signal: AbortSignal, progress: vscode.Progress<{ message?: string; increment?: number }>) => Promise<T>): Thenable<T> {
-  return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, (progress, token) => {
-    const abort = new AbortController();
-    token.onCancellationRequested(() => abort.abort());
-    return work(abort.signal, progress);
-  });
+function withNotification<T>(
+  title: string,
+  work: (signal: AbortSignal, progress: vscode.Progress<{ message?: string; increment?: number }>) => Promise<T>,
+): Thenable<T> {
+  return vscode.window.withProgress(
+    { location: vscode.ProgressLocation.Notification, title, cancellable: true },
+    (progress, token) => {
+      const abort = new AbortController();
+      token.onCancellationRequested(() => abort.abort());
+      return work(abort.signal, progress);
+    },
+  );
 }
 
 export function formatBytes(bytes: number): string {

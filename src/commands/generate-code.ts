@@ -13,7 +13,21 @@ export interface GenerateDeps {
   log: (line: string) => void;
 }
 
-const HASH_COMMENT = new Set(['python', 'shellscript', 'ruby', 'perl', 'r', 'yaml', 'toml', 'dockerfile', 'makefile', 'powershell', 'julia', 'elixir', 'coffeescript']);
+const HASH_COMMENT = new Set([
+  'python',
+  'shellscript',
+  'ruby',
+  'perl',
+  'r',
+  'yaml',
+  'toml',
+  'dockerfile',
+  'makefile',
+  'powershell',
+  'julia',
+  'elixir',
+  'coffeescript',
+]);
 const DASH_COMMENT = new Set(['sql', 'lua', 'haskell']);
 
 export function commentLine(languageId: string, text: string): string {
@@ -77,7 +91,10 @@ export async function generateCode(deps: GenerateDeps): Promise<void> {
   const insert = (text: string) => {
     edits = edits.then(async (ok) => {
       if (!ok || text.length === 0) return ok;
-      const applied = await editor.edit((b) => b.insert(insertAt, text), { undoStopBefore: first, undoStopAfter: false });
+      const applied = await editor.edit((b) => b.insert(insertAt, text), {
+        undoStopBefore: first,
+        undoStopAfter: false,
+      });
       first = false;
       if (applied) {
         insertAt = document.positionAt(document.offsetAt(insertAt) + text.length);
@@ -91,7 +108,10 @@ export async function generateCode(deps: GenerateDeps): Promise<void> {
     edits = edits.then(async (ok) => {
       if (!ok) return ok;
       const from = document.positionAt(document.offsetAt(insertAt) - count);
-      const applied = await editor.edit((b) => b.delete(new vscode.Range(from, insertAt)), { undoStopBefore: false, undoStopAfter: false });
+      const applied = await editor.edit((b) => b.delete(new vscode.Range(from, insertAt)), {
+        undoStopBefore: false,
+        undoStopAfter: false,
+      });
       if (applied) insertAt = from;
       return applied;
     });
@@ -106,25 +126,23 @@ export async function generateCode(deps: GenerateDeps): Promise<void> {
       const sub = token.onCancellationRequested(() => abort.abort());
       let shown = 0;
       try {
-        const result = await deps.engine.complete(
-          request,
-          {
-            signal: abort.signal,
-            onPartial: (text) => {
-              if (text.length <= shown) return;
-              void insert(text.slice(shown));
-              shown = text.length;
-              progress.report({ message: `${shown} characters` });
-            },
+        const result = await deps.engine.complete(request, {
+          signal: abort.signal,
+          onPartial: (text) => {
+            if (text.length <= shown) return;
+            void insert(text.slice(shown));
+            shown = text.length;
+            progress.report({ message: `${shown} characters` });
           },
-        );
+        });
         if (result) {
           const rest = result.text.trimEnd().slice(shown);
           const streamed = inserted.join('').slice(header.length);
           if (rest.length > 0 && result.text.startsWith(streamed)) await insert(rest);
           // A repetition loop is found a few copies late: what was streamed past the cut goes.
           const final = result.text.trimEnd();
-          if (streamed.length > final.length && streamed.startsWith(final)) await removeLast(streamed.length - final.length);
+          if (streamed.length > final.length && streamed.startsWith(final))
+            await removeLast(streamed.length - final.length);
           deps.log(
             `generate: ${result.stats.generatedTokens} tokens in ${result.stats.totalMs.toFixed(0)} ms (${result.stats.stopReason})`,
           );

@@ -27,11 +27,19 @@ export interface ModelCommandDeps {
 }
 
 export const selectModelPrompts: SelectModelPrompts = {
-  pickModel: (items) => vscode.window.showQuickPick(items, { title: 'Wisp: Select Model', placeHolder: 'The model Wisp completes with', matchOnDetail: true }),
+  pickModel: (items) =>
+    vscode.window.showQuickPick(items, {
+      title: 'Wisp: Select Model',
+      placeHolder: 'The model Wisp completes with',
+      matchOnDetail: true,
+    }),
   pickFolder: async () => {
     const picked = await vscode.window.showOpenDialog({
       title: 'Wisp: a model folder (config.json, tokenizer.json, onnx/model.onnx)',
-      canSelectFolders: true, canSelectFiles: false, canSelectMany: false, openLabel: 'Use This Model',
+      canSelectFolders: true,
+      canSelectFiles: false,
+      canSelectMany: false,
+      openLabel: 'Use This Model',
     });
     return picked?.[0]?.fsPath;
   },
@@ -39,22 +47,43 @@ export const selectModelPrompts: SelectModelPrompts = {
 
 export function modelPickItems(deps: ModelCommandDeps, current: string): ModelPickItem[] {
   const currentDir = resolveModelDir(current, deps.extensionRoot);
-  const mark = (setting: string) => (resolveModelDir(setting, deps.extensionRoot) === currentDir ? 'current' : undefined);
+  const mark = (setting: string) =>
+    resolveModelDir(setting, deps.extensionRoot) === currentDir ? 'current' : undefined;
   const separator = (label: string): ModelPickItem => ({ label, kind: vscode.QuickPickItemKind.Separator });
-  const bundled = listBundledModels(deps.extensionRoot).map((id): ModelPickItem => ({ label: id, description: mark(id), detail: 'bundled with Wisp', setting: id }));
-  const downloaded = listDownloadedModels(deps.storageDir).map((dir): ModelPickItem => ({ label: path.basename(dir), description: mark(dir), detail: dir, setting: dir }));
+  const bundled = listBundledModels(deps.extensionRoot).map((id): ModelPickItem => ({
+    label: id,
+    description: mark(id),
+    detail: 'bundled with Wisp',
+    setting: id,
+  }));
+  const downloaded = listDownloadedModels(deps.storageDir).map((dir): ModelPickItem => ({
+    label: path.basename(dir),
+    description: mark(dir),
+    detail: dir,
+    setting: dir,
+  }));
   const known = [...bundled, ...downloaded].some((item) => item.description === 'current');
   return [
-    separator('Bundled'), ...bundled,
+    separator('Bundled'),
+    ...bundled,
     ...(downloaded.length ? [separator('Downloaded'), ...downloaded] : []),
     separator('Folder'),
-    ...(known ? [] : [{ label: path.basename(currentDir), description: 'current', detail: currentDir, setting: current }]),
-    { label: '$(folder-opened) Browse for a folder…', detail: 'A model in the Hugging Face ONNX layout', alwaysShow: true },
+    ...(known
+      ? []
+      : [{ label: path.basename(currentDir), description: 'current', detail: currentDir, setting: current }]),
+    {
+      label: '$(folder-opened) Browse for a folder…',
+      detail: 'A model in the Hugging Face ONNX layout',
+      alwaysShow: true,
+    },
   ];
 }
 
 /** Returns the new wisp.model value, or undefined when nothing changed. */
-export async function selectModel(deps: ModelCommandDeps, prompts: SelectModelPrompts = selectModelPrompts): Promise<string | undefined> {
+export async function selectModel(
+  deps: ModelCommandDeps,
+  prompts: SelectModelPrompts = selectModelPrompts,
+): Promise<string | undefined> {
   const choice = await prompts.pickModel(modelPickItems(deps, readSettings().model));
   if (!choice) return undefined;
   const setting = choice.setting ?? (await prompts.pickFolder());

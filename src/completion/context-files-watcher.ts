@@ -17,7 +17,8 @@ function openDocument(document: vscode.TextDocument): OpenDocument {
     path: vscode.workspace.asRelativePath(document.uri, false),
     version: document.version,
     // Only the start of a large file is read: the engine would not index more.
-    text: () => document.getText(new vscode.Range(new vscode.Position(0, 0), document.positionAt(MAX_CONTEXT_FILE_CHARS))),
+    text: () =>
+      document.getText(new vscode.Range(new vscode.Position(0, 0), document.positionAt(MAX_CONTEXT_FILE_CHARS))),
   };
 }
 

@@ -65,7 +65,16 @@ export class ContextFileTracker {
       const visible = state.visibleKeys.has(doc.key);
       if (!entry) {
         const text = doc.text();
-        this.entries.set(doc.key, { path: doc.path, docVersion: doc.version, version: ++this.versions, text, touched: doc.key === state.activeKey ? tick : 0, edited: false, open: true, visible });
+        this.entries.set(doc.key, {
+          path: doc.path,
+          docVersion: doc.version,
+          version: ++this.versions,
+          text,
+          touched: doc.key === state.activeKey ? tick : 0,
+          edited: false,
+          open: true,
+          visible,
+        });
         continue;
       }
       if (entry.docVersion !== doc.version || !entry.open) {
@@ -99,8 +108,19 @@ export class ContextFileTracker {
   private ranked(activeKey: string | undefined): ContextFile[] {
     return [...this.entries]
       .filter(([key]) => key !== activeKey)
-      .sort((a, b) => Number(b[1].visible) - Number(a[1].visible) || b[1].touched - a[1].touched || a[1].path.localeCompare(b[1].path))
+      .sort(
+        (a, b) =>
+          Number(b[1].visible) - Number(a[1].visible) ||
+          b[1].touched - a[1].touched ||
+          a[1].path.localeCompare(b[1].path),
+      )
       .slice(0, this.limits.maxFiles)
-      .map(([key, e]) => ({ key, version: e.version, path: e.path, weight: e.visible ? VISIBLE_WEIGHT : BACKGROUND_WEIGHT, text: e.text }));
+      .map(([key, e]) => ({
+        key,
+        version: e.version,
+        path: e.path,
+        weight: e.visible ? VISIBLE_WEIGHT : BACKGROUND_WEIGHT,
+        text: e.text,
+      }));
   }
 }

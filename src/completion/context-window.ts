@@ -37,7 +37,12 @@ export function suffixWindow(slice: TextSlice, cursor: number, documentLength: n
   return lastNewline > 0 ? text.slice(0, lastNewline + 1) : text;
 }
 
-export function windowAroundCursor(slice: TextSlice, documentLength: number, cursor: number, limits: WindowLimits): TextWindow {
+export function windowAroundCursor(
+  slice: TextSlice,
+  documentLength: number,
+  cursor: number,
+  limits: WindowLimits,
+): TextWindow {
   const prefixStart = prefixWindowStart(slice, cursor, limits.prefixChars);
   return {
     prefix: slice(prefixStart, cursor),

@@ -89,7 +89,11 @@ export function editorContext(prefix: string, suffix: string, nextLineCount = 3)
   };
 }
 
-export function prepareInline(input: InlineInput, settings: WispSettings, purpose: RequestPurpose = 'inline'): PreparedInline {
+export function prepareInline(
+  input: InlineInput,
+  settings: WispSettings,
+  purpose: RequestPurpose = 'inline',
+): PreparedInline {
   const window = windowAroundCursor(input.slice, input.documentLength, input.cursor, windowLimits(settings));
   const context = editorContext(window.prefix, window.suffix);
   const request = inlineRequest(window.prefix, window.suffix, context, settings, purpose);
@@ -97,7 +101,11 @@ export function prepareInline(input: InlineInput, settings: WispSettings, purpos
   return { prefix: window.prefix, suffix: window.suffix, context, request };
 }
 
-export function finishInline(prepared: PreparedInline, result: CompletionResult, style: DocumentStyle): string | undefined {
+export function finishInline(
+  prepared: PreparedInline,
+  result: CompletionResult,
+  style: DocumentStyle,
+): string | undefined {
   return postprocess(result.text, prepared.context, style);
 }
 

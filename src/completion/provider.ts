@@ -54,7 +54,12 @@ export class WispInlineProvider implements vscode.InlineCompletionItemProvider {
     const sub = token.onCancellationRequested(() => abort.abort());
     const key = document.uri.toString();
     try {
-      const query = { ...inlineInput(document, position), documentKey: key, style: documentStyle(document), signal: abort.signal };
+      const query = {
+        ...inlineInput(document, position),
+        documentKey: key,
+        style: documentStyle(document),
+        signal: abort.signal,
+      };
       const answer = await this.completer.complete(query, settings);
       if (answer?.result) this.logResult(document, position, answer.result);
       if (!answer?.text || token.isCancellationRequested) return undefined;

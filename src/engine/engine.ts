@@ -6,7 +6,13 @@ import * as path from 'node:path';
 import type { DeviceSetting } from './process/protocol';
 import { GenerateOptions, GenerateResult, Stepper, StopReason, generate } from './decode/generate';
 import { ContextMixer, NgramIndex } from './context/context-cache';
-import { CrossFileTarget, DEFAULT_CHUNK_OPTIONS, crossFileHeader, queryText, similarChunks } from './context/cross-file';
+import {
+  CrossFileTarget,
+  DEFAULT_CHUNK_OPTIONS,
+  crossFileHeader,
+  queryText,
+  similarChunks,
+} from './context/cross-file';
 import { SequenceCache } from './sequence-cache';
 import { ModelFolder, readModelFolder } from '../shared/model-folder';
 import { KvPast, ModelSession } from './model/model-session';
@@ -49,12 +55,18 @@ export interface CompletionRequest {
   promptLookup?: boolean;
   /** false = generate after the prompt as tokenized, without token healing (token-healing.ts). */
   tokenHealing?: boolean;
-  /** The file being edited, for a repository header of other files' chunks (models with repository tokens); absent = none. */
+  /**
+   * The file being edited, for a repository header of other files' chunks (models with repository
+   * tokens); absent = none.
+   */
   crossFile?: CrossFileTarget;
 }
 
 /** What decides the prompt: the fields of a completion or an inspection request that build it. */
-export type PromptRequest = Pick<CompletionRequest, 'prefix' | 'suffix' | 'contextTokens' | 'maxNewTokens' | 'suffixShare' | 'crossFile' | 'tokenHealing'>;
+export type PromptRequest = Pick<
+  CompletionRequest,
+  'prefix' | 'suffix' | 'contextTokens' | 'maxNewTokens' | 'suffixShare' | 'crossFile' | 'tokenHealing'
+>;
 
 /** The prompt fed to the model and, when its last prefix token was taken back, what the first token must restore. */
 export interface FedPrompt {
@@ -169,12 +181,22 @@ export class Engine {
     this.cache = new SequenceCache<KvPast>(options.cacheEntries ?? 4, options.cacheBytes ?? 256 * 1024 * 1024);
     this.contextIndex = new NgramIndex(new Set(tokenizer.specialTokens.values()));
     this.related = new RelatedContext(this.contextIndex, (text) => tokenizer.encode(text));
-    this.healer = new TokenHealer((ids) => tokenizer.decode(ids), tokenizer.size, session.layout.vocabSize, tokenizer.stopIds);
+    this.healer = new TokenHealer(
+      (ids) => tokenizer.decode(ids),
+      tokenizer.size,
+      session.layout.vocabSize,
+      tokenizer.stopIds,
+    );
   }
 
   static async load(options: EngineOptions): Promise<Engine> {
     const folder = readModelFolder(options.modelDir, options.variant);
-    const tokenizer = new ModelTokenizer(folder.tokenizerJson, folder.tokenizerConfig, folder.config, folder.generationConfig);
+    const tokenizer = new ModelTokenizer(
+      folder.tokenizerJson,
+      folder.tokenizerConfig,
+      folder.config,
+      folder.generationConfig,
+    );
     const session = await ModelSession.create(folder.onnxPath, folder.config, {
       device: options.device,
       threads: options.threads ?? defaultThreads(os.availableParallelism()),
@@ -206,9 +228,16 @@ export class Engine {
   }
 
   /** Feed a prompt, reusing what the cache holds; returns a stepper positioned after it. */
-  async prefill(ids: number[], reuse: boolean): Promise<{ stepper: SequenceStepper; logits: Float32Array; reused: number }> {
+  async prefill(
+    ids: number[],
+    reuse: boolean,
+  ): Promise<{ stepper: SequenceStepper; logits: Float32Array; reused: number }> {
     const match = reuse ? this.cache.match(ids) : { state: undefined, reused: 0 };
-    const stepper = new SequenceStepper(this.session, ids.slice(0, match.reused), match.state ?? this.session.emptyPast());
+    const stepper = new SequenceStepper(
+      this.session,
+      ids.slice(0, match.reused),
+      match.state ?? this.session.emptyPast(),
+    );
     const logits = await stepper.feed(ids.slice(match.reused));
     return { stepper, logits, reused: match.reused };
   }
@@ -268,7 +297,10 @@ export class Engine {
     const key = `${this.relatedVersion}\n${budget}\n${currentPath}\n${repoName}\n${query}`;
     if (this.header?.key !== key) {
       const chunks = similarChunks(this.related.texts(), query);
-      this.header = { key, ids: crossFileHeader((t) => this.tokenizer.encode(t), repo, chunks, currentPath, repoName, budget) };
+      this.header = {
+        key,
+        ids: crossFileHeader((t) => this.tokenizer.encode(t), repo, chunks, currentPath, repoName, budget),
+      };
     }
     return this.header.ids;
   }

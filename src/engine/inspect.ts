@@ -112,7 +112,11 @@ function entropyBits(probs: Float64Array): number {
 }
 
 /** The view's numbers for one row of logits, with the current sampling settings. */
-export function describeDistribution(logits: ArrayLike<number>, sampling: SamplingParams, count = SHOWN_CANDIDATES): DistributionSummary {
+export function describeDistribution(
+  logits: ArrayLike<number>,
+  sampling: SamplingParams,
+  count = SHOWN_CANDIDATES,
+): DistributionSummary {
   const raw = softmax(logits);
   // Top-k at temperature 1 is the ranking by raw probability; its ids are what we need here.
   const top = filterDistribution(logits, { temperature: 1, topK: count, topP: 1 }).ids;
@@ -123,7 +127,12 @@ export function describeDistribution(logits: ArrayLike<number>, sampling: Sampli
   let keptMass = 0;
   for (const id of kept.ids) keptMass += scaled[id];
   return {
-    candidates: Array.from(top, (id) => ({ id, raw: raw[id], filtered: keptProb.get(id) ?? 0, excluded: !keptProb.has(id) })),
+    candidates: Array.from(top, (id) => ({
+      id,
+      raw: raw[id],
+      filtered: keptProb.get(id) ?? 0,
+      excluded: !keptProb.has(id),
+    })),
     entropyBits: entropyBits(raw),
     keptCount: kept.ids.length,
     keptMass,
@@ -187,14 +196,17 @@ export async function inspect(engine: Engine, request: InspectRequest): Promise<
   }
 
   // The suggestion's tokens as generated: the first restores the text token healing took back.
-  const suggestionIds = tokenizer.encode(request.suggestion ? `${healing?.text ?? ''}${request.suggestion}` : '').slice(0, Math.max(0, Math.min(MAX_SCORED_TOKENS, room)));
+  const suggestionIds = tokenizer
+    .encode(request.suggestion ? `${healing?.text ?? ''}${request.suggestion}` : '')
+    .slice(0, Math.max(0, Math.min(MAX_SCORED_TOKENS, room)));
   let suggestion: ScoredToken[] = [];
   if (suggestionIds.length > 0) {
     // Row 0 is the prompt's own prediction; the rest come from feeding the suggestion after it.
     const vocab = session.layout.vocabSize;
     const rows = new Float32Array(suggestionIds.length * vocab);
     rows.set(healing ? restrictTo(promptLogits, healing.allowedFor(healing.text)) : promptLogits);
-    if (suggestionIds.length > 1) rows.set((await session.forwardAll(suggestionIds.slice(0, -1), afterPrompt)).logits, vocab);
+    if (suggestionIds.length > 1)
+      rows.set((await session.forwardAll(suggestionIds.slice(0, -1), afterPrompt)).logits, vocab);
     const probs = tokenProbabilities(rows, vocab, suggestionIds);
     const texts = pieceTexts(tokenizer, suggestionIds);
     // The view shows what the suggestion adds: the healed text was typed already.
@@ -214,7 +226,9 @@ export async function inspect(engine: Engine, request: InspectRequest): Promise<
   return {
     tokens: built.ids.slice(firstShown, cursor).map((id, i) => {
       const at = firstShown + i;
-      return at < fedBeforeCursor ? { ...shown(id), reused: at < reused } : { ...shown(id), reused: false, healed: true };
+      return at < fedBeforeCursor
+        ? { ...shown(id), reused: at < reused }
+        : { ...shown(id), reused: false, healed: true };
     }),
     promptTokens: prompt.ids.length,
     tokensAfterCursor: prompt.ids.length - fedBeforeCursor,

@@ -6,7 +6,8 @@
 //   <prefix-token> <suffix-token> suffix <middle-token> prefix
 // otherwise the prefix alone. In PSM order every keystroke changes the prefix and so everything
 // after it: the suffix is fed again each time. In SPM order the suffix budget is fixed and the
-// prefix comes last, so a keystroke feeds only the last token or two. The prefix keeps its end and loses its start when over budget; the
+// prefix comes last, so a keystroke feeds only the last token or two. The prefix keeps its end and
+// loses its start when over budget; the
 // start moves in whole blocks of tokens so that, while the user types, the first tokens stay the
 // same from one keystroke to the next and the KV cache keeps matching them. A repository header
 // (cross-file.ts), when there is one, comes first and takes its tokens out of the same budget.
@@ -57,14 +58,26 @@ export function trimPrefixTokens(ids: number[], budget: number): number[] {
   return ids.slice(drop);
 }
 
-export function buildPrompt(tokenizer: PromptTokenizer, prefix: string, suffix: string, budget: PromptBudget): BuiltPrompt {
+export function buildPrompt(
+  tokenizer: PromptTokenizer,
+  prefix: string,
+  suffix: string,
+  budget: PromptBudget,
+): BuiltPrompt {
   const header = budget.header ?? [];
   const contextTokens = Math.max(8, budget.contextTokens - header.length);
   const prefixIds = tokenizer.encode(prefix);
   const fim = tokenizer.fim;
   if (!fim) {
     const kept = trimPrefixTokens(prefixIds, contextTokens);
-    return { ids: [...header, ...kept], headerTokens: header.length, prefixTokens: kept.length, suffixTokens: 0, truncated: kept.length < prefixIds.length, fim: false };
+    return {
+      ids: [...header, ...kept],
+      headerTokens: header.length,
+      prefixTokens: kept.length,
+      suffixTokens: 0,
+      truncated: kept.length < prefixIds.length,
+      fim: false,
+    };
   }
   const room = Math.max(0, contextTokens - 3);
   const spm = tokenizer.fimOrder === 'spm';

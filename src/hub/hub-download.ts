@@ -79,7 +79,14 @@ export function listDownloadedModels(storageDir: string): string[] {
 }
 
 /** What the hub reports about a file, reduced to what verification needs; undefined for names we never fetch. */
-function toRepoFile(entry: { type: string; path: string; size: number; oid?: string; lfs?: { oid: string; size: number }; xetHash?: string }): RepoFile | undefined {
+function toRepoFile(entry: {
+  type: string;
+  path: string;
+  size: number;
+  oid?: string;
+  lfs?: { oid: string; size: number };
+  xetHash?: string;
+}): RepoFile | undefined {
   if (entry.type !== 'file') return undefined;
   try {
     validateRepoFilePath(entry.path);
@@ -93,13 +100,22 @@ function toRepoFile(entry: { type: string; path: string; size: number; oid?: str
 }
 
 /** The variants in a repository's onnx/ folder, each with the files it needs and its size. */
-export async function listModelVariants(repo: string, revision: string | undefined, endpoint: HubEndpoint = {},
-  signal?: AbortSignal): Promise<ModelListing> {
+export async function listModelVariants(
+  repo: string,
+  revision: string | undefined,
+  endpoint: HubEndpoint = {},
+  signal?: AbortSignal,
+): Promise<ModelListing> {
   const ref = validateRepoRef(repo, revision);
   const files = new Map<string, RepoFile>();
   try {
-    for await (const entry of listFiles({ repo: { type: 'model', name: ref.repo }, revision: ref.revision, recursive: true,
-      hubUrl: endpoint.hubUrl, fetch: abortableFetch(signal) })) {
+    for await (const entry of listFiles({
+      repo: { type: 'model', name: ref.repo },
+      revision: ref.revision,
+      recursive: true,
+      hubUrl: endpoint.hubUrl,
+      fetch: abortableFetch(signal),
+    })) {
       const file = toRepoFile(entry);
       if (file) files.set(file.path, file);
     }
@@ -108,7 +124,8 @@ export async function listModelVariants(repo: string, revision: string | undefin
     throw new HubDownloadError(`could not list the files of ${describe(ref)}: ${(err as Error).message}`);
   }
   for (const name of REQUIRED_FILES) {
-    if (!files.has(name)) throw new HubDownloadError(`${describe(ref)} has no ${name}: it is not a model in the Hugging Face ONNX layout`);
+    if (!files.has(name))
+      throw new HubDownloadError(`${describe(ref)} has no ${name}: it is not a model in the Hugging Face ONNX layout`);
   }
   const shared = [...REQUIRED_FILES, ...OPTIONAL_FILES].flatMap((name) => files.get(name) ?? []);
   const sharedBytes = shared.reduce((sum, f) => sum + f.size, 0);
@@ -116,8 +133,14 @@ export async function listModelVariants(repo: string, revision: string | undefin
   if (graphs.length === 0) throw new HubDownloadError(`${describe(ref)} has no onnx/*.onnx graph`);
   const variants = graphs.map((graph) => {
     // External weights sit beside the graph: model.onnx_data, model.onnx_data_1, model.onnx.data.
-    const own = [...files.values()].filter((f) => f.path === graph || f.path.startsWith(`${graph}_data`) || f.path === `${graph}.data`);
-    return { name: graph.slice('onnx/'.length), files: own, totalBytes: sharedBytes + own.reduce((sum, f) => sum + f.size, 0) };
+    const own = [...files.values()].filter(
+      (f) => f.path === graph || f.path.startsWith(`${graph}_data`) || f.path === `${graph}.data`,
+    );
+    return {
+      name: graph.slice('onnx/'.length),
+      files: own,
+      totalBytes: sharedBytes + own.reduce((sum, f) => sum + f.size, 0),
+    };
   });
   return { ref, shared, variants };
 }
@@ -158,11 +181,13 @@ export async function downloadModel(request: DownloadRequest): Promise<ModelFold
     for (const file of files) {
       if (signal?.aborted) throw new DownloadCancelledError('the download was cancelled');
       // A model folder that already holds this file (another variant of the same model) keeps it.
-      if (await verify(insideFolder(target, file.path), file) === undefined) {
+      if ((await verify(insideFolder(target, file.path), file)) === undefined) {
         report(file.path, file.size);
         continue;
       }
-      await fetchVerified(ref, file, insideFolder(staging, file.path), request.endpoint ?? {}, signal, (n) => report(file.path, n));
+      await fetchVerified(ref, file, insideFolder(staging, file.path), request.endpoint ?? {}, signal, (n) =>
+        report(file.path, n),
+      );
       toMove.push(file);
     }
     await commit(staging, target, toMove);
@@ -191,9 +216,15 @@ async function commit(staging: string, target: string, files: RepoFile[]): Promi
 }
 
 /** Fetches one file to `destination`, resuming a `.partial` left by an earlier attempt. */
-async function fetchVerified(ref: RepoRef, file: RepoFile, destination: string, endpoint: HubEndpoint,
-  signal: AbortSignal | undefined, onBytes: (n: number) => void): Promise<void> {
-  if (await verify(destination, file) === undefined) {
+async function fetchVerified(
+  ref: RepoRef,
+  file: RepoFile,
+  destination: string,
+  endpoint: HubEndpoint,
+  signal: AbortSignal | undefined,
+  onBytes: (n: number) => void,
+): Promise<void> {
+  if ((await verify(destination, file)) === undefined) {
     onBytes(file.size);
     return;
   }
@@ -206,12 +237,14 @@ async function fetchVerified(ref: RepoRef, file: RepoFile, destination: string, 
     await receive(ref, file, partial, have, endpoint, signal, onBytes);
     let problem = await verify(partial, file);
     if (problem !== undefined && have > 0) {
-      // What an earlier attempt left may not be a prefix of this file (it changed on the hub): once more from the start.
+      // What an earlier attempt left may not be a prefix of this file (it changed on the hub): once
+      // more from the start.
       onBytes(-file.size);
       await receive(ref, file, partial, 0, endpoint, signal, onBytes);
       problem = await verify(partial, file);
     }
-    if (problem !== undefined) throw new DownloadVerificationError(`${file.path} from ${describe(ref)} failed verification: ${problem}`);
+    if (problem !== undefined)
+      throw new DownloadVerificationError(`${file.path} from ${describe(ref)} failed verification: ${problem}`);
   } catch (err) {
     if (err instanceof DownloadVerificationError) await fsp.rm(partial, { force: true });
     throw err;
@@ -220,8 +253,15 @@ async function fetchVerified(ref: RepoRef, file: RepoFile, destination: string, 
 }
 
 /** Appends bytes `from`… of the file to `partial`, through the hub client's blob (a Range request when resuming). */
-async function receive(ref: RepoRef, file: RepoFile, partial: string, from: number, endpoint: HubEndpoint,
-  signal: AbortSignal | undefined, onBytes: (n: number) => void): Promise<void> {
+async function receive(
+  ref: RepoRef,
+  file: RepoFile,
+  partial: string,
+  from: number,
+  endpoint: HubEndpoint,
+  signal: AbortSignal | undefined,
+  onBytes: (n: number) => void,
+): Promise<void> {
   let received = from;
   // Opened before anything is fetched so that an empty file is a file too.
   const handle = await fsp.open(partial, from > 0 ? 'a' : 'w');
@@ -231,23 +271,32 @@ async function receive(ref: RepoRef, file: RepoFile, partial: string, from: numb
   }
   try {
     // xet: false keeps one plain HTTP path whose byte ranges Wisp controls, so a download can resume.
-    const blob = await downloadFile({ repo: { type: 'model', name: ref.repo }, path: file.path, revision: ref.revision,
-      hubUrl: endpoint.hubUrl, fetch: abortableFetch(signal), xet: false });
+    const blob = await downloadFile({
+      repo: { type: 'model', name: ref.repo },
+      path: file.path,
+      revision: ref.revision,
+      hubUrl: endpoint.hubUrl,
+      fetch: abortableFetch(signal),
+      xet: false,
+    });
     if (!blob) throw new HubDownloadError(`${file.path} is not in ${describe(ref)}`);
     if (blob.size !== file.size) {
       throw new DownloadVerificationError(`${file.path}: the hub lists ${file.size} bytes but serves ${blob.size}`);
     }
     for await (const chunk of (from > 0 ? blob.slice(from) : blob).stream()) {
       received += chunk.byteLength;
-      if (received > file.size) throw new DownloadVerificationError(`${file.path}: the server sent more than the ${file.size} bytes listed`);
+      if (received > file.size)
+        throw new DownloadVerificationError(`${file.path}: the server sent more than the ${file.size} bytes listed`);
       await handle.write(chunk);
       onBytes(chunk.byteLength);
     }
   } catch (err) {
     if (signal?.aborted) throw new DownloadCancelledError('the download was cancelled');
     if (err instanceof HubDownloadError) throw err;
-    throw new HubDownloadError(`${file.path} from ${describe(ref)} was interrupted after ${received} of ${file.size} bytes `
-      + `(${err instanceof Error ? err.message : String(err)}); downloading again resumes from there`);
+    throw new HubDownloadError(
+      `${file.path} from ${describe(ref)} was interrupted after ${received} of ${file.size} bytes ` +
+        `(${err instanceof Error ? err.message : String(err)}); downloading again resumes from there`,
+    );
   } finally {
     await handle.close();
   }
@@ -285,7 +334,8 @@ function fileSize(file: string, missing = 0): number {
 /** `relative` resolved inside `folder`; the names are validated already, this is the last line of defence. */
 function insideFolder(folder: string, relative: string): string {
   const resolved = path.resolve(folder, ...validateRepoFilePath(relative).split('/'));
-  if (!resolved.startsWith(path.resolve(folder) + path.sep)) throw new HubDownloadError(`${relative} would be written outside ${folder}`);
+  if (!resolved.startsWith(path.resolve(folder) + path.sep))
+    throw new HubDownloadError(`${relative} would be written outside ${folder}`);
   return resolved;
 }
 

@@ -37,7 +37,9 @@ export function validateRevision(input: string | undefined): string | undefined 
   const revision = input?.trim();
   if (!revision) return undefined;
   if (!REVISION.test(revision) || revision.includes('..')) {
-    throw new HubNameError(`'${input}' is not a usable revision: expected a branch, tag or commit hash (letters, digits, '.', '_', '-')`);
+    throw new HubNameError(
+      `'${input}' is not a usable revision: expected a branch, tag or commit hash (letters, digits, '.', '_', '-')`,
+    );
   }
   return revision;
 }
@@ -46,7 +48,10 @@ export function validateRevision(input: string | undefined): string | undefined 
 export function validateRepoFilePath(input: string): string {
   const segments = input.split('/');
   const ok = input.length <= 1000 && segments.every((s) => PATH_SEGMENT.test(s));
-  if (!ok) throw new HubNameError(`the repository file name '${input}' is not allowed (only relative names without '..', '\\', ':' or a leading '/')`);
+  if (!ok)
+    throw new HubNameError(
+      `the repository file name '${input}' is not allowed (only relative names without '..', '\\', ':' or a leading '/')`,
+    );
   return input;
 }
 

@@ -12,7 +12,9 @@ export function listBundledModels(extensionRoot: string): string[] {
   try {
     return fs
       .readdirSync(bundledModelsDir(extensionRoot), { withFileTypes: true })
-      .filter((d) => d.isDirectory() && fs.existsSync(path.join(bundledModelsDir(extensionRoot), d.name, 'config.json')))
+      .filter(
+        (d) => d.isDirectory() && fs.existsSync(path.join(bundledModelsDir(extensionRoot), d.name, 'config.json')),
+      )
       .map((d) => d.name);
   } catch {
     return [];

@@ -123,7 +123,9 @@ export class TokenView implements vscode.Disposable, TokenViewTestHook {
         break;
       case 'set-setting':
         // The real setting, so the completions use what the view shows; the change event refreshes it.
-        await vscode.workspace.getConfiguration('wisp').update(message.key, message.value, vscode.ConfigurationTarget.Global);
+        await vscode.workspace
+          .getConfiguration('wisp')
+          .update(message.key, message.value, vscode.ConfigurationTarget.Global);
         break;
       case 'sample':
         await this.refresh(true);
@@ -152,7 +154,9 @@ export class TokenView implements vscode.Disposable, TokenViewTestHook {
     const editor = this.editor();
     if (!editor) return this.postStatus('Open a file: the view follows the editor and its cursor.');
     if (this.deps.engine.state.status !== 'ready') {
-      return this.postStatus(`The engine is ${this.deps.engine.state.status}${this.deps.engine.state.message ? `: ${this.deps.engine.state.message}` : ''}`);
+      return this.postStatus(
+        `The engine is ${this.deps.engine.state.status}${this.deps.engine.state.message ? `: ${this.deps.engine.state.message}` : ''}`,
+      );
     }
     // A completion is being generated: stay out of its way and look again after the next pause.
     if (this.deps.engine.inFlight > 0 && !draw) return this.schedule();
@@ -166,7 +170,10 @@ export class TokenView implements vscode.Disposable, TokenViewTestHook {
     const prepared = prepareInline(inlineInput(editor.document, editor.selection.active), settings);
     const { request } = prepared;
     const offset = editor.document.offsetAt(editor.selection.active);
-    const suggestion = this.suggestion?.documentKey === editor.document.uri.toString() && this.suggestion.offset === offset ? this.suggestion.text : '';
+    const suggestion =
+      this.suggestion?.documentKey === editor.document.uri.toString() && this.suggestion.offset === offset
+        ? this.suggestion.text
+        : '';
     const seq = ++this.requestSeq;
     try {
       const answer = await this.deps.engine.inspect({
@@ -189,7 +196,8 @@ export class TokenView implements vscode.Disposable, TokenViewTestHook {
         else this.schedule();
         return;
       }
-      if (answer.status === 'failed') return this.postStatus(`The engine could not inspect this place: ${answer.message}`);
+      if (answer.status === 'failed')
+        return this.postStatus(`The engine could not inspect this place: ${answer.message}`);
       if (placeOf(editor).key !== place.key) return this.schedule();
       if (draw) this.drawn = answer.view.drawn.map((t) => t.id);
       const file = vscode.workspace.asRelativePath(editor.document.uri);

@@ -71,9 +71,14 @@ function resolveModel(args: Args): string {
   if (fs.existsSync(path.join(shipped, 'onnx', 'model.onnx'))) return shipped;
   const own = path.join(REPO, 'test', 'bench', '.models', 'random-5m');
   if (!fs.existsSync(path.join(own, 'onnx', 'model.onnx'))) {
-    log('models/wisp-code-small/onnx is not there: building a random model of its shape (test/bench/make_bench_model.py)');
-    const r = spawnSync('/usr/bin/python3', [path.join(REPO, 'test', 'bench', 'make_bench_model.py'), '--out', own], { stdio: ['ignore', 2, 2] });
-    if (r.status !== 0) throw new Error('could not build the benchmark model; pass --model DIR (e.g. test/fixtures/tiny-gpt)');
+    log(
+      'models/wisp-code-small/onnx is not there: building a random model of its shape (test/bench/make_bench_model.py)',
+    );
+    const r = spawnSync('/usr/bin/python3', [path.join(REPO, 'test', 'bench', 'make_bench_model.py'), '--out', own], {
+      stdio: ['ignore', 2, 2],
+    });
+    if (r.status !== 0)
+      throw new Error('could not build the benchmark model; pass --model DIR (e.g. test/fixtures/tiny-gpt)');
   }
   return own;
 }
@@ -82,8 +87,11 @@ function resolveModel(args: Args): string {
 function ensureVariants(modelDir: string): Record<string, string> {
   const paths = variantPaths(REPO, modelDir);
   if (!fs.existsSync(paths.last_logits)) {
-    const r = spawnSync('/usr/bin/python3', [path.join(REPO, 'test', 'bench', 'make_variants.py'), modelDir], { stdio: ['ignore', 2, 2] });
-    if (r.status !== 0) log('could not build the graph variants (needs /usr/bin/python3 with onnx); their figures are left out');
+    const r = spawnSync('/usr/bin/python3', [path.join(REPO, 'test', 'bench', 'make_variants.py'), modelDir], {
+      stdio: ['ignore', 2, 2],
+    });
+    if (r.status !== 0)
+      log('could not build the graph variants (needs /usr/bin/python3 with onnx); their figures are left out');
   }
   return paths;
 }
@@ -99,7 +107,11 @@ function ensurePeer(): boolean {
 }
 
 function forkRole(role: string): ReturnType<typeof fork> {
-  return fork(__filename, [], { env: { ...process.env, WISP_BENCH_ROLE: role }, stdio: ['ignore', 2, 2, 'ipc'], serialization: 'advanced' });
+  return fork(__filename, [], {
+    env: { ...process.env, WISP_BENCH_ROLE: role },
+    stdio: ['ignore', 2, 2, 'ipc'],
+    serialization: 'advanced',
+  });
 }
 
 async function runFigures(options: FigureOptions): Promise<Figures & { peak_rss_mb: number }> {
@@ -169,7 +181,13 @@ function combine(perFile: PhaseResult[], reference?: PhaseResult[]): Combined {
   // keys are per file: compare with the reference file by file
   const refAll = reference?.flatMap((p, i) => p.records.map((r) => ({ ...r, key: r.key + i * 1e6 })));
   const mine = perFile.flatMap((p, i) => p.records.map((r) => ({ ...r, key: r.key + i * 1e6 })));
-  const summary = { ...summarize(all, segments.reduce((n, s) => n + s.length, 0)), same_as_wisp: refAll ? summarize(mine, 1, refAll).same_as_wisp : NaN };
+  const summary = {
+    ...summarize(
+      all,
+      segments.reduce((n, s) => n + s.length, 0),
+    ),
+    same_as_wisp: refAll ? summarize(mine, 1, refAll).same_as_wisp : NaN,
+  };
   const saved = perFile.reduce((n, p, i) => n + summarize(p.records, segments[i].length).chars_saved, 0);
   return {
     ...summary,
@@ -189,13 +207,20 @@ async function main(): Promise<void> {
   const started = performance.now();
   const modelDir = resolveModel(args);
   const config = JSON.parse(fs.readFileSync(path.join(modelDir, 'config.json'), 'utf8')) as Record<string, number>;
-  const settings: WispSettings = { ...DEFAULT_SETTINGS, device: 'cpu', maxNewTokens: 16, contextTokens: Math.min(1024, config.n_positions ?? 1024) };
+  const settings: WispSettings = {
+    ...DEFAULT_SETTINGS,
+    device: 'cpu',
+    maxNewTokens: 16,
+    contextTokens: Math.min(1024, config.n_positions ?? 1024),
+  };
   const segments = SOURCES.slice(0, args.files)
     .map((spec) => typingSegment(REPO, spec, args.keys))
     .filter((s): s is TypingSegment => s !== undefined);
   if (segments.length === 0) throw new Error('none of the source files exists');
   const peerOk = args.peer && ensurePeer();
-  log(`model ${path.relative(REPO, modelDir) || modelDir}; ${segments.length} files × ${args.keys} keys; peer ${peerOk ? 'on' : 'off'}`);
+  log(
+    `model ${path.relative(REPO, modelDir) || modelDir}; ${segments.length} files × ${args.keys} keys; peer ${peerOk ? 'on' : 'off'}`,
+  );
 
   // 1. engine figures, alone on the machine
   const figureText = SOURCES.map((s) => typingSegment(REPO, s, 0)?.text ?? '').join('\n');
@@ -216,21 +241,55 @@ async function main(): Promise<void> {
   // for Wisp and transformers.js alike. Only `wisp_context_cache` mixes the context cache in: the
   // other rows decode the model's plain greedy tokens, so their suggestions compare token for token.
   const suffix32 = round(32 / (settings.contextTokens - 3), 4);
-  type Row = { name: string; role: 'wisp' | 'peer'; threads?: number; reuseCache: boolean; suffixShare?: number; live: boolean; contextCache: boolean };
+  type Row = {
+    name: string;
+    role: 'wisp' | 'peer';
+    threads?: number;
+    reuseCache: boolean;
+    suffixShare?: number;
+    live: boolean;
+    contextCache: boolean;
+  };
   const rows: Row[] = [
     { name: 'wisp', role: 'wisp', reuseCache: true, live: true, contextCache: false },
     // the only difference from `wisp`: the context cache at the extension's default weight (as the provider asks)
     { name: 'wisp_context_cache', role: 'wisp', reuseCache: true, live: true, contextCache: true },
     { name: 'wisp_no_reuse', role: 'wisp', reuseCache: false, live: true, contextCache: false },
-    ...(peerOk ? [{ name: 'transformersjs', role: 'peer' as const, reuseCache: false, live: true, contextCache: false }] : []),
+    ...(peerOk
+      ? [{ name: 'transformersjs', role: 'peer' as const, reuseCache: false, live: true, contextCache: false }]
+      : []),
     // levers: a 32-token suffix, one intra-op thread
-    ...(args.quick ? [] : [{ name: 'wisp_suffix32', role: 'wisp' as const, reuseCache: true, suffixShare: suffix32, live: false, contextCache: false }]),
-    ...(args.quick ? [] : [{ name: 'wisp_1thread', role: 'wisp' as const, threads: 1, reuseCache: true, live: false, contextCache: false }]),
+    ...(args.quick
+      ? []
+      : [
+          {
+            name: 'wisp_suffix32',
+            role: 'wisp' as const,
+            reuseCache: true,
+            suffixShare: suffix32,
+            live: false,
+            contextCache: false,
+          },
+        ]),
+    ...(args.quick
+      ? []
+      : [
+          {
+            name: 'wisp_1thread',
+            role: 'wisp' as const,
+            threads: 1,
+            reuseCache: true,
+            live: false,
+            contextCache: false,
+          },
+        ]),
   ];
   const specs: EngineSpec[] = [];
   for (const row of rows) specs.push({ ...row, client: await startClient(row.role, modelDir, row.threads) });
   const pids = [process.pid, ...specs.map((s) => s.client.pid!)];
-  const results: Record<string, PhaseResult[]> = Object.fromEntries(specs.filter((e) => e.live).map((e) => [e.name, []]));
+  const results: Record<string, PhaseResult[]> = Object.fromEntries(
+    specs.filter((e) => e.live).map((e) => [e.name, []]),
+  );
   const sequentialResults: Record<string, PhaseResult[]> = Object.fromEntries(specs.map((e) => [e.name, []]));
   const probe = new LagProbe(5);
   const skipped: string[] = [];
@@ -245,7 +304,11 @@ async function main(): Promise<void> {
   });
   const dump = (name: string, seg: TypingSegment, mode: string, records: KeyRecord[]) => {
     if (!args.records) return;
-    for (const r of records) fs.appendFileSync(args.records, JSON.stringify({ engine: name, file: path.basename(seg.path), mode, ...r }) + '\n');
+    for (const r of records)
+      fs.appendFileSync(
+        args.records,
+        JSON.stringify({ engine: name, file: path.basename(seg.path), mode, ...r }) + '\n',
+      );
   };
   const overBudget = () => (performance.now() - started) / 1000 > args.budgetS;
   probe.start();
@@ -272,7 +335,9 @@ async function main(): Promise<void> {
       });
       dump(spec.name, seg, 'live', records);
       const s = summarize(records, seg.length);
-      log(`${path.basename(seg.path)} ${spec.name} live: p50 ${s.p50_ms} p95 ${s.p95_ms} ms, answered ${s.answered}/${s.keys}, prefilled ${s.prefill_tokens_mean}`);
+      log(
+        `${path.basename(seg.path)} ${spec.name} live: p50 ${s.p50_ms} p95 ${s.p95_ms} ms, answered ${s.answered}/${s.keys}, prefilled ${s.prefill_tokens_mean}`,
+      );
     }
     // every keystroke: all engines in lockstep on the same keys
     if (overBudget()) {
@@ -299,7 +364,9 @@ async function main(): Promise<void> {
       });
       dump(spec.name, part, 'every-key', records);
       const s = summarize(records, part.length);
-      log(`${path.basename(seg.path)} ${spec.name} every key: p50 ${s.p50_ms} p95 ${s.p95_ms} ms, prefilled ${s.prefill_tokens_mean}`);
+      log(
+        `${path.basename(seg.path)} ${spec.name} every key: p50 ${s.p50_ms} p95 ${s.p95_ms} ms, prefilled ${s.prefill_tokens_mean}`,
+      );
     });
   }
   probe.stop();
@@ -309,16 +376,30 @@ async function main(): Promise<void> {
   const peerRss = peer ? peakRssMb(peer.pid!) : NaN;
   for (const spec of specs) spec.client.dispose();
 
-  const keystroke = Object.fromEntries(Object.entries(results).filter(([, r]) => r.length > 0).map(([name, r]) => [name, combine(r)])) as Record<string, Combined>;
-  const everyKey = Object.fromEntries(Object.entries(sequentialResults).filter(([, r]) => r.length > 0).map(([name, r]) => [name, combine(r, sequentialResults.wisp)])) as Record<string, Combined>;
+  const keystroke = Object.fromEntries(
+    Object.entries(results)
+      .filter(([, r]) => r.length > 0)
+      .map(([name, r]) => [name, combine(r)]),
+  ) as Record<string, Combined>;
+  const everyKey = Object.fromEntries(
+    Object.entries(sequentialResults)
+      .filter(([, r]) => r.length > 0)
+      .map(([name, r]) => [name, combine(r, sequentialResults.wisp)]),
+  ) as Record<string, Combined>;
   const base = figures.engines[0];
   const threads = base.threads || os.cpus().length;
-  const wispRows = [keystroke.wisp, keystroke.wisp_context_cache, keystroke.wisp_no_reuse, everyKey.wisp, everyKey.wisp_context_cache, everyKey.wisp_no_reuse].filter(
-    (x) => x !== undefined,
-  );
+  const wispRows = [
+    keystroke.wisp,
+    keystroke.wisp_context_cache,
+    keystroke.wisp_no_reuse,
+    everyKey.wisp,
+    everyKey.wisp_context_cache,
+    everyKey.wisp_no_reuse,
+  ].filter((x) => x !== undefined);
   const hostMax = Math.max(...wispRows.map((x) => x.host_max_block_ms));
   const hostMaxLag = Math.max(...wispRows.map((x) => x.host_max_lag_ms));
-  const ratio = (a: number | undefined, b: number | undefined) => (a !== undefined && b !== undefined ? round(a / b, 2) : null);
+  const ratio = (a: number | undefined, b: number | undefined) =>
+    a !== undefined && b !== undefined ? round(a / b, 2) : null;
   // the context cache's effect: the same engine and requests with the cache off (`wisp`) and on
   const cacheEffect = (off: Combined | undefined, on: Combined | undefined): CacheEffect | null =>
     off && on
@@ -377,8 +458,14 @@ async function main(): Promise<void> {
       no_reuse_over_wisp_p50: ratio(everyKey.wisp_no_reuse?.p50_ms, everyKey.wisp?.p50_ms),
       transformersjs_over_wisp_p50_live: ratio(keystroke.transformersjs?.p50_ms, keystroke.wisp?.p50_ms),
       no_reuse_over_wisp_p50_live: ratio(keystroke.wisp_no_reuse?.p50_ms, keystroke.wisp?.p50_ms),
-      transformersjs_over_wisp_cpu_per_key: ratio(everyKey.transformersjs?.engine_cpu_ms_per_key, everyKey.wisp?.engine_cpu_ms_per_key),
-      no_reuse_over_wisp_cpu_per_key: ratio(everyKey.wisp_no_reuse?.engine_cpu_ms_per_key, everyKey.wisp?.engine_cpu_ms_per_key),
+      transformersjs_over_wisp_cpu_per_key: ratio(
+        everyKey.transformersjs?.engine_cpu_ms_per_key,
+        everyKey.wisp?.engine_cpu_ms_per_key,
+      ),
+      no_reuse_over_wisp_cpu_per_key: ratio(
+        everyKey.wisp_no_reuse?.engine_cpu_ms_per_key,
+        everyKey.wisp?.engine_cpu_ms_per_key,
+      ),
       context_cache_over_wisp_p50: ratio(everyKey.wisp_context_cache?.p50_ms, everyKey.wisp?.p50_ms),
     },
     context_cache: {
@@ -389,7 +476,13 @@ async function main(): Promise<void> {
     setup: {
       machine: machine(),
       load_average_at_start: os.loadavg().map((x) => round(x, 2)),
-      files: segments.map((s) => ({ file: s.spec.file, language: s.spec.language, license: s.spec.license, start: s.start, keys: s.length })),
+      files: segments.map((s) => ({
+        file: s.spec.file,
+        language: s.spec.language,
+        license: s.spec.license,
+        start: s.start,
+        keys: s.length,
+      })),
       keys_per_file: args.keys,
       interval_ms: args.intervalMs,
       debounce_ms: settings.debounceMs,
@@ -421,14 +514,27 @@ type Report = {
   engine_threads: number;
   keystroke: Record<string, Combined>;
   every_keystroke: Record<string, Combined>;
-  decode: Record<string, unknown> & { by_threads: Figures['engines']; variants: Figures['variants']; prompt_lookup: Figures['prompt_lookup'] };
+  decode: Record<string, unknown> & {
+    by_threads: Figures['engines'];
+    variants: Figures['variants'];
+    prompt_lookup: Figures['prompt_lookup'];
+  };
   host_max_block_ms: number;
   host_max_timer_lag_ms: number;
   engine_peak_rss_mb: number;
   peer_peak_rss_mb: number;
   ratios: Record<string, number | null>;
   context_cache: { weight: number; every_keystroke: CacheEffect | null; keystroke: CacheEffect | null };
-  setup: { machine: string; wall_s: number; skipped_phases: string[]; files: { file: string }[]; keys_per_file: number; load_average_at_start: number[]; interval_ms: number; debounce_ms: number };
+  setup: {
+    machine: string;
+    wall_s: number;
+    skipped_phases: string[];
+    files: { file: string }[];
+    keys_per_file: number;
+    load_average_at_start: number[];
+    interval_ms: number;
+    debounce_ms: number;
+  };
 };
 
 /** Wisp with the context cache off (`wisp`) and on (`wisp_context_cache`), over the same keystrokes. */
@@ -486,24 +592,33 @@ function targets(r: Report): Target[] {
 
 function printTable(r: Report): void {
   const out: string[] = [];
-  out.push(`Wisp keystroke benchmark — model ${r.model}, replay engines ${r.engine_threads} thread(s) (engine default), figures ${r.threads} threads, ${r.setup.machine}`);
-  out.push(`files: ${r.setup.files.map((f) => f.file).join(', ')}; ${r.setup.keys_per_file} keys each; load average at start ${r.setup.load_average_at_start.join(' ')}`);
+  out.push(
+    `Wisp keystroke benchmark — model ${r.model}, replay engines ${r.engine_threads} thread(s) (engine default), figures ${r.threads} threads, ${r.setup.machine}`,
+  );
+  out.push(
+    `files: ${r.setup.files.map((f) => f.file).join(', ')}; ${r.setup.keys_per_file} keys each; load average at start ${r.setup.load_average_at_start.join(' ')}`,
+  );
   out.push('');
   const f = (x: number) => (Number.isFinite(x) ? x : '–');
   const rows = (title: string, table: Record<string, Combined>) => {
-  out.push(title);
-  out.push('');
-  out.push('| engine | p50 ms | p95 ms | +debounce p50 / p95 | engine call p50 / p95 | prefilled mean / p95 | prefill ms p50 | generated mean | decode ms/token | answered / keys | typing-through | accept | chars saved | cache-led tokens | engine CPU ms/key | cores: bench / others | files | same as wisp |');
-  out.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
-  for (const [name, s] of Object.entries(table)) {
+    out.push(title);
+    out.push('');
     out.push(
-      `| ${name} | ${s.p50_ms} | ${s.p95_ms} | ${s.ready_p50_ms} / ${s.ready_p95_ms} | ${s.engine_p50_ms} / ${s.engine_p95_ms} | ${s.prefill_tokens_mean} / ${s.prefill_tokens_p95} | ${f(s.prefill_ms_p50)} | ${s.generated_tokens_mean} | ${f(s.decode_ms_per_token)} | ` +
-        `${s.answered} / ${s.keys} | ${(s.typing_through_share * 100).toFixed(1)}% | ${(s.accept_proxy * 100).toFixed(1)}% | ${s.chars_saved} (${(s.chars_saved_share * 100).toFixed(1)}%) | ${s.cache_led_share > 0 ? `${(s.cache_led_share * 100).toFixed(1)}%` : '–'} | ${s.engine_cpu_ms_per_key} | ${s.own_cores} / ${s.other_cores} | ${s.files} | ${Number.isFinite(s.same_as_wisp) ? `${(s.same_as_wisp * 100).toFixed(0)}%` : ''} |`,
+      '| engine | p50 ms | p95 ms | +debounce p50 / p95 | engine call p50 / p95 | prefilled mean / p95 | prefill ms p50 | generated mean | decode ms/token | answered / keys | typing-through | accept | chars saved | cache-led tokens | engine CPU ms/key | cores: bench / others | files | same as wisp |',
     );
-  }
-  out.push('');
+    out.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+    for (const [name, s] of Object.entries(table)) {
+      out.push(
+        `| ${name} | ${s.p50_ms} | ${s.p95_ms} | ${s.ready_p50_ms} / ${s.ready_p95_ms} | ${s.engine_p50_ms} / ${s.engine_p95_ms} | ${s.prefill_tokens_mean} / ${s.prefill_tokens_p95} | ${f(s.prefill_ms_p50)} | ${s.generated_tokens_mean} | ${f(s.decode_ms_per_token)} | ` +
+          `${s.answered} / ${s.keys} | ${(s.typing_through_share * 100).toFixed(1)}% | ${(s.accept_proxy * 100).toFixed(1)}% | ${s.chars_saved} (${(s.chars_saved_share * 100).toFixed(1)}%) | ${s.cache_led_share > 0 ? `${(s.cache_led_share * 100).toFixed(1)}%` : '–'} | ${s.engine_cpu_ms_per_key} | ${s.own_cores} / ${s.other_cores} | ${s.files} | ${Number.isFinite(s.same_as_wisp) ? `${(s.same_as_wisp * 100).toFixed(0)}%` : ''} |`,
+      );
+    }
+    out.push('');
   };
-  rows(`Live replay: ${r.setup.interval_ms} ms between keys (jittered) with pauses, ${r.setup.debounce_ms} ms debounce, stale requests cancelled; p50/p95 exclude the debounce wait`, r.keystroke);
+  rows(
+    `Live replay: ${r.setup.interval_ms} ms between keys (jittered) with pauses, ${r.setup.debounce_ms} ms debounce, stale requests cancelled; p50/p95 exclude the debounce wait`,
+    r.keystroke,
+  );
   rows('Every keystroke: each key waits for its suggestion (no debounce, no cancellation)', r.every_keystroke);
   const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
   const effect = (pass: string, c: CacheEffect | null) => {
@@ -523,26 +638,43 @@ function printTable(r: Report): void {
   out.push('|---|---|');
   out.push(`| prefill ${d.prefill_tokens} tokens | ${d.prefill_ms_1024} ms |`);
   out.push(`| decode at past ${d.past_512} | ${d.ms_per_token_512} ms/token (floor ${d.floor_ms_per_token_512}) |`);
-  out.push(`| decode at past ${d.past_1024} | ${d.ms_per_token_1024} ms/token (floor ${d.floor_ms_per_token}, ×${d.decode_over_floor_1024}) |`);
+  out.push(
+    `| decode at past ${d.past_1024} | ${d.ms_per_token_1024} ms/token (floor ${d.floor_ms_per_token}, ×${d.decode_over_floor_1024}) |`,
+  );
   out.push(`| read bandwidth (all cores) | ${d.bandwidth_gbs} GB/s |`);
   for (const t of r.decode.by_threads.slice(1))
-    out.push(`| threads=${t.threads}: prefill / decode@${t.past_a} / decode@${t.past_b} | ${t.prefill_ms} ms / ${t.ms_per_token_a} / ${t.ms_per_token_b} ms |`);
+    out.push(
+      `| threads=${t.threads}: prefill / decode@${t.past_a} / decode@${t.past_b} | ${t.prefill_ms} ms / ${t.ms_per_token_a} / ${t.ms_per_token_b} ms |`,
+    );
   for (const [name, v] of Object.entries(r.decode.variants))
     out.push(
       `| raw ORT, ${name}: prefill / decode@${d.past_1024} / same step fetching logits only | ${v.prefill_ms} ms / ${v.decode_ms_per_token} ms (${v.step_all_outputs_ms} ms) / ${v.step_logits_only_ms} ms |`,
     );
   const v = r.decode.by_threads[0].forward_ms_by_tokens_at_past_b;
-  out.push(`| one forward of 1 / 3 / 5 / 9 tokens at past ~${d.past_1024} | ${v.tokens_1} / ${v.tokens_3} / ${v.tokens_5} / ${v.tokens_9} ms |`);
+  out.push(
+    `| one forward of 1 / 3 / 5 / 9 tokens at past ~${d.past_1024} | ${v.tokens_1} / ${v.tokens_3} / ${v.tokens_5} / ${v.tokens_9} ms |`,
+  );
   const pl = r.decode.prompt_lookup;
-  out.push(`| prompt lookup on these files (${pl.ngram}-gram, ${pl.k} drafted) | draft at ${(pl.draft_share * 100).toFixed(0)}% of positions, ${pl.accepted_per_draft} accepted per draft, ${pl.tokens_per_step} tokens/step |`);
-  out.push(`| engine process peak RSS | ${r.engine_peak_rss_mb} MB (transformers.js process ${r.peer_peak_rss_mb} MB) |`);
-  out.push(`| extension host max event-loop block (own work; raw timer lag) | ${r.host_max_block_ms} ms (${r.host_max_timer_lag_ms} ms) |`);
+  out.push(
+    `| prompt lookup on these files (${pl.ngram}-gram, ${pl.k} drafted) | draft at ${(pl.draft_share * 100).toFixed(0)}% of positions, ${pl.accepted_per_draft} accepted per draft, ${pl.tokens_per_step} tokens/step |`,
+  );
+  out.push(
+    `| engine process peak RSS | ${r.engine_peak_rss_mb} MB (transformers.js process ${r.peer_peak_rss_mb} MB) |`,
+  );
+  out.push(
+    `| extension host max event-loop block (own work; raw timer lag) | ${r.host_max_block_ms} ms (${r.host_max_timer_lag_ms} ms) |`,
+  );
   for (const [k, v] of Object.entries(r.ratios)) out.push(`| ${k} | ${v ?? 'n/a'} |`);
-  out.push(`| wall time | ${r.setup.wall_s} s${r.setup.skipped_phases.length ? ` (over budget, skipped: ${r.setup.skipped_phases.join(', ')})` : ''} |`);
+  out.push(
+    `| wall time | ${r.setup.wall_s} s${r.setup.skipped_phases.length ? ` (over budget, skipped: ${r.setup.skipped_phases.join(', ')})` : ''} |`,
+  );
   out.push('');
   out.push('| target | this run | met |');
   out.push('|---|---|---|');
-  for (const t of targets(r)) out.push(`| ${t.target} ${t.target.includes('/ ') && !t.target.includes('floor') ? '≥' : '≤'} ${t.limit} | ${t.value} | ${t.met ? 'yes' : 'no'} |`);
+  for (const t of targets(r))
+    out.push(
+      `| ${t.target} ${t.target.includes('/ ') && !t.target.includes('floor') ? '≥' : '≤'} ${t.limit} | ${t.value} | ${t.met ? 'yes' : 'no'} |`,
+    );
   console.log(out.join('\n'));
 }
 

@@ -120,8 +120,12 @@ async function bandwidth(method: 'sum' | 'memcmp', reps = 5): Promise<number> {
   const per = 64 * 2 ** 20;
   const sab = new SharedArrayBuffer(per * workers);
   new Float32Array(sab).fill(1);
-  const pool = Array.from({ length: workers }, (_, i) => new Worker(WORKER, { eval: true, workerData: { sab, offset: i * per, length: per, method, reps: 1 } }));
-  const round1 = () => Promise.all(pool.map((w) => new Promise((resolve) => (w.once('message', resolve), w.postMessage(0)))));
+  const pool = Array.from(
+    { length: workers },
+    (_, i) => new Worker(WORKER, { eval: true, workerData: { sab, offset: i * per, length: per, method, reps: 1 } }),
+  );
+  const round1 = () =>
+    Promise.all(pool.map((w) => new Promise((resolve) => (w.once('message', resolve), w.postMessage(0)))));
   await round1(); // warm up (JIT, page faults)
   let best = Infinity;
   for (let r = 0; r < reps; r++) {
@@ -201,22 +205,37 @@ async function timeEngines(options: FigureOptions, threadsList: number[], ids: n
     ms_per_token_a: round(a[i], 2),
     past_b: pastB,
     ms_per_token_b: round(b[i], 2),
-    forward_ms_by_tokens_at_past_b: Object.fromEntries(Object.entries(verify[i]).map(([k, v]) => [k, round(median(v), 2)])),
+    forward_ms_by_tokens_at_past_b: Object.fromEntries(
+      Object.entries(verify[i]).map(([k, v]) => [k, round(median(v), 2)]),
+    ),
   }));
 }
 
-type VariantFigures = { prefill_ms: number; decode_ms_per_token: number; step_all_outputs_ms: number; step_logits_only_ms: number };
+type VariantFigures = {
+  prefill_ms: number;
+  decode_ms_per_token: number;
+  step_all_outputs_ms: number;
+  step_logits_only_ms: number;
+};
 
 /**
  * Graph variants on raw ORT sessions (their logits need not be [1, n, vocab]), measured in
  * alternation like timeEngines: prefill, decode, and one decode step from the same past fetching
  * every output or the logits alone (the difference is what copying the presents out costs).
  */
-async function timeVariants(files: Record<string, string>, config: Record<string, number>, ids: number[], options: FigureOptions): Promise<Record<string, VariantFigures>> {
+async function timeVariants(
+  files: Record<string, string>,
+  config: Record<string, number>,
+  ids: number[],
+  options: FigureOptions,
+): Promise<Record<string, VariantFigures>> {
   const names = Object.keys(files);
   const sessions: ort.InferenceSession[] = [];
-  for (const name of names) sessions.push(await ort.InferenceSession.create(files[name], { graphOptimizationLevel: 'all' }));
-  const L = config.n_layer, H = config.n_head, D = config.n_embd / config.n_head;
+  for (const name of names)
+    sessions.push(await ort.InferenceSession.create(files[name], { graphOptimizationLevel: 'all' }));
+  const L = config.n_layer,
+    H = config.n_head,
+    D = config.n_embd / config.n_head;
   const feeds = (tokens: number[], past: Record<string, ort.Tensor> | undefined, pastLen: number) => {
     const n = tokens.length;
     const f: Record<string, ort.Tensor> = {
@@ -225,7 +244,9 @@ async function timeVariants(files: Record<string, string>, config: Record<string
       position_ids: new ort.Tensor('int64', BigInt64Array.from(tokens.map((_, i) => BigInt(pastLen + i))), [1, n]),
     };
     for (let i = 0; i < L; i++)
-      for (const kv of ['key', 'value']) f[`past_key_values.${i}.${kv}`] = past?.[`present.${i}.${kv}`] ?? new ort.Tensor('float32', new Float32Array(0), [1, H, 0, D]);
+      for (const kv of ['key', 'value'])
+        f[`past_key_values.${i}.${kv}`] =
+          past?.[`present.${i}.${kv}`] ?? new ort.Tensor('float32', new Float32Array(0), [1, H, 0, D]);
     return f;
   };
   const k = sessions.length;
@@ -315,7 +336,9 @@ export async function measureFigures(options: FigureOptions): Promise<Figures> {
     kv_bytes_per_position: kvPerPosition,
     floor_ms_per_token_a: round(floor(base.past_a), 2),
     floor_ms_per_token_b: round(floor(base.past_b), 2),
-    prompt_lookup: combineLookups(lookupIds.map((x) => promptLookup(x, Math.min(1024, Number(config.n_positions ?? 1024))))),
+    prompt_lookup: combineLookups(
+      lookupIds.map((x) => promptLookup(x, Math.min(1024, Number(config.n_positions ?? 1024)))),
+    ),
     variants,
   };
 }

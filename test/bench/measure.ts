@@ -10,7 +10,8 @@ export function percentile(values: readonly number[], p: number): number {
 }
 
 export const median = (values: readonly number[]) => percentile(values, 0.5);
-export const mean = (values: readonly number[]) => (values.length ? values.reduce((a, b) => a + b, 0) / values.length : NaN);
+export const mean = (values: readonly number[]) =>
+  values.length ? values.reduce((a, b) => a + b, 0) / values.length : NaN;
 export const round = (x: number, digits = 1) => (Number.isFinite(x) ? +x.toFixed(digits) : x);
 
 /** mulberry32: a tiny seeded generator, so every engine replays the same keystroke timeline. */

@@ -48,7 +48,10 @@ export function runPeerEngine(repoRoot: string): void {
     const newTokens = Math.max(1, Math.min(request.maxNewTokens, maxPositions - 8));
     const contextTokens = Math.max(8, Math.min(request.contextTokens, maxPositions - newTokens));
     const tok = tokenizer!;
-    const prompt = buildPrompt(tok, request.prefix, request.suffix, { contextTokens, suffixShare: request.suffixShare ?? 0.25 });
+    const prompt = buildPrompt(tok, request.prefix, request.suffix, {
+      contextTokens,
+      suffixShare: request.suffixShare ?? 0.25,
+    });
     const n = prompt.ids.length;
     const inputIds = new tjs.Tensor('int64', BigInt64Array.from(prompt.ids.map(BigInt)), [1, n]);
     const mask = new tjs.Tensor('int64', new BigInt64Array(n).fill(1n), [1, n]);
@@ -57,13 +60,13 @@ export function runPeerEngine(repoRoot: string): void {
     class WispStop extends tjs.StoppingCriteria {
       _call(all: (number | bigint)[][]): boolean[] {
         return all.map((row) => {
-          if (isCancelled()) return (stopReason = 'cancelled'), true;
-          if (performance.now() - started >= request.timeBudgetMs) return (stopReason = 'time'), true;
+          if (isCancelled()) return ((stopReason = 'cancelled'), true);
+          if (performance.now() - started >= request.timeBudgetMs) return ((stopReason = 'time'), true);
           const gen = row.slice(n).map(Number);
           // Wisp stops on any of its stop ids (end token, FIM tokens); generate() alone knows only eos
-          if (gen.length > 0 && tok.stopIds.has(gen[gen.length - 1])) return (stopReason = 'eos'), true;
+          if (gen.length > 0 && tok.stopIds.has(gen[gen.length - 1])) return ((stopReason = 'eos'), true);
           const text = tok.decode(gen);
-          if (cutToLines(text, request.maxLines).stopped) return (stopReason = 'stop'), true;
+          if (cutToLines(text, request.maxLines).stopped) return ((stopReason = 'stop'), true);
           return false;
         });
       }
@@ -82,7 +85,17 @@ export function runPeerEngine(repoRoot: string): void {
     const total = performance.now() - started;
     return {
       text: cutToLines(tok.decode(kept), request.maxLines).text,
-      stats: { promptTokens: n, reusedTokens: 0, prefilledTokens: n, generatedTokens: gen.length, tokenizeMs: 0, prefillMs: NaN, decodeMs: NaN, totalMs: total, stopReason },
+      stats: {
+        promptTokens: n,
+        reusedTokens: 0,
+        prefilledTokens: n,
+        generatedTokens: gen.length,
+        tokenizeMs: 0,
+        prefillMs: NaN,
+        decodeMs: NaN,
+        totalMs: total,
+        stopReason,
+      },
     };
   }
 
@@ -91,9 +104,17 @@ export function runPeerEngine(repoRoot: string): void {
     tjs.env.allowRemoteModels = false;
     tjs.env.localModelPath = path.dirname(path.resolve(modelDir)) + path.sep;
     const folder = readModelFolder(modelDir, 'model.onnx');
-    tokenizer = new ModelTokenizer(folder.tokenizerJson, folder.tokenizerConfig, folder.config, folder.generationConfig);
+    tokenizer = new ModelTokenizer(
+      folder.tokenizerJson,
+      folder.tokenizerConfig,
+      folder.config,
+      folder.generationConfig,
+    );
     maxPositions = Number(folder.config.n_positions ?? folder.config.max_position_embeddings ?? 1024);
-    model = await tjs.AutoModelForCausalLM.from_pretrained(path.basename(path.resolve(modelDir)), { dtype: 'fp32', device: 'cpu' });
+    model = await tjs.AutoModelForCausalLM.from_pretrained(path.basename(path.resolve(modelDir)), {
+      dtype: 'fp32',
+      device: 'cpu',
+    });
     return {
       modelDir,
       modelName: path.basename(modelDir),

@@ -112,8 +112,16 @@ export class Typist {
     const doc = seg.text.slice(0, seg.start + key) + this.after;
     const cursor = seg.start + key;
     const next = seg.text.slice(cursor, seg.start + seg.length);
-    const prepared = prepareInline({ slice: (a, b) => doc.slice(a, b), documentLength: doc.length, cursor }, options.settings);
-    prepared.request = { ...prepared.request, maxNewTokens: options.maxNewTokens, maxLines: 1, reuseCache: options.reuseCache };
+    const prepared = prepareInline(
+      { slice: (a, b) => doc.slice(a, b), documentLength: doc.length, cursor },
+      options.settings,
+    );
+    prepared.request = {
+      ...prepared.request,
+      maxNewTokens: options.maxNewTokens,
+      maxLines: 1,
+      reuseCache: options.reuseCache,
+    };
     if (options.suffixShare !== undefined) prepared.request.suffixShare = options.suffixShare;
     prepared.request.contextCacheWeight = options.contextCache ? contextCacheWeight(options.settings) : 0;
     const judge = (s: string) => firstLine(s).length > 0 && next.startsWith(firstLine(s));
@@ -121,7 +129,14 @@ export class Typist {
     const remembered = memory.lookup(options.documentKey, cursor, prepared.prefix, prepared.suffix);
     if (remembered !== undefined) {
       const ms = performance.now() - keyAt;
-      records.push({ key, outcome: 'typing-through', readyMs: ms, workMs: ms, suggestion: remembered, accepted: judge(remembered) });
+      records.push({
+        key,
+        outcome: 'typing-through',
+        readyMs: ms,
+        workMs: ms,
+        suggestion: remembered,
+        accepted: judge(remembered),
+      });
       return;
     }
     const debounceStart = performance.now();
@@ -151,8 +166,17 @@ export class Typist {
     }
     const suggestion = finishInline(prepared, result, this.style);
     const readyMs = performance.now() - keyAt;
-    const base = { key, readyMs, workMs: readyMs - waited, engineMs, prefilled: result.stats.prefilledTokens, generated: result.stats.generatedTokens,
-      prefillMs: result.stats.prefillMs, decodeMs: result.stats.decodeMs, cacheLed: result.stats.cacheLedTokens ?? 0 };
+    const base = {
+      key,
+      readyMs,
+      workMs: readyMs - waited,
+      engineMs,
+      prefilled: result.stats.prefilledTokens,
+      generated: result.stats.generatedTokens,
+      prefillMs: result.stats.prefillMs,
+      decodeMs: result.stats.decodeMs,
+      cacheLed: result.stats.cacheLedTokens ?? 0,
+    };
     if (!suggestion) {
       records.push({ ...base, outcome: 'empty' });
       return;
@@ -169,7 +193,11 @@ export class Typist {
 }
 
 /** Replays one segment against one backend in real time; resolves when every request has settled. */
-export async function replay(seg: TypingSegment, backend: CompletionBackend, options: ReplayOptions): Promise<KeyRecord[]> {
+export async function replay(
+  seg: TypingSegment,
+  backend: CompletionBackend,
+  options: ReplayOptions,
+): Promise<KeyRecord[]> {
   const typist = new Typist(seg, backend, options);
   await typist.warmUp();
   const times = keyTimes(seg.text.slice(seg.start, seg.start + seg.length), options.timeline);
@@ -230,7 +258,10 @@ export interface ReplaySummary {
   generated_tokens_mean: number;
   /** Share of generated tokens (of model calls) that the context cache put ahead of the model; 0 when it is off. */
   cache_led_share: number;
-  /** The engine's prompt-feeding time per model call (p50), and decode time per generated token after the first (median). */
+  /**
+   * The engine's prompt-feeding time per model call (p50), and decode time per generated token
+   * after the first (median).
+   */
   prefill_ms_p50: number;
   decode_ms_per_token: number;
   /** Share of all keystrokes answered by typing-through, without a model call. */
@@ -246,7 +277,9 @@ export interface ReplaySummary {
  * characters it covers would not have been typed; overlapping suggestions count once.
  */
 export function summarize(records: KeyRecord[], typedLength: number, reference?: KeyRecord[]): ReplaySummary {
-  const answered = records.filter((r) => r.outcome === 'model' || r.outcome === 'typing-through' || r.outcome === 'empty');
+  const answered = records.filter(
+    (r) => r.outcome === 'model' || r.outcome === 'typing-through' || r.outcome === 'empty',
+  );
   const shown = records.filter((r) => r.outcome === 'model' || r.outcome === 'typing-through');
   const calls = records.filter((r) => r.outcome === 'model' || r.outcome === 'empty');
   let coveredUntil = 0;
@@ -265,7 +298,11 @@ export function summarize(records: KeyRecord[], typedLength: number, reference?:
   let same = NaN;
   if (reference) {
     const ref = new Map(reference.map((r) => [r.key, r.suggestion ?? '']));
-    same = round(records.filter((r) => ref.has(r.key) && ref.get(r.key) === (r.suggestion ?? '')).length / Math.max(1, records.length), 3);
+    same = round(
+      records.filter((r) => ref.has(r.key) && ref.get(r.key) === (r.suggestion ?? '')).length /
+        Math.max(1, records.length),
+      3,
+    );
   }
   return {
     keys: records.length,
@@ -283,16 +320,24 @@ export function summarize(records: KeyRecord[], typedLength: number, reference?:
     prefill_tokens_mean: round(mean(prefilled), 2),
     prefill_tokens_p95: percentile(prefilled, 0.95),
     generated_tokens_mean: round(mean(calls.map((r) => r.generated ?? 0)), 2),
-    cache_led_share: round(sum(calls.map((r) => r.cacheLed ?? 0)) / Math.max(1, sum(calls.map((r) => r.generated ?? 0))), 3),
+    cache_led_share: round(
+      sum(calls.map((r) => r.cacheLed ?? 0)) / Math.max(1, sum(calls.map((r) => r.generated ?? 0))),
+      3,
+    ),
     prefill_ms_p50: round(percentile(calls.map((r) => r.prefillMs ?? NaN).filter(Number.isFinite), 0.5)),
     decode_ms_per_token: round(
       percentile(
-        calls.filter((r) => (r.generated ?? 0) > 1 && Number.isFinite(r.decodeMs)).map((r) => r.decodeMs! / (r.generated! - 1)),
+        calls
+          .filter((r) => (r.generated ?? 0) > 1 && Number.isFinite(r.decodeMs))
+          .map((r) => r.decodeMs! / (r.generated! - 1)),
         0.5,
       ),
       2,
     ),
-    typing_through_share: round(records.filter((r) => r.outcome === 'typing-through').length / Math.max(1, records.length), 3),
+    typing_through_share: round(
+      records.filter((r) => r.outcome === 'typing-through').length / Math.max(1, records.length),
+      3,
+    ),
     accept_proxy: round(shown.length ? shown.filter((r) => r.accepted).length / shown.length : 0, 3),
     chars_saved: saved,
     chars_saved_share: round(saved / Math.max(1, typedLength), 3),

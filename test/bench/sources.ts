@@ -14,8 +14,18 @@ export interface SourceSpec {
 }
 
 export const SOURCES: SourceSpec[] = [
-  { file: 'node_modules/onnxruntime-common/lib/tensor-impl.ts', language: 'typescript', license: 'MIT (onnxruntime-common 1.30.0)', at: 0.45 },
-  { file: '/usr/lib/python3.11/textwrap.py', language: 'python', license: 'PSF-2.0 (CPython 3.11 standard library)', at: 0.5 },
+  {
+    file: 'node_modules/onnxruntime-common/lib/tensor-impl.ts',
+    language: 'typescript',
+    license: 'MIT (onnxruntime-common 1.30.0)',
+    at: 0.45,
+  },
+  {
+    file: '/usr/lib/python3.11/textwrap.py',
+    language: 'python',
+    license: 'PSF-2.0 (CPython 3.11 standard library)',
+    at: 0.5,
+  },
   { file: 'node_modules/mocha/lib/runner.js', language: 'javascript', license: 'MIT (mocha 12.0.3)', at: 0.4 },
 ];
 

@@ -1,4 +1,5 @@
-// `npm run eval -- --model DIR --data FILE.jsonl[.gz] [--limit N] [--json OUT] [--variant NAME] [--context-cache WEIGHT] [--no-healing] [--records OUT.jsonl]`
+// `npm run eval -- --model DIR --data FILE.jsonl[.gz] [--limit N] [--json OUT] [--variant NAME]
+//   [--context-cache WEIGHT] [--no-healing] [--records OUT.jsonl]`
 // Completes each hole of a HumanEval-Infilling file through the same engine and post-processing as
 // the extension (greedy), and scores exact match, edit similarity and pass@1 (running the task's
 // tests with python3), against a baseline that needs no model.
@@ -69,7 +70,9 @@ async function main(): Promise<void> {
     },
   });
   if (!values.model || !values.data) {
-    throw new Error('usage: npm run eval -- --model DIR --data FILE.jsonl[.gz] [--limit N] [--json OUT] [--variant NAME]');
+    throw new Error(
+      'usage: npm run eval -- --model DIR --data FILE.jsonl[.gz] [--limit N] [--json OUT] [--variant NAME]',
+    );
   }
   let tasks = readTasks(values.data);
   if (values.limit) tasks = tasks.slice(0, Number(values.limit));
@@ -86,13 +89,26 @@ async function main(): Promise<void> {
   const info = engine.info();
   const python = values.python!;
 
-  const model = { em: [] as number[], es: [] as number[], pass: [] as number[], ms: [] as number[], cacheLed: 0, generated: 0, cacheMs: 0, decodeMs: 0, steps: 0 };
+  const model = {
+    em: [] as number[],
+    es: [] as number[],
+    pass: [] as number[],
+    ms: [] as number[],
+    cacheLed: 0,
+    generated: 0,
+    cacheMs: 0,
+    decodeMs: 0,
+    steps: 0,
+  };
   const baseline = { em: [] as number[], es: [] as number[], pass: [] as number[] };
   const records: string[] = [];
   const started = Date.now();
   for (const [i, task] of tasks.entries()) {
     const text = task.prompt + task.suffix;
-    const prepared = prepareInline({ slice: (s, e) => text.slice(s, e), documentLength: text.length, cursor: task.prompt.length }, settings);
+    const prepared = prepareInline(
+      { slice: (s, e) => text.slice(s, e), documentLength: text.length, cursor: task.prompt.length },
+      settings,
+    );
     const holeLines = task.canonical_solution.split('\n').filter((l) => l.trim()).length;
     prepared.request.maxLines = holeLines;
     if (values['no-healing']) prepared.request.tokenHealing = false;
@@ -110,11 +126,21 @@ async function main(): Promise<void> {
     model.es.push(editSimilarity(infill, task.canonical_solution));
     model.pass.push(passes(task, infill, python) ? 1 : 0);
     const copy = previousLineBaseline(task.prompt);
-    records.push(JSON.stringify({ task_id: task.task_id, expected: task.canonical_solution, infill, baseline: copy, cache_led: result.stats.cacheLedTokens, generated: result.stats.generatedTokens }));
+    records.push(
+      JSON.stringify({
+        task_id: task.task_id,
+        expected: task.canonical_solution,
+        infill,
+        baseline: copy,
+        cache_led: result.stats.cacheLedTokens,
+        generated: result.stats.generatedTokens,
+      }),
+    );
     baseline.em.push(exactMatch(copy, task.canonical_solution) ? 1 : 0);
     baseline.es.push(editSimilarity(copy, task.canonical_solution));
     baseline.pass.push(passes(task, copy, python) ? 1 : 0);
-    if ((i + 1) % 100 === 0) process.stderr.write(`${i + 1}/${tasks.length} tasks, ${Math.round((Date.now() - started) / 1000)} s\n`);
+    if ((i + 1) % 100 === 0)
+      process.stderr.write(`${i + 1}/${tasks.length} tasks, ${Math.round((Date.now() - started) / 1000)} s\n`);
   }
   await engine.dispose();
 
@@ -141,12 +167,18 @@ async function main(): Promise<void> {
     baseline_previous_line: scores(baseline),
   };
   const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
-  console.log(`model ${report.model} (${report.variant}), ${report.data}, ${report.tasks} tasks, context cache ${cacheWeight > 0 ? `on (weight ${cacheWeight}; it led ${pct(report.wisp.cache_led_token_share)} of generated tokens; ${report.wisp.cache_ms_per_step.toFixed(3)} ms of each ${report.wisp.step_ms.toFixed(2)} ms step)` : 'off'}`);
+  console.log(
+    `model ${report.model} (${report.variant}), ${report.data}, ${report.tasks} tasks, context cache ${cacheWeight > 0 ? `on (weight ${cacheWeight}; it led ${pct(report.wisp.cache_led_token_share)} of generated tokens; ${report.wisp.cache_ms_per_step.toFixed(3)} ms of each ${report.wisp.step_ms.toFixed(2)} ms step)` : 'off'}`,
+  );
   console.log('| | exact match | edit similarity | pass@1 | mean latency |');
   console.log('|---|---|---|---|---|');
-  console.log(`| Wisp | ${pct(report.wisp.exact_match)} | ${report.wisp.edit_similarity.toFixed(3)} | ${pct(report.wisp.pass_at_1)} | ${report.wisp.mean_latency_ms.toFixed(1)} ms |`);
+  console.log(
+    `| Wisp | ${pct(report.wisp.exact_match)} | ${report.wisp.edit_similarity.toFixed(3)} | ${pct(report.wisp.pass_at_1)} | ${report.wisp.mean_latency_ms.toFixed(1)} ms |`,
+  );
   const b = report.baseline_previous_line;
-  console.log(`| no model: repeat the previous line | ${pct(b.exact_match)} | ${b.edit_similarity.toFixed(3)} | ${pct(b.pass_at_1)} | — |`);
+  console.log(
+    `| no model: repeat the previous line | ${pct(b.exact_match)} | ${b.edit_similarity.toFixed(3)} | ${pct(b.pass_at_1)} | — |`,
+  );
   if (values.records) fs.writeFileSync(values.records, `${records.join('\n')}\n`);
   if (values.json) fs.writeFileSync(values.json, `${JSON.stringify(report, null, 2)}\n`);
 }

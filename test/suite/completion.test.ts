@@ -22,8 +22,10 @@ describe('inline completion', () => {
     for (const key of ['temperature', 'timeBudgetMs', 'maxNewTokens']) await setSetting(key, undefined);
   });
 
-  for (const [file, marker] of [['sample.ts', FIB_BODY],
-    ['sample.py', 'def fibonacci(n: int) -> int:\n    ']] as const) {
+  for (const [file, marker] of [
+    ['sample.ts', FIB_BODY],
+    ['sample.py', 'def fibonacci(n: int) -> int:\n    '],
+  ] as const) {
     it(`greedy suggestion in ${file} equals cli.js complete on the same prefix and suffix`, async () => {
       const wisp = await api();
       const d = await vscode.workspace.openTextDocument(workspaceFile(file));
@@ -60,14 +62,19 @@ describe('inline completion', () => {
       const position = positionAfter(d, FIB_BODY);
       const fromEditor = (await complete(wisp.provider, d, position)).map(insertText)[0] ?? '';
       const prefix = d.getText(new vscode.Range(new vscode.Position(0, 0), position));
-      const fromCli = await cliComplete(prefix, d.getText().slice(prefix.length), ['--max-new-tokens', String(maxNewTokens)]);
+      const fromCli = await cliComplete(prefix, d.getText().slice(prefix.length), [
+        '--max-new-tokens',
+        String(maxNewTokens),
+      ]);
       assert.strictEqual(fromEditor, fromCli, `with wisp.maxNewTokens = ${maxNewTokens}`);
       return fromEditor;
     };
     const long = await suggest(48);
     const short = await suggest(1);
-    assert.ok(short.length > 0 && long.length > short.length,
-      `48 tokens (${JSON.stringify(long)}) should give more text than 1 token (${JSON.stringify(short)})`);
+    assert.ok(
+      short.length > 0 && long.length > short.length,
+      `48 tokens (${JSON.stringify(long)}) should give more text than 1 token (${JSON.stringify(short)})`,
+    );
   });
 
   it('does not compute a suggestion for a request that is already cancelled', async () => {

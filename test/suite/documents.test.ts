@@ -51,7 +51,13 @@ describe('documents', () => {
   });
 
   it('a notebook cell gets a suggestion', async () => {
-    const data = new vscode.NotebookData([new vscode.NotebookCellData(vscode.NotebookCellKind.Code, 'import os\nfor name in os.listdir("."):\n    ', 'python')]);
+    const data = new vscode.NotebookData([
+      new vscode.NotebookCellData(
+        vscode.NotebookCellKind.Code,
+        'import os\nfor name in os.listdir("."):\n    ',
+        'python',
+      ),
+    ]);
     const notebook = await vscode.workspace.openNotebookDocument('jupyter-notebook', data);
     const cell = notebook.cellAt(0).document;
     assert.equal(cell.uri.scheme, 'vscode-notebook-cell');
@@ -60,7 +66,9 @@ describe('documents', () => {
   });
 
   it('a read-only document gets no suggestion', async () => {
-    const registration = vscode.workspace.registerFileSystemProvider('wisp-readonly', new ReadOnlyFs(), { isReadonly: true });
+    const registration = vscode.workspace.registerFileSystemProvider('wisp-readonly', new ReadOnlyFs(), {
+      isReadonly: true,
+    });
     try {
       const doc = await vscode.workspace.openTextDocument(vscode.Uri.parse('wisp-readonly:/add.py'));
       const items = await complete(wisp.provider, doc, doc.positionAt(doc.getText().length));

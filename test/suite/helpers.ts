@@ -23,22 +23,30 @@ export function extension(): vscode.Extension<WispApi> {
 
 export async function api(): Promise<WispApi> {
   const exported = await extension().activate();
-  assert.ok(exported && exported.provider && typeof exported.state === 'function',
-    'activate() did not return the { provider, state, whenReady } API');
+  assert.ok(
+    exported && exported.provider && typeof exported.state === 'function',
+    'activate() did not return the { provider, state, whenReady } API',
+  );
   return exported;
 }
 
 /** The model folder the harness configured (absolute), from the machine settings. */
 export function configuredModel(): string {
   const model = vscode.workspace.getConfiguration('wisp').get<string>('model') ?? '';
-  assert.ok(path.isAbsolute(model), `the harness should set wisp.model to an absolute folder, got ${JSON.stringify(model)}`);
+  assert.ok(
+    path.isAbsolute(model),
+    `the harness should set wisp.model to an absolute folder, got ${JSON.stringify(model)}`,
+  );
   return model;
 }
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-export async function waitFor<T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>,
-  timeoutMs = 30_000): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  probe: () => T | undefined | false | Promise<T | undefined | false>,
+  timeoutMs = 30_000,
+): Promise<T> {
   const end = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
@@ -53,8 +61,11 @@ export async function setSetting(key: string, value: unknown): Promise<void> {
   const config = vscode.workspace.getConfiguration('wisp');
   await config.update(key, value, vscode.ConfigurationTarget.Global);
   // globalValue rather than get(): get() gives the default once a value is removed.
-  await waitFor(`wisp.${key} = ${JSON.stringify(value)}`,
-    () => JSON.stringify(vscode.workspace.getConfiguration('wisp').inspect(key)?.globalValue) === JSON.stringify(value), 10_000);
+  await waitFor(
+    `wisp.${key} = ${JSON.stringify(value)}`,
+    () => JSON.stringify(vscode.workspace.getConfiguration('wisp').inspect(key)?.globalValue) === JSON.stringify(value),
+    10_000,
+  );
 }
 
 /** The workspace copy the harness opened. */
@@ -72,8 +83,12 @@ export function positionAfter(doc: vscode.TextDocument, marker: string): vscode.
 }
 
 /** Asks the provider directly, as the editor would on an explicit trigger. */
-export async function complete(provider: vscode.InlineCompletionItemProvider, doc: vscode.TextDocument,
-  position: vscode.Position, token = new vscode.CancellationTokenSource().token): Promise<vscode.InlineCompletionItem[]> {
+export async function complete(
+  provider: vscode.InlineCompletionItemProvider,
+  doc: vscode.TextDocument,
+  position: vscode.Position,
+  token = new vscode.CancellationTokenSource().token,
+): Promise<vscode.InlineCompletionItem[]> {
   const context: vscode.InlineCompletionContext = {
     triggerKind: vscode.InlineCompletionTriggerKind.Invoke,
     selectedCompletionInfo: undefined,
@@ -97,12 +112,29 @@ export async function cliComplete(prefix: string, suffix: string, args: string[]
     fs.writeFileSync(suffixFile, suffix);
     const cli = path.join(extension().extensionPath, 'dist', 'cli.js');
     return await new Promise<string>((resolve, reject) => {
-      execFile(process.execPath, [cli, 'complete', '--model', configuredModel(), '--prefix-file', prefixFile,
-        // The suites run with the context cache off (run-suites.js).
-        '--suffix-file', suffixFile, '--temperature', '0', '--context-cache', '0', ...args],
-      // The extension host's own node: ELECTRON_RUN_AS_NODE makes that work under desktop VS Code too.
-      { env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' }, timeout: 60_000, maxBuffer: 1 << 20 },
-      (err, stdout, stderr) => (err ? reject(new Error(`cli.js complete failed: ${err.message}\n${stderr}`)) : resolve(stdout)));
+      execFile(
+        process.execPath,
+        [
+          cli,
+          'complete',
+          '--model',
+          configuredModel(),
+          '--prefix-file',
+          prefixFile,
+          // The suites run with the context cache off (run-suites.js).
+          '--suffix-file',
+          suffixFile,
+          '--temperature',
+          '0',
+          '--context-cache',
+          '0',
+          ...args,
+        ],
+        // The extension host's own node: ELECTRON_RUN_AS_NODE makes that work under desktop VS Code too.
+        { env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' }, timeout: 60_000, maxBuffer: 1 << 20 },
+        (err, stdout, stderr) =>
+          err ? reject(new Error(`cli.js complete failed: ${err.message}\n${stderr}`)) : resolve(stdout),
+      );
     });
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });

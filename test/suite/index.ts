@@ -12,12 +12,15 @@ export function run(): Promise<void> {
   const mocha = new Mocha({
     ui: 'bdd',
     reporter: 'spec',
-    color: false,            // the output is forwarded as plain log lines
-    timeout: 60_000,         // loading a model on a busy 2-core machine takes seconds
+    color: false, // the output is forwarded as plain log lines
+    timeout: 60_000, // loading a model on a busy 2-core machine takes seconds
     grep: process.env.WISP_SUITE_GREP,
   });
   // Each *.test.js is a self-contained bundle next to this file.
-  for (const file of fs.readdirSync(__dirname).filter((f) => f.endsWith('.test.js')).sort()) {
+  for (const file of fs
+    .readdirSync(__dirname)
+    .filter((f) => f.endsWith('.test.js'))
+    .sort()) {
     mocha.addFile(path.join(__dirname, file));
   }
   return new Promise((resolve, reject) => {

@@ -20,10 +20,14 @@ const FILES = ['config.json', 'tokenizer.json', 'tokenizer_config.json', 'genera
 const userModel = () => vscode.workspace.getConfiguration('wisp').inspect<string>('model')?.globalValue;
 
 async function loadedFrom(wisp: WispApi, dir: string): Promise<void> {
-  await waitFor(`the engine to load ${dir}`, () => {
-    const state = wisp.state();
-    return state.status === 'ready' && state.info?.modelDir === dir;
-  }, 30_000);
+  await waitFor(
+    `the engine to load ${dir}`,
+    () => {
+      const state = wisp.state();
+      return state.status === 'ready' && state.info?.modelDir === dir;
+    },
+    30_000,
+  );
 }
 
 function copyModel(without: string[] = []): string {
@@ -35,12 +39,14 @@ function copyModel(without: string[] = []): string {
 
 describe('models', () => {
   it('Select Model and Download Model… are contributed and registered', async () => {
-    const contributed = (extension().packageJSON.contributes.commands as Array<{ command: string; title: string; category: string }>)
-      .map((c) => `${c.category}: ${c.title} = ${c.command}`);
+    const contributed = (
+      extension().packageJSON.contributes.commands as Array<{ command: string; title: string; category: string }>
+    ).map((c) => `${c.category}: ${c.title} = ${c.command}`);
     assert.ok(contributed.includes('Wisp: Select Model = wisp.selectModel'), contributed.join(' | '));
     assert.ok(contributed.includes('Wisp: Download Model\u2026 = wisp.downloadModel'), contributed.join(' | '));
     const registered = await vscode.commands.getCommands(true);
-    for (const id of ['wisp.selectModel', 'wisp.downloadModel']) assert.ok(registered.includes(id), `${id} is not registered`);
+    for (const id of ['wisp.selectModel', 'wisp.downloadModel'])
+      assert.ok(registered.includes(id), `${id} is not registered`);
   });
 
   let wisp: WispApi;
@@ -50,7 +56,7 @@ describe('models', () => {
 
   before(async () => {
     original = configuredModel();
-    wisp = await extension().activate() as unknown as WispApi;
+    wisp = (await extension().activate()) as unknown as WispApi;
     await wisp.whenReady();
   });
   after(async () => {
@@ -60,7 +66,11 @@ describe('models', () => {
   });
 
   it('Download Model… fetches from the hub, verifies, and switching to it reloads the engine', async () => {
-    const hub = await startLoopbackHub({ repo: REPO, files: repositoryFromFolder(TINY_MODEL, FILES), lifetimeMs: 60_000 });
+    const hub = await startLoopbackHub({
+      repo: REPO,
+      files: repositoryFromFolder(TINY_MODEL, FILES),
+      lifetimeMs: 60_000,
+    });
     try {
       const asked: string[] = [];
       const prompts: DownloadPrompts = {
@@ -76,11 +86,18 @@ describe('models', () => {
       assert.ok(dir, 'the download should succeed');
       downloaded = dir;
       assert.strictEqual(path.basename(dir), 'wisp-test--tiny-gpt');
-      assert.ok(dir.includes(`${path.sep}models${path.sep}`), `a download lands in the global storage's models/: ${dir}`);
+      assert.ok(
+        dir.includes(`${path.sep}models${path.sep}`),
+        `a download lands in the global storage's models/: ${dir}`,
+      );
       const size = FILES.reduce((sum, f) => sum + fs.statSync(path.join(TINY_MODEL, f)).size, 0);
       assert.deepStrictEqual(asked, [`model.onnx ${size}`]);
-      for (const file of FILES) assert.ok(fs.readFileSync(path.join(dir, file)).equals(fs.readFileSync(path.join(TINY_MODEL, file))), file);
-      assert.ok(hub.requests.some((r) => r.includes(`/api/models/${REPO}/tree/main`)), hub.requests.join(' | '));
+      for (const file of FILES)
+        assert.ok(fs.readFileSync(path.join(dir, file)).equals(fs.readFileSync(path.join(TINY_MODEL, file))), file);
+      assert.ok(
+        hub.requests.some((r) => r.includes(`/api/models/${REPO}/tree/main`)),
+        hub.requests.join(' | '),
+      );
 
       assert.strictEqual(userModel(), dir, 'wisp.model points at the download');
       await loadedFrom(wisp, dir);
@@ -90,7 +107,11 @@ describe('models', () => {
   });
 
   it('Download Model… refuses a hostile repository id before any request', async () => {
-    const hub = await startLoopbackHub({ repo: REPO, files: repositoryFromFolder(TINY_MODEL, FILES), lifetimeMs: 60_000 });
+    const hub = await startLoopbackHub({
+      repo: REPO,
+      files: repositoryFromFolder(TINY_MODEL, FILES),
+      lifetimeMs: 60_000,
+    });
     try {
       const before = userModel();
       const prompts: DownloadPrompts = {
@@ -121,7 +142,10 @@ describe('models', () => {
     assert.strictEqual(await wisp.modelCommands.selectModel(prompts), folder);
     const labels = offered.map((i) => `${i.label}${i.description ? ` (${i.description})` : ''}`);
     assert.ok(labels.includes('wisp-code-small'), `the bundled model is offered: ${labels.join(' | ')}`);
-    assert.ok(labels.includes('wisp-test--tiny-gpt (current)'), `the download is offered as current: ${labels.join(' | ')}`);
+    assert.ok(
+      labels.includes('wisp-test--tiny-gpt (current)'),
+      `the download is offered as current: ${labels.join(' | ')}`,
+    );
     assert.strictEqual(userModel(), folder);
     await loadedFrom(wisp, folder);
   });
@@ -144,7 +168,9 @@ describe('models', () => {
     const dir = downloaded;
     // The items: Bundled ─ wisp-code-small, Downloaded ─ wisp-test--tiny-gpt, Folder ─ (current), Browse…
     let settled = false;
-    const picked = Promise.resolve(vscode.commands.executeCommand<string | undefined>('wisp.selectModel')).finally(() => (settled = true));
+    const picked = Promise.resolve(vscode.commands.executeCommand<string | undefined>('wisp.selectModel')).finally(
+      () => (settled = true),
+    );
     // Nothing tells when the picker is on screen; before it is, both commands do nothing, so try again.
     for (let attempt = 0; attempt < 20 && !settled; attempt++) {
       await sleep(500);

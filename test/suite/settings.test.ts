@@ -17,13 +17,21 @@ describe('settings', () => {
     const wisp = await api();
     try {
       await setSetting('model', '/nonexistent');
-      const state = await waitFor('state "error"', () => (wisp.state().status === 'error' ? wisp.state() : undefined), 20_000);
+      const state = await waitFor(
+        'state "error"',
+        () => (wisp.state().status === 'error' ? wisp.state() : undefined),
+        20_000,
+      );
       assert.match(state.message ?? '', /nonexistent/, `the error should name the folder: ${JSON.stringify(state)}`);
 
       const doc = await vscode.workspace.openTextDocument(workspaceFile('sample.ts'));
       const editor = await vscode.window.showTextDocument(doc);
       const t0 = Date.now();
-      const items = await complete(wisp.provider, doc, positionAfter(doc, 'export function fibonacci(n: number): number {\n  '));
+      const items = await complete(
+        wisp.provider,
+        doc,
+        positionAfter(doc, 'export function fibonacci(n: number): number {\n  '),
+      );
       assert.deepStrictEqual(items, [], 'no suggestions without a model');
       assert.ok(Date.now() - t0 < 2_000, `the provider took ${Date.now() - t0} ms to give up`);
 
@@ -43,25 +51,41 @@ describe('settings', () => {
   it('ignores wisp.model in the workspace settings (machine scope)', async () => {
     const wisp = await api();
     // VS Code refuses to write a machine-scoped setting to the workspace ...
-    await assert.rejects(Promise.resolve(vscode.workspace.getConfiguration('wisp')
-      .update('model', '/from-workspace-api', vscode.ConfigurationTarget.Workspace)));
+    await assert.rejects(
+      Promise.resolve(
+        vscode.workspace
+          .getConfiguration('wisp')
+          .update('model', '/from-workspace-api', vscode.ConfigurationTarget.Workspace),
+      ),
+    );
 
     // ... and a .vscode/settings.json that sets it anyway is not read for it.
     const settingsFile = workspaceFile('.vscode/settings.json');
     fs.mkdirSync(vscode.Uri.joinPath(settingsFile, '..').fsPath, { recursive: true });
     const changed = new Promise<void>((resolve) => {
       const sub = vscode.workspace.onDidChangeConfiguration((e) => {
-        if (e.affectsConfiguration('editor.tabSize')) { sub.dispose(); resolve(); }
+        if (e.affectsConfiguration('editor.tabSize')) {
+          sub.dispose();
+          resolve();
+        }
       });
     });
-    fs.writeFileSync(settingsFile.fsPath, JSON.stringify({ 'wisp.model': '/from-workspace-file', 'editor.tabSize': 7 }));
+    fs.writeFileSync(
+      settingsFile.fsPath,
+      JSON.stringify({ 'wisp.model': '/from-workspace-file', 'editor.tabSize': 7 }),
+    );
     try {
       // editor.tabSize from the same file shows the file has been read.
-      await Promise.race([changed, sleep(15_000).then(() => { throw new Error('workspace settings were not reloaded'); })]);
+      await Promise.race([
+        changed,
+        sleep(15_000).then(() => {
+          throw new Error('workspace settings were not reloaded');
+        }),
+      ]);
       const inspected = vscode.workspace.getConfiguration('wisp').inspect('model');
       assert.strictEqual(inspected?.workspaceValue, undefined);
       assert.strictEqual(vscode.workspace.getConfiguration('wisp').get('model'), model);
-      await sleep(500);   // time to (wrongly) react to the change
+      await sleep(500); // time to (wrongly) react to the change
       assert.strictEqual(wisp.state().status, 'ready', JSON.stringify(wisp.state()));
     } finally {
       fs.rmSync(settingsFile.fsPath, { force: true });

@@ -10,7 +10,10 @@ interface TokenViewHook extends vscode.Disposable {
   receive(message: unknown): Promise<void>;
 }
 
-interface ViewToken { id: number; text: string }
+interface ViewToken {
+  id: number;
+  text: string;
+}
 
 interface ViewData {
   tokens: Array<ViewToken & { reused: boolean }>;
@@ -18,7 +21,10 @@ interface ViewData {
   computedTokens: number;
   drawn: ViewToken[];
   draw?: ViewToken;
-  distribution: { candidates: Array<ViewToken & { raw: number; filtered: number; excluded: boolean }>; keptCount: number };
+  distribution: {
+    candidates: Array<ViewToken & { raw: number; filtered: number; excluded: boolean }>;
+    keptCount: number;
+  };
   suggestion: Array<ViewToken & { prob: number }>;
 }
 
@@ -67,10 +73,17 @@ describe('token view', () => {
     assert.strictEqual(file, 'sample.ts');
     assert.strictEqual(data.distribution.candidates.length, 20);
     const raw = data.distribution.candidates.map((c) => c.raw);
-    assert.deepStrictEqual(raw, [...raw].sort((a, b) => b - a), 'candidates are most likely first');
+    assert.deepStrictEqual(
+      raw,
+      [...raw].sort((a, b) => b - a),
+      'candidates are most likely first',
+    );
     // Temperature 0: the argmax alone is kept.
     assert.strictEqual(data.distribution.keptCount, 1);
-    assert.deepStrictEqual(data.distribution.candidates.map((c) => c.excluded), raw.map((_, i) => i > 0));
+    assert.deepStrictEqual(
+      data.distribution.candidates.map((c) => c.excluded),
+      raw.map((_, i) => i > 0),
+    );
   });
 
   it('follows typing: the tokens and the top candidates update, mostly from the cache', async () => {
@@ -82,19 +95,27 @@ describe('token view', () => {
       typed += text;
       const end = position.translate(0, typed.length);
       editor.selection = new vscode.Selection(end, end);
-      return (await viewWhere(`a view of ${JSON.stringify(typed)}`, (d) => textOf(d.tokens).endsWith(FIB_BODY + typed))).data;
+      return (await viewWhere(`a view of ${JSON.stringify(typed)}`, (d) => textOf(d.tokens).endsWith(FIB_BODY + typed)))
+        .data;
     };
     try {
       const first = await type('return ');
-      assert.notDeepStrictEqual(first.distribution.candidates.map((c) => [c.id, c.raw]),
-        before.distribution.candidates.map((c) => [c.id, c.raw]), 'the candidates did not change');
+      assert.notDeepStrictEqual(
+        first.distribution.candidates.map((c) => [c.id, c.raw]),
+        before.distribution.candidates.map((c) => [c.id, c.raw]),
+        'the candidates did not change',
+      );
       // The view of 'return ' is in the cache now: the next keystrokes reuse what comes before them.
       const second = await type('fib');
       assert.ok(second.reusedTokens > 0 && second.tokens.some((t) => t.reused), `reused ${second.reusedTokens}`);
-      assert.notDeepStrictEqual(second.distribution.candidates.map((c) => [c.id, c.raw]),
-        first.distribution.candidates.map((c) => [c.id, c.raw]), 'the candidates did not change');
+      assert.notDeepStrictEqual(
+        second.distribution.candidates.map((c) => [c.id, c.raw]),
+        first.distribution.candidates.map((c) => [c.id, c.raw]),
+        'the candidates did not change',
+      );
     } finally {
-      for (let i = 0; i < 10 && editor.document.getText().includes(FIB_BODY + 'return'); i++) await vscode.commands.executeCommand('undo');
+      for (let i = 0; i < 10 && editor.document.getText().includes(FIB_BODY + 'return'); i++)
+        await vscode.commands.executeCommand('undo');
       editor.selection = new vscode.Selection(position, position);
     }
     await viewWhere('the view back at the original place', (d) => textOf(d.tokens).endsWith(FIB_BODY));
@@ -105,7 +126,10 @@ describe('token view', () => {
     assert.strictEqual(vscode.workspace.getConfiguration('wisp').get('temperature'), 0.65);
     const { data } = await viewWhere('a view at temperature 0.65', (d) => d.distribution.keptCount > 1);
     const kept = data.distribution.candidates.filter((c) => !c.excluded);
-    assert.ok(kept.every((c) => c.filtered > 0) && data.distribution.candidates.filter((c) => c.excluded).every((c) => c.filtered === 0));
+    assert.ok(
+      kept.every((c) => c.filtered > 0) &&
+        data.distribution.candidates.filter((c) => c.excluded).every((c) => c.filtered === 0),
+    );
 
     // Out of range, or not a slider's setting: ignored.
     await hook().receive({ type: 'set-setting', key: 'temperature', value: 7 });
@@ -116,11 +140,12 @@ describe('token view', () => {
 
   it('the sample button draws a kept token and appends it to the preview', async () => {
     // A press while a completion is in flight is refused (the view never delays one): press again.
-    const drawn = (n: number) => waitFor(`${n} drawn token(s)`, async () => {
-      if (hook().latest!.data.drawn.length < n) await hook().receive({ type: 'sample' });
-      const data = hook().latest!.data;
-      return data.drawn.length === n ? data : undefined;
-    });
+    const drawn = (n: number) =>
+      waitFor(`${n} drawn token(s)`, async () => {
+        if (hook().latest!.data.drawn.length < n) await hook().receive({ type: 'sample' });
+        const data = hook().latest!.data;
+        return data.drawn.length === n ? data : undefined;
+      });
     await hook().receive({ type: 'clear-preview' });
     await viewWhere('an empty preview', (d) => d.drawn.length === 0);
     const first = await drawn(1);

@@ -30,12 +30,19 @@ describe('settings', () => {
 
   it('package.json contributes every setting, with the same default and machine scope where only the user may set it', () => {
     const manifest = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8'));
-    const properties: Record<string, { default?: unknown; scope?: string }> = manifest.contributes.configuration.properties;
-    const contributed = Object.keys(properties).map((key) => key.replace(/^wisp\./, '')).sort();
+    const properties: Record<string, { default?: unknown; scope?: string }> =
+      manifest.contributes.configuration.properties;
+    const contributed = Object.keys(properties)
+      .map((key) => key.replace(/^wisp\./, ''))
+      .sort();
     assert.deepEqual(contributed, Object.keys(DEFAULT_SETTINGS).sort());
     for (const [key, value] of Object.entries(DEFAULT_SETTINGS)) {
       assert.deepEqual(properties[`wisp.${key}`].default, value, `default of wisp.${key}`);
-      assert.equal(properties[`wisp.${key}`].scope === 'machine', MACHINE_ONLY_SETTINGS.has(key as keyof typeof DEFAULT_SETTINGS), `scope of wisp.${key}`);
+      assert.equal(
+        properties[`wisp.${key}`].scope === 'machine',
+        MACHINE_ONLY_SETTINGS.has(key as keyof typeof DEFAULT_SETTINGS),
+        `scope of wisp.${key}`,
+      );
     }
   });
 });

@@ -11,7 +11,10 @@ const { runExtensionTests } = require('./lib/extension-tests.js');
 const opts = { dev: [], folders: [] };
 for (const a of process.argv.slice(2)) {
   const m = /^--([^=]+)=(.*)$/.exec(a);
-  if (!m) { if (!a.startsWith('-')) opts.folders.push(a); continue; }
+  if (!m) {
+    if (!a.startsWith('-')) opts.folders.push(a);
+    continue;
+  }
   if (m[1] === 'extensionDevelopmentPath') opts.dev.push(m[2]);
   else if (m[1] === 'extensionTestsPath') opts.tests = m[2];
   else if (m[1] === 'user-data-dir') opts.userDataDir = m[2];
@@ -20,7 +23,15 @@ for (const a of process.argv.slice(2)) {
 for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => process.exit(130));
 
 runExtensionTests({
-  extensionDevelopmentPath: opts.dev, extensionTestsPath: opts.tests, userDataDir: opts.userDataDir,
+  extensionDevelopmentPath: opts.dev,
+  extensionTestsPath: opts.tests,
+  userDataDir: opts.userDataDir,
   folder: opts.folders.find((f) => fs.existsSync(f)),
   timeoutMs: Number(process.env.WISP_TEST_TIMEOUT_S || 300) * 1000,
-}).then(({ code }) => process.exit(code), (err) => { console.error(err); process.exit(1); });
+}).then(
+  ({ code }) => process.exit(code),
+  (err) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

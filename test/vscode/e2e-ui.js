@@ -12,19 +12,35 @@
 'use strict';
 const fs = require('fs');
 const path = require('path');
-const { ROOT, ensureCodeServer, startCodeServer, workbenchUrl, collectLogs, extensionHostLog, sleep } = require('./lib/code-server.js');
+const {
+  ROOT,
+  ensureCodeServer,
+  startCodeServer,
+  workbenchUrl,
+  collectLogs,
+  extensionHostLog,
+  sleep,
+} = require('./lib/code-server.js');
 const { launchBrowser } = require('./lib/browser.js');
 const { copyWorkspace } = require('./lib/workspace.js');
-const { QUICK_INPUT, QUIET_EDITOR, chooseModel, createReport, runCommand, openFile, showSuggestion } = require('./lib/ui.js');
+const {
+  QUICK_INPUT,
+  QUIET_EDITOR,
+  chooseModel,
+  createReport,
+  runCommand,
+  openFile,
+  showSuggestion,
+} = require('./lib/ui.js');
 const { arg, flag } = require('./lib/args.js');
 
 const EXT = path.resolve(arg('ext', ROOT));
 const OUT = path.resolve(arg('out', path.join(ROOT, 'ci-artifacts', 'e2e')));
-const MODEL = chooseModel(EXT);   // null: the bundled default
+const MODEL = chooseModel(EXT); // null: the bundled default
 const HARD_TIMEOUT_MS = 5 * 60 * 1000;
 
-const GHOST_INLINE = '.ghost-text-decoration';           // the rest of the cursor's line
-const GHOST_BLOCK = '.ghost-text .view-line';              // further lines of a multi-line suggestion
+const GHOST_INLINE = '.ghost-text-decoration'; // the rest of the cursor's line
+const GHOST_BLOCK = '.ghost-text .view-line'; // further lines of a multi-line suggestion
 
 const { log, check, finish } = createReport(path.basename(__filename), OUT, HARD_TIMEOUT_MS);
 
@@ -35,10 +51,13 @@ const SETTINGS = {
 };
 
 async function ghostText(page) {
-  return page.evaluate(([inline, block]) => {
-    const text = (els) => [...document.querySelectorAll(els)].map((e) => e.textContent.replace(/\u00a0/g, ' '));
-    return { inline: text(inline).join(''), block: text(block) };
-  }, [GHOST_INLINE, GHOST_BLOCK]);
+  return page.evaluate(
+    ([inline, block]) => {
+      const text = (els) => [...document.querySelectorAll(els)].map((e) => e.textContent.replace(/\u00a0/g, ' '));
+      return { inline: text(inline).join(''), block: text(block) };
+    },
+    [GHOST_INLINE, GHOST_BLOCK],
+  );
 }
 
 /** Saves with Ctrl+S until the file on disk stops changing; returns its text. */
@@ -50,21 +69,25 @@ async function saveWhenSettled(page, file, { settleMs = 3000, timeoutMs = 120000
     await page.keyboard.press('Control+S');
     await sleep(500);
     const text = fs.readFileSync(file, 'utf8');
-    if (text !== last) { last = text; since = Date.now(); }
-    else if (text !== from && Date.now() - since >= settleMs) break;
+    if (text !== last) {
+      last = text;
+      since = Date.now();
+    } else if (text !== from && Date.now() - since >= settleMs) break;
   }
   return last;
 }
 
 async function main() {
-  fs.rmSync(OUT, { recursive: true, force: true });   // screenshots and logs of this run only
+  fs.rmSync(OUT, { recursive: true, force: true }); // screenshots and logs of this run only
   fs.mkdirSync(OUT, { recursive: true });
   ensureCodeServer();
   const ws = copyWorkspace();
   const file = path.join(ws.dir, 'sample.ts');
   const model = MODEL ? { 'wisp.model': path.resolve(MODEL) } : {};
   const cs = await startCodeServer({ settings: { ...SETTINGS, ...model }, machineSettings: model });
-  log(`code-server on ${cs.host} after ${cs.startMs} ms; model ${MODEL ? path.resolve(MODEL) : 'bundled wisp-code-small'}`);
+  log(
+    `code-server on ${cs.host} after ${cs.startMs} ms; model ${MODEL ? path.resolve(MODEL) : 'bundled wisp-code-small'}`,
+  );
   let browser;
   let page;
   try {
@@ -85,10 +108,18 @@ async function main() {
     const lines = original.split('\n');
     const bodyLine = lines.findIndex((l) => l.startsWith('export function fibonacci')) + 2;
     const typedAt = Date.now();
-    const place = await showSuggestion(page, { line: bodyLine, text: 'return n < 2 ? n : ', lineCount: lines.length, waitMs: 60000 });
+    const place = await showSuggestion(page, {
+      line: bodyLine,
+      text: 'return n < 2 ? n : ',
+      lineCount: lines.length,
+      waitMs: 60000,
+    });
     const ghost = await waitForGhost(page, 5000);
-    const shown = check('ghost text from the model appears after typing', place && (ghost.inline || ghost.block.length),
-      `${Date.now() - typedAt} ms after typing began, line ${place && place.line}: ${JSON.stringify(ghost)}`);
+    const shown = check(
+      'ghost text from the model appears after typing',
+      place && (ghost.inline || ghost.block.length),
+      `${Date.now() - typedAt} ms after typing began, line ${place && place.line}: ${JSON.stringify(ghost)}`,
+    );
     if (shown) {
       await page.screenshot({ path: path.join(OUT, 'ghost-text.png') });
       if (!flag('no-media')) {
@@ -99,8 +130,11 @@ async function main() {
       await sleep(500);
       const accepted = await saveWhenSettled(page, file, { settleMs: 1000, timeoutMs: 15000, from: original });
       const expected = place.typed + ghost.inline;
-      check('Tab inserts the ghost text into the document', accepted.includes(expected) && accepted.length > original.length + place.typed.length,
-        `expected the file to contain ${JSON.stringify(expected)}`);
+      check(
+        'Tab inserts the ghost text into the document',
+        accepted.includes(expected) && accepted.length > original.length + place.typed.length,
+        `expected the file to contain ${JSON.stringify(expected)}`,
+      );
     }
 
     // Wisp: Generate Code on a new line at the end. With nothing selected it asks what to write,
@@ -113,10 +147,19 @@ async function main() {
     await runCommand(page, 'Wisp: Generate Code');
     const instruction = 'a function that returns the sum of an array of numbers';
     // The palette's own input starts with '>': wait for an input box that does not.
-    const asked = await page.waitForFunction((sel) => {
-      const input = document.querySelector(sel);
-      return input && input.offsetParent !== null && !input.value.startsWith('>');
-    }, QUICK_INPUT, { timeout: 10000 }).then(() => true, () => false);
+    const asked = await page
+      .waitForFunction(
+        (sel) => {
+          const input = document.querySelector(sel);
+          return input && input.offsetParent !== null && !input.value.startsWith('>');
+        },
+        QUICK_INPUT,
+        { timeout: 10000 },
+      )
+      .then(
+        () => true,
+        () => false,
+      );
     check('Generate Code asks what to write', asked);
     if (asked) {
       await page.keyboard.type(instruction);
@@ -127,11 +170,16 @@ async function main() {
     const header = `// ${instruction}\n`;
     const added = generated.slice(before.length);
     const code = added.startsWith(header) ? added.slice(header.length) : added;
-    check('Generate Code streams code into the document', generated.startsWith(before) && code.trim().length > 0,
-      JSON.stringify(added.slice(0, 300)));
+    check(
+      'Generate Code streams code into the document',
+      generated.startsWith(before) && code.trim().length > 0,
+      JSON.stringify(added.slice(0, 300)),
+    );
     fs.copyFileSync(file, path.join(OUT, 'sample.ts.after'));
 
-    const errors = extensionHostLog(cs.userDataDir).split('\n').filter((l) => /\[error\]/.test(l) && /wisp/i.test(l));
+    const errors = extensionHostLog(cs.userDataDir)
+      .split('\n')
+      .filter((l) => /\[error\]/.test(l) && /wisp/i.test(l));
     check('no Wisp errors in the extension host log', errors.length === 0, errors.slice(0, 5).join('\n'));
   } finally {
     if (browser) {
@@ -146,7 +194,7 @@ async function main() {
 
 async function waitForGhost(page, timeoutMs) {
   await page.waitForSelector(`${GHOST_INLINE}, ${GHOST_BLOCK}`, { timeout: timeoutMs }).catch(() => {});
-  await sleep(300);   // let a streaming suggestion finish rendering
+  await sleep(300); // let a streaming suggestion finish rendering
   return ghostText(page);
 }
 

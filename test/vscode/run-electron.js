@@ -46,9 +46,19 @@ async function main() {
   const userDataDir = fs.mkdtempSync(path.join('/tmp', 'wisp-vscode-'));
   // A desktop window reads machine-scoped settings such as wisp.model from the user settings.
   fs.mkdirSync(path.join(userDataDir, 'User'), { recursive: true });
-  fs.writeFileSync(path.join(userDataDir, 'User', 'settings.json'), JSON.stringify({
-    'wisp.model': MODEL, 'telemetry.telemetryLevel': 'off', 'update.mode': 'none', 'workbench.startupEditor': 'none',
-  }, null, 2));
+  fs.writeFileSync(
+    path.join(userDataDir, 'User', 'settings.json'),
+    JSON.stringify(
+      {
+        'wisp.model': MODEL,
+        'telemetry.telemetryLevel': 'off',
+        'update.mode': 'none',
+        'workbench.startupEditor': 'none',
+      },
+      null,
+      2,
+    ),
+  );
   const counts = { passed: 0, failed: 0 };
   try {
     await testElectron.runTests({
@@ -72,6 +82,13 @@ async function main() {
 }
 
 main().then(
-  ({ passed, failed }) => { console.log(`${passed} passed, ${failed} failed`); process.exit(failed ? 1 : 0); },
-  (err) => { console.error(err.message || err); console.log('0 passed, 1 failed'); process.exit(1); },
+  ({ passed, failed }) => {
+    console.log(`${passed} passed, ${failed} failed`);
+    process.exit(failed ? 1 : 0);
+  },
+  (err) => {
+    console.error(err.message || err);
+    console.log('0 passed, 1 failed');
+    process.exit(1);
+  },
 );

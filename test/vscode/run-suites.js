@@ -27,7 +27,7 @@ const stamp = () => `[${((Date.now() - t0) / 1000).toFixed(1)}s]`;
 
 async function main() {
   if (!fs.existsSync(path.join(TESTS, 'index.js'))) throw new Error(`no ${TESTS}/index.js: run npm run compile first`);
-  fs.rmSync(ARTIFACTS, { recursive: true, force: true });   // logs of this run only
+  fs.rmSync(ARTIFACTS, { recursive: true, force: true }); // logs of this run only
   ensureCodeServer();
   const ws = copyWorkspace();
   console.log(`${stamp()} model ${MODEL}`);
@@ -39,9 +39,14 @@ async function main() {
     // Both are off here, as they are in the cli.js runs the suites compare with, and on in
     // context-files.test.ts, which is about them.
     const result = await runExtensionTests({
-      extensionDevelopmentPath: EXT, extensionTestsPath: TESTS, folder: ws.dir,
-      settings: { 'wisp.model': MODEL, 'wisp.contextCache': false, 'wisp.contextFromOtherFiles': false }, machineSettings: { 'wisp.model': MODEL }, env: { WISP_TEST_MODEL: MODEL },
-      timeoutMs: TIMEOUT_MS, artifacts: ARTIFACTS,
+      extensionDevelopmentPath: EXT,
+      extensionTestsPath: TESTS,
+      folder: ws.dir,
+      settings: { 'wisp.model': MODEL, 'wisp.contextCache': false, 'wisp.contextFromOtherFiles': false },
+      machineSettings: { 'wisp.model': MODEL },
+      env: { WISP_TEST_MODEL: MODEL },
+      timeoutMs: TIMEOUT_MS,
+      artifacts: ARTIFACTS,
     });
     console.log(`${stamp()} extension tests exited with ${result.code}`);
     // A run that stopped early (crash, timeout) has failed even if mocha counted no failure.
@@ -55,10 +60,20 @@ async function main() {
 // Ctrl-C or a supervisor's SIGTERM: exit, which stops code-server (see lib/code-server.js).
 for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => process.exit(130));
 // Never hang CI, even if stopping things gets stuck.
-setTimeout(() => { console.error('run-suites: hard timeout'); console.log('0 passed, 1 failed'); process.exit(124); },
-  TIMEOUT_MS + 60000).unref();
+setTimeout(() => {
+  console.error('run-suites: hard timeout');
+  console.log('0 passed, 1 failed');
+  process.exit(124);
+}, TIMEOUT_MS + 60000).unref();
 
 main().then(
-  ({ passed, failed }) => { console.log(`${passed} passed, ${failed} failed`); process.exit(failed ? 1 : 0); },
-  (err) => { console.error(err); console.log('0 passed, 1 failed'); process.exit(1); },
+  ({ passed, failed }) => {
+    console.log(`${passed} passed, ${failed} failed`);
+    process.exit(failed ? 1 : 0);
+  },
+  (err) => {
+    console.error(err);
+    console.log('0 passed, 1 failed');
+    process.exit(1);
+  },
 );

@@ -54,4 +54,7 @@ Ctrl-C stops it.
   }
 }
 
-main().catch((err) => { console.error(err.message || err); process.exit(1); });
+main().catch((err) => {
+  console.error(err.message || err);
+  process.exit(1);
+});

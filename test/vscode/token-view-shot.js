@@ -20,7 +20,7 @@ const { arg, flag } = require('./lib/args.js');
 
 const EXT = path.resolve(arg('ext', ROOT));
 const OUT = path.resolve(arg('out', path.join(ROOT, 'ci-artifacts', 'token-view')));
-const MODEL = chooseModel(EXT);   // null: the bundled default
+const MODEL = chooseModel(EXT); // null: the bundled default
 const HARD_TIMEOUT_MS = 6 * 60 * 1000;
 
 const { log, check, finish } = createReport(path.basename(__filename), OUT, HARD_TIMEOUT_MS);
@@ -48,17 +48,21 @@ async function tokenViewFrame(page, timeoutMs) {
 }
 
 async function main() {
-  fs.rmSync(OUT, { recursive: true, force: true });   // screenshots and logs of this run only
+  fs.rmSync(OUT, { recursive: true, force: true }); // screenshots and logs of this run only
   fs.mkdirSync(OUT, { recursive: true });
   ensureCodeServer();
   const ws = copyWorkspace();
   const model = MODEL ? { 'wisp.model': path.resolve(MODEL) } : {};
   const cs = await startCodeServer({ settings: { ...SETTINGS, ...model }, machineSettings: model });
-  log(`code-server on ${cs.host} after ${cs.startMs} ms; model ${MODEL ? path.resolve(MODEL) : 'bundled wisp-code-small'}`);
+  log(
+    `code-server on ${cs.host} after ${cs.startMs} ms; model ${MODEL ? path.resolve(MODEL) : 'bundled wisp-code-small'}`,
+  );
   const browser = await launchBrowser({ viewport: { width: 1440, height: 1280 } });
   const { page } = browser;
   const cspViolations = [];
-  page.on('console', (m) => { if (/Content Security Policy|Refused to (load|execute|apply)/i.test(m.text())) cspViolations.push(m.text()); });
+  page.on('console', (m) => {
+    if (/Content Security Policy|Refused to (load|execute|apply)/i.test(m.text())) cspViolations.push(m.text());
+  });
   page.on('pageerror', (e) => log('page error:', e.message));
   try {
     await page.goto(workbenchUrl({ host: cs.host, folder: ws.dir, extensionDevelopmentPath: EXT }));
@@ -69,28 +73,37 @@ async function main() {
 
     const lines = fs.readFileSync(path.join(ws.dir, 'sample.ts'), 'utf8').split('\n');
     const fibLine = lines.findIndex((l) => l.startsWith('export function fibonacci')) + 2;
-    check('a suggestion is on screen before the view opens', await showSuggestion(page, { line: fibLine, text: 'return n < 2 ? n : ', lineCount: lines.length }));
+    check(
+      'a suggestion is on screen before the view opens',
+      await showSuggestion(page, { line: fibLine, text: 'return n < 2 ? n : ', lineCount: lines.length }),
+    );
 
     await runCommand(page, 'Wisp: Show Token View');
     const frame = await tokenViewFrame(page, 60000);
     if (!check('the token view shows its charts', frame)) return;
 
-    const summary = () => frame.evaluate(() => ({
-      tokens: document.querySelectorAll('.tokens .token').length,
-      charts: document.querySelectorAll('.chart').length,
-      excluded: document.querySelectorAll('.bar-row.excluded').length,
-      sliders: document.querySelectorAll('input[type=range]').length,
-      drawn: document.querySelectorAll('.preview .drawn').length,
-      suggestion: document.querySelectorAll('.suggestion .scored').length,
-    }));
+    const summary = () =>
+      frame.evaluate(() => ({
+        tokens: document.querySelectorAll('.tokens .token').length,
+        charts: document.querySelectorAll('.chart').length,
+        excluded: document.querySelectorAll('.bar-row.excluded').length,
+        sliders: document.querySelectorAll('input[type=range]').length,
+        drawn: document.querySelectorAll('.preview .drawn').length,
+        suggestion: document.querySelectorAll('.suggestion .scored').length,
+      }));
     const before = await summary();
-    check('context tokens, two charts with excluded candidates, three sliders', before.tokens > 0 && before.charts === 2 && before.excluded > 0 && before.sliders === 3,
-      JSON.stringify(before));
+    check(
+      'context tokens, two charts with excluded candidates, three sliders',
+      before.tokens > 0 && before.charts === 2 && before.excluded > 0 && before.sliders === 3,
+      JSON.stringify(before),
+    );
     check('the suggestion is shaded token by token', before.suggestion > 0, JSON.stringify(before));
 
     for (let i = 1; i <= 2; i++) {
       await frame.click('button.sample');
-      await frame.waitForFunction((n) => document.querySelectorAll('.preview .drawn').length >= n, i, { timeout: 15000 }).catch(() => {});
+      await frame
+        .waitForFunction((n) => document.querySelectorAll('.preview .drawn').length >= n, i, { timeout: 15000 })
+        .catch(() => {});
     }
     const after = await summary();
     check('the sample button appends drawn tokens to the preview', after.drawn === 2, JSON.stringify(after));

@@ -97,7 +97,8 @@ export class NgramIndex {
    */
   extendDocument(key: string, ids: readonly number[], weight: number): void {
     let doc = this.documents.get(key);
-    if (doc && doc.weight !== weight) throw new Error(`document ${key} is indexed at weight ${doc.weight}, not ${weight}`);
+    if (doc && doc.weight !== weight)
+      throw new Error(`document ${key} is indexed at weight ${doc.weight}, not ${weight}`);
     if (!doc) {
       doc = { ids: [], weight };
       this.documents.set(key, doc);
@@ -239,7 +240,11 @@ const RECENT_SHARE = 0.5;
  * its nearest lines most (the next line is indented like the one above, a call like the previous
  * call), which counts alone miss. A backward scan over at most a prompt's tokens: microseconds.
  */
-export function recentContinuation(history: readonly number[], written: number, allowed?: Uint8Array): { id: number; length: number } | undefined {
+export function recentContinuation(
+  history: readonly number[],
+  written: number,
+  allowed?: Uint8Array,
+): { id: number; length: number } | undefined {
   const end = history.length - 1;
   let best: { id: number; length: number } | undefined;
   for (let j = Math.min(end - 1, written - 2); j >= 0; j--) {
@@ -312,7 +317,10 @@ export class ContextMixer {
 
   private mix(logits: Float32Array, generated: readonly number[], allowed?: Uint8Array): Float32Array {
     this.settle(generated);
-    const prediction = withRecentCopy(this.index.predict(this.history, allowed), recentContinuation(this.history, this.written, allowed));
+    const prediction = withRecentCopy(
+      this.index.predict(this.history, allowed),
+      recentContinuation(this.history, this.written, allowed),
+    );
     const lambda = mixingWeight(this.weight, prediction);
     this.cacheLed.clear();
     if (lambda <= 0 || prediction.ids.length === 0) return logits;

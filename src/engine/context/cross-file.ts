@@ -67,7 +67,11 @@ export function queryText(prefix: string, queryLines: number): string {
 }
 
 /** The best non-overlapping chunks of the sources for a query, best last (nearest the cursor). */
-export function similarChunks(sources: readonly CrossFileSource[], query: string, options: ChunkOptions = DEFAULT_CHUNK_OPTIONS): Chunk[] {
+export function similarChunks(
+  sources: readonly CrossFileSource[],
+  query: string,
+  options: ChunkOptions = DEFAULT_CHUNK_OPTIONS,
+): Chunk[] {
   const wanted = identifiers(query);
   if (wanted.size === 0) return [];
   const candidates: Array<Chunk & { file: number; line: number }> = [];

@@ -112,7 +112,11 @@ export async function generate(
   const healed = options.healing?.text.length ?? 0;
   let required = options.healing?.text ?? '';
   let restoring = 0;
-  const speculate = options.draft !== undefined && options.sampling.temperature <= 0 && stepper.feedAll !== undefined && stepper.rewind !== undefined;
+  const speculate =
+    options.draft !== undefined &&
+    options.sampling.temperature <= 0 &&
+    stepper.feedAll !== undefined &&
+    stepper.rewind !== undefined;
   /** Drafted tokens fed after the last chosen one, with the logits after each. */
   let drafted: Array<{ id: number; logits: Float32Array }> = [];
   let draftedTokens = 0;
@@ -167,7 +171,9 @@ export async function generate(
       stepper.rewind!(drafted.length);
       drafted = [];
     }
-    const proposal = speculate ? options.draft!(tokens).slice(0, Math.max(0, options.roomLeft - tokens.length - 1)) : [];
+    const proposal = speculate
+      ? options.draft!(tokens).slice(0, Math.max(0, options.roomLeft - tokens.length - 1))
+      : [];
     if (proposal.length === 0) {
       logits = await stepper.feed([next]);
     } else {

@@ -51,7 +51,9 @@ export class TokenHealer {
   }
 
   private texts(): string[] {
-    this.vocabTexts ??= Array.from({ length: this.decodableSize }, (_, id) => (this.excluded.has(id) ? '' : this.decode([id])));
+    this.vocabTexts ??= Array.from({ length: this.decodableSize }, (_, id) =>
+      this.excluded.has(id) ? '' : this.decode([id]),
+    );
     return this.vocabTexts;
   }
 

@@ -124,7 +124,10 @@ export function readModelLayout(inputs: TensorInfo[], outputs: TensorInfo[], con
   // Rank 3 is the multi-query fused cache; a rank-3 split cache is Bloom's [batch × heads, head_dim, past] keys.
   const rankOk = rank === 0 || rank === 4 || (kvCache === 'fused' && rank === 3);
   if (!rankOk) {
-    const expected = kvCache === 'fused' ? '[batch, past, 2 × head_dim] or [batch, heads, past, 2 × head_dim]' : '[batch, heads, past, head_dim]';
+    const expected =
+      kvCache === 'fused'
+        ? '[batch, past, 2 × head_dim] or [batch, heads, past, 2 × head_dim]'
+        : '[batch, heads, past, head_dim]';
     throw new ModelLayoutError(
       `unsupported KV cache shape ${describeShape(firstPast)} for '${firstPast.name}' ` +
         `(model_type '${String(config.model_type ?? 'unknown')}'; Wisp reads ${expected})`,
@@ -152,9 +155,7 @@ export function readModelLayout(inputs: TensorInfo[], outputs: TensorInfo[], con
   }
   const configLayers = numberField(config, ['num_hidden_layers', 'n_layer', 'num_layers']);
   if (configLayers !== undefined && configLayers !== numLayers) {
-    throw new ModelLayoutError(
-      `config.json says ${configLayers} layers but the graph has a KV cache for ${numLayers}`,
-    );
+    throw new ModelLayoutError(`config.json says ${configLayers} layers but the graph has a KV cache for ${numLayers}`);
   }
 
   const logits = outputs.find((o) => o.name === 'logits')!;

@@ -74,7 +74,9 @@ function firstLine(message: string): string {
 }
 
 function tensorInfos(metadata: readonly ort.InferenceSession.ValueMetadata[]): TensorInfo[] {
-  return metadata.map((m) => (m.isTensor ? { name: m.name, type: m.type, shape: m.shape } : { name: m.name, type: 'non-tensor', shape: [] }));
+  return metadata.map((m) =>
+    m.isTensor ? { name: m.name, type: m.type, shape: m.shape } : { name: m.name, type: 'non-tensor', shape: [] },
+  );
 }
 
 export class ModelSession {
@@ -91,7 +93,11 @@ export class ModelSession {
    * why the others did not; an explicitly chosen device that fails is an error naming it, never a
    * silent fall back to the CPU.
    */
-  static async create(onnxPath: string, config: Record<string, unknown>, options: SessionOptions): Promise<ModelSession> {
+  static async create(
+    onnxPath: string,
+    config: Record<string, unknown>,
+    options: SessionOptions,
+  ): Promise<ModelSession> {
     const candidates = deviceCandidates(options.device, process.platform, cudaProviderInstalled());
     const base: ort.InferenceSession.SessionOptions = {
       graphOptimizationLevel: 'all',
@@ -109,13 +115,18 @@ export class ModelSession {
         const reason = firstLine((err as Error).message);
         if (candidate === 'cpu') throw new ModelLoadError(`cannot load ${onnxPath}: ${reason}`);
         if (options.device !== 'auto') {
-          throw new ModelLoadError(`wisp.device is "${candidate}" but that execution provider could not start: ${reason}. Set wisp.device to "auto" or "cpu".`);
+          throw new ModelLoadError(
+            `wisp.device is "${candidate}" but that execution provider could not start: ${reason}. Set wisp.device to "auto" or "cpu".`,
+          );
         }
         unavailable.push(`${candidate} (${reason})`);
       }
     }
     if (!session) throw new ModelLoadError(`no execution provider could load ${onnxPath}`);
-    const fallbackReason = unavailable.length > 0 ? `device auto: ${unavailable.join('; ')} not available, running on ${provider}` : undefined;
+    const fallbackReason =
+      unavailable.length > 0
+        ? `device auto: ${unavailable.join('; ')} not available, running on ${provider}`
+        : undefined;
     const providers = [provider];
     let layout: ModelLayout;
     try {

@@ -91,9 +91,12 @@ export class ModelTokenizer {
     }
     this.fimOrder = config.fim_order === 'spm' ? 'spm' : 'psm';
     const configEos = eosIds(generationConfig.eos_token_id, config.eos_token_id);
-    const namedEos = typeof tokenizerConfig.eos_token === 'string' ? this.specialTokens.get(tokenizerConfig.eos_token) : undefined;
+    const namedEos =
+      typeof tokenizerConfig.eos_token === 'string' ? this.specialTokens.get(tokenizerConfig.eos_token) : undefined;
     this.eosId = configEos[0] ?? namedEos;
-    const vocabStops = VOCAB_STOPS.map((t) => this.tokenizer.token_to_id(t)).filter((id): id is number => typeof id === 'number');
+    const vocabStops = VOCAB_STOPS.map((t) => this.tokenizer.token_to_id(t)).filter(
+      (id): id is number => typeof id === 'number',
+    );
     this.stopIds = new Set([...configEos, ...this.specialTokens.values(), ...vocabStops]);
   }
 
@@ -118,7 +121,9 @@ export class ModelTokenizer {
   }
 
   decode(ids: number[]): string {
-    return ids.length === 0 ? '' : this.tokenizer.decode(ids, { skip_special_tokens: false, clean_up_tokenization_spaces: false });
+    return ids.length === 0
+      ? ''
+      : this.tokenizer.decode(ids, { skip_special_tokens: false, clean_up_tokenization_spaces: false });
   }
 
   /** The vocabulary entry of a token (byte-level symbols for BPE models), for display. */

@@ -51,7 +51,10 @@ export class EngineClient {
   /** The newest request, waiting for the engine to finish the one it has. */
   private queued: { id: number; message: HostMessage } | undefined;
   /** Inspections (the token view's) are kept apart so `inFlight` counts completions only. */
-  private readonly inspections = new Map<number, { resolve: (answer: InspectAnswer) => void; reject: (err: Error) => void }>();
+  private readonly inspections = new Map<
+    number,
+    { resolve: (answer: InspectAnswer) => void; reject: (err: Error) => void }
+  >();
   private loadWaiter: { resolve: (info: EngineInfo) => void; reject: (err: Error) => void } | undefined;
   private lastLoad: EngineOptions | undefined;
   private crashTimes: number[] = [];
@@ -110,17 +113,21 @@ export class EngineClient {
    */
   complete(request: CompletionRequest, options: CompleteOptions = {}): Promise<CompletionResult | undefined> {
     if (this.currentState.status !== 'ready' || !this.child) {
-      return Promise.reject(new EngineUnavailableError(this.currentState.message ?? `the engine is ${this.currentState.status}`));
+      return Promise.reject(
+        new EngineUnavailableError(this.currentState.message ?? `the engine is ${this.currentState.status}`),
+      );
     }
     if (options.signal?.aborted) return Promise.resolve(undefined);
     const id = this.nextId++;
     return new Promise<CompletionResult | undefined>((resolve, reject) => {
       const onAbort = () => this.cancel(id);
       options.signal?.addEventListener('abort', onAbort, { once: true });
-      const settle = <T>(fn: (value: T) => void) => (value: T) => {
-        options.signal?.removeEventListener('abort', onAbort);
-        fn(value);
-      };
+      const settle =
+        <T>(fn: (value: T) => void) =>
+        (value: T) => {
+          options.signal?.removeEventListener('abort', onAbort);
+          fn(value);
+        };
       this.pending.set(id, { resolve: settle(resolve), reject: settle(reject), onPartial: options.onPartial });
       const message: HostMessage = { type: 'complete', id, request, stream: options.onPartial !== undefined };
       if (this.sent.size === 0) {
@@ -169,7 +176,9 @@ export class EngineClient {
   }
 
   private sendContextFiles(): void {
-    const files = this.contextFiles.map((f) => (this.engineHolds.get(f.key) === f.version ? { ...f, text: undefined } : f));
+    const files = this.contextFiles.map((f) =>
+      this.engineHolds.get(f.key) === f.version ? { ...f, text: undefined } : f,
+    );
     this.engineHolds.clear();
     for (const f of this.contextFiles) this.engineHolds.set(f.key, f.version);
     this.send({ type: 'context-files', files });
@@ -182,7 +191,9 @@ export class EngineClient {
   /** What the token view shows for a request; the engine skips it while a completion runs. */
   inspect(request: InspectRequest): Promise<InspectAnswer> {
     if (this.currentState.status !== 'ready' || !this.child) {
-      return Promise.reject(new EngineUnavailableError(this.currentState.message ?? `the engine is ${this.currentState.status}`));
+      return Promise.reject(
+        new EngineUnavailableError(this.currentState.message ?? `the engine is ${this.currentState.status}`),
+      );
     }
     const id = this.nextId++;
     return new Promise<InspectAnswer>((resolve, reject) => {

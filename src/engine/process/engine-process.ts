@@ -56,7 +56,11 @@ async function runInspection(message: Extract<HostMessage, { type: 'inspect' }>)
   const current = engine;
   inspecting = (async () => {
     try {
-      send({ type: 'inspected', id: message.id, answer: { status: 'done', view: await inspect(current, message.request) } });
+      send({
+        type: 'inspected',
+        id: message.id,
+        answer: { status: 'done', view: await inspect(current, message.request) },
+      });
     } catch (err) {
       send({ type: 'inspected', id: message.id, answer: { status: 'failed', message: (err as Error).message } });
     }

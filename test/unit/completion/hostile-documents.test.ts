@@ -28,11 +28,21 @@ describe('hostile documents', () => {
   let n = 0;
   async function completeAt(text: string, cursor: number, style = SPACES): Promise<InlineAnswer> {
     const answer = await completer.complete(
-      { slice: (s, e) => text.slice(s, e), documentLength: text.length, cursor, documentKey: `doc${n++}`, style, signal: new AbortController().signal },
+      {
+        slice: (s, e) => text.slice(s, e),
+        documentLength: text.length,
+        cursor,
+        documentKey: `doc${n++}`,
+        style,
+        signal: new AbortController().signal,
+      },
       settings,
     );
     assert.ok(answer?.result, 'the engine was asked');
-    assert.ok(answer.result.stats.promptTokens <= settings.contextTokens, `prompt of ${answer.result.stats.promptTokens} tokens`);
+    assert.ok(
+      answer.result.stats.promptTokens <= settings.contextTokens,
+      `prompt of ${answer.result.stats.promptTokens} tokens`,
+    );
     return answer;
   }
 
@@ -68,6 +78,7 @@ describe('hostile documents', () => {
   it('tab-indented documents get tab indentation', async () => {
     const text = 'def f(x):\n\tif x:\n\t\treturn 1\n\t';
     const answer = await completeAt(text, text.length, { eol: '\n', insertSpaces: false, tabSize: 4 });
-    for (const line of answer.text.split('\n').slice(1)) assert.doesNotMatch(line, /^ {4}/, JSON.stringify(answer.text));
+    for (const line of answer.text.split('\n').slice(1))
+      assert.doesNotMatch(line, /^ {4}/, JSON.stringify(answer.text));
   });
 });

@@ -26,7 +26,11 @@ for (const file of fs.readdirSync(dir).filter((f) => f.endsWith('.json'))) {
     const cases: GoldenCase[] = JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8'));
     for (const c of cases) {
       it(c.name, () => {
-        const got = postprocess(c.raw, { linePrefix: c.linePrefix, lineSuffix: c.lineSuffix, nextLines: c.nextLines }, c.style ?? DEFAULT_STYLE);
+        const got = postprocess(
+          c.raw,
+          { linePrefix: c.linePrefix, lineSuffix: c.lineSuffix, nextLines: c.nextLines },
+          c.style ?? DEFAULT_STYLE,
+        );
         assert.equal(got ?? null, c.expected);
       });
     }

@@ -26,7 +26,7 @@ function rssMb(pid: number): number {
 /** A deterministic stream of numbers in [0, 1). */
 function lcg(seed: number): () => number {
   let s = seed >>> 0;
-  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  return () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32;
 }
 
 describe('typing storm', () => {
@@ -65,7 +65,12 @@ describe('typing storm', () => {
     let previous: AbortController | undefined;
     let doc = 0;
     const warmup = docs[0].text;
-    await client.complete(prepareInline({ slice: (s, e) => warmup.slice(s, e), documentLength: warmup.length, cursor: warmup.length }, settings).request);
+    await client.complete(
+      prepareInline(
+        { slice: (s, e) => warmup.slice(s, e), documentLength: warmup.length, cursor: warmup.length },
+        settings,
+      ).request,
+    );
     const rssStart = rssMb(pid);
     let rssMax = rssStart;
     const rssSamples: number[] = [];
@@ -76,7 +81,11 @@ describe('typing storm', () => {
       if (roll < 0.03) {
         // Switching files, as the editor's watcher does: the others become context files to index.
         doc = (doc + 1) % docs.length;
-        client.setContextFiles(docs.flatMap((o, i) => (i === doc ? [] : [{ key: `doc${i}`, version: k, path: `doc${i}`, weight: 0.5, text: o.text + o.source }])));
+        client.setContextFiles(
+          docs.flatMap((o, i) =>
+            i === doc ? [] : [{ key: `doc${i}`, version: k, path: `doc${i}`, weight: 0.5, text: o.text + o.source }],
+          ),
+        );
       }
       const d = docs[doc];
       if (roll < 0.06) d.cursor = Math.floor(random() * (d.text.length + 1));
@@ -127,7 +136,10 @@ describe('typing storm', () => {
       }
       await new Promise((r) => setTimeout(r, 1000 / KEYS_PER_SECOND));
     }
-    await Promise.race([Promise.all(pendingQueries), new Promise((_, reject) => setTimeout(() => reject(new Error('requests did not end')), 30_000))]);
+    await Promise.race([
+      Promise.all(pendingQueries),
+      new Promise((_, reject) => setTimeout(() => reject(new Error('requests did not end')), 30_000)),
+    ]);
     const rssEnd = rssMb(pid);
     client.dispose();
 

@@ -74,13 +74,14 @@ describe('context cache', () => {
         pieces.removeDocument('b');
         const promptOnly = new NgramIndex(new Set([0]));
         promptOnly.update(prompt);
-        for (const history of [prompt, docA, docB]) samePrediction(pieces.predict(history), promptOnly.predict(history));
+        for (const history of [prompt, docA, docB])
+          samePrediction(pieces.predict(history), promptOnly.predict(history));
         assert.equal(pieces.documentTokens, 0);
       }),
     );
   });
 
-  it('another file\'s n-grams count at their weight and never join the prompt\'s', () => {
+  it("another file's n-grams count at their weight and never join the prompt's", () => {
     const index = new NgramIndex();
     index.extendDocument('other', [7, 8, 9], 0.25);
     index.update([1, 2, 7, 8]);
@@ -116,9 +117,16 @@ describe('context cache', () => {
     );
   });
 
-  it('with weight 0 the logits are the model\'s own', () => {
+  it("with weight 0 the logits are the model's own", () => {
     const logits = Float32Array.from([1, 2, 3]);
-    assert.equal(mixIntoLogits(logits, { ids: [0], probs: [1], evidence: 5, matched: 3 }, mixingWeight(0, { evidence: 5, matched: 3 })), logits);
+    assert.equal(
+      mixIntoLogits(
+        logits,
+        { ids: [0], probs: [1], evidence: 5, matched: 3 },
+        mixingWeight(0, { evidence: 5, matched: 3 }),
+      ),
+      logits,
+    );
   });
 
   describe('in the engine', () => {

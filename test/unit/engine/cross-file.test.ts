@@ -15,8 +15,16 @@ describe('cross-file context', () => {
 
   it('picks the chunks whose identifiers match the lines above the cursor, best last', () => {
     const chunks = similarChunks(sources, 'def perimeter(width, height):\n    return 2 * (width + height)\n');
-    assert.deepEqual(chunks.map((c) => c.path), ['shapes.py']);
-    const both = similarChunks(sources, 'RED GREEN width height area', { chunkLines: 12, queryLines: 12, maxChunks: 3, minScore: 0.1 });
+    assert.deepEqual(
+      chunks.map((c) => c.path),
+      ['shapes.py'],
+    );
+    const both = similarChunks(sources, 'RED GREEN width height area', {
+      chunkLines: 12,
+      queryLines: 12,
+      maxChunks: 3,
+      minScore: 0.1,
+    });
     assert.equal(both.length, 2);
     assert.ok(both[0].score <= both[1].score);
     assert.deepEqual(similarChunks(sources, '    '), []);
@@ -31,7 +39,12 @@ describe('cross-file context', () => {
 
   it('the header keeps to its budget and is empty when no chunk fits', () => {
     const encode = (t: string) => Array.from(t, (c) => c.charCodeAt(0));
-    const chunks = similarChunks(sources, 'RED GREEN width height area', { chunkLines: 12, queryLines: 12, maxChunks: 3, minScore: 0.1 });
+    const chunks = similarChunks(sources, 'RED GREEN width height area', {
+      chunkLines: 12,
+      queryLines: 12,
+      maxChunks: 3,
+      minScore: 0.1,
+    });
     const repo = { fileSep: -1, repoName: -2 };
     const full = crossFileHeader(encode, repo, chunks, 'main.py', 'demo', 1000);
     assert.equal(full[0], -2);
@@ -48,7 +61,9 @@ describe('cross-file context', () => {
     before(async () => {
       qwen = await Engine.load({ modelDir: QWEN2, device: 'cpu', threads: 1 });
       tiny = await Engine.load({ modelDir: TINY_MODEL, device: 'cpu', threads: 1 });
-      const files = [{ key: 'lib', version: 1, path: 'lib.py', weight: 0.5, text: 'def area(w, h):\n    return w*h\n' }];
+      const files = [
+        { key: 'lib', version: 1, path: 'lib.py', weight: 0.5, text: 'def area(w, h):\n    return w*h\n' },
+      ];
       qwen.setContextFiles(files);
       tiny.setContextFiles(files);
     });
@@ -68,11 +83,16 @@ describe('cross-file context', () => {
       crossFile: { path: 'main.py', repoName: 'demo' },
     };
 
-    it('a model with repository tokens gets other files\' chunks before its FIM prompt', async () => {
+    it("a model with repository tokens gets other files' chunks before its FIM prompt", async () => {
       const prompt = qwen.promptFor(request);
       assert.ok(prompt.headerTokens > 0);
       const text = qwen.tokenizer.decode(prompt.ids);
-      assert.ok(text.startsWith('<|repo_name|>demo\n<|file_sep|>lib.py\ndef area(w, h):\n    return w*h\n<|file_sep|>main.py\n<|fim_prefix|>def area2'), JSON.stringify(text));
+      assert.ok(
+        text.startsWith(
+          '<|repo_name|>demo\n<|file_sep|>lib.py\ndef area(w, h):\n    return w*h\n<|file_sep|>main.py\n<|fim_prefix|>def area2',
+        ),
+        JSON.stringify(text),
+      );
       assert.equal(qwen.promptFor({ ...request, crossFile: undefined }).headerTokens, 0);
       assert.equal(tiny.promptFor(request).headerTokens, 0, 'no repository tokens, no header');
     });

@@ -30,7 +30,9 @@ describe('device choice', () => {
     it(`an explicit ${device} that cannot start fails clearly`, async () => {
       await assert.rejects(
         Engine.load({ modelDir: TINY_MODEL, device, threads: 1 }),
-        new RegExp(`wisp\\.device is "${device}" but that execution provider could not start: .+ Set wisp\\.device to "auto" or "cpu"\\.`),
+        new RegExp(
+          `wisp\\.device is "${device}" but that execution provider could not start: .+ Set wisp\\.device to "auto" or "cpu"\\.`,
+        ),
       );
     });
   }

@@ -52,7 +52,10 @@ describe('engine client and process', () => {
 
   it('says precisely why a model folder cannot load', async () => {
     client = new EngineClient({ enginePath: ENGINE, log: () => {} });
-    await assert.rejects(client.load({ modelDir: '/nonexistent/model', device: 'cpu' }), /does not exist: \/nonexistent\/model/);
+    await assert.rejects(
+      client.load({ modelDir: '/nonexistent/model', device: 'cpu' }),
+      /does not exist: \/nonexistent\/model/,
+    );
     assert.equal(client.state.status, 'error');
   });
 
@@ -76,7 +79,9 @@ describe('engine client and process', () => {
     const partials: string[] = [];
     const result = await client.complete({ ...request, maxNewTokens: 20 }, { onPartial: (t) => partials.push(t) });
     assert.ok(result && partials.length > 0);
-    assert.ok(result.text.startsWith(partials[partials.length - 1]) || partials[partials.length - 1].startsWith(result.text));
+    assert.ok(
+      result.text.startsWith(partials[partials.length - 1]) || partials[partials.length - 1].startsWith(result.text),
+    );
   });
 
   it('restarts after SIGKILL mid-generation and answers the next request', async () => {
@@ -93,7 +98,9 @@ describe('engine client and process', () => {
 
   it('related files reach the engine before a model loads, and again after a crash', async () => {
     client = new EngineClient({ enginePath: ENGINE, log: () => {}, restartDelayMs: 50 });
-    client.setContextFiles([{ key: 'lib', version: 1, path: 'lib.py', weight: 0.5, text: 'def frobnicate_widget(a, b):\n    return a\n' }]);
+    client.setContextFiles([
+      { key: 'lib', version: 1, path: 'lib.py', weight: 0.5, text: 'def frobnicate_widget(a, b):\n    return a\n' },
+    ]);
     await client.load({ modelDir: TINY_MODEL, device: 'cpu', threads: 1 });
     // indexing runs while the engine is idle, a slice at a time
     const indexed = async () => {

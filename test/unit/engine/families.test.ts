@@ -117,7 +117,6 @@ for (const c of CASES) {
     });
     after(async () => engine.dispose());
 
-
     it('reads the family layout from the graph', () => {
       const { layout } = engine.session;
       assert.equal(layout.kvCache, c.expect.kvCache);
@@ -173,7 +172,15 @@ for (const c of CASES) {
     it('greedy generation with reuse equals generation without it, token for token', async () => {
       engine.clearCache();
       const prefix = reference.prompt as string;
-      const request = { suffix: '', sampling: GREEDY, seed: 0, maxNewTokens: 12, stop: [], timeBudgetMs: 60_000, contextTokens: 200 };
+      const request = {
+        suffix: '',
+        sampling: GREEDY,
+        seed: 0,
+        maxNewTokens: 12,
+        stop: [],
+        timeBudgetMs: 60_000,
+        contextTokens: 200,
+      };
       let reusedSome = false;
       for (let cut = prefix.length - 6; cut <= prefix.length; cut += 2) {
         const withReuse = await engine.complete({ ...request, prefix: prefix.slice(0, cut) });
@@ -191,18 +198,24 @@ for (const c of CASES) {
       for (const stop of c.stops) assert.ok(tokenizer.stopIds.has(tokenizer.specialTokens.get(stop)!), stop);
     });
 
-    it(c.fim ? 'builds the FIM prompt with the family sentinels' : 'builds a prefix-only prompt (no FIM tokens)', () => {
-      const prompt = buildPrompt(engine.tokenizer, reference.fim_prefix, reference.fim_suffix, { contextTokens: 200, suffixShare: 0.25 });
-      const text = engine.tokenizer.decode(prompt.ids);
-      if (c.fim) {
-        const [p, s, m] = c.fim;
-        assert.equal(text, `${p}${reference.fim_prefix}${s}${reference.fim_suffix}${m}`);
-        assert.deepEqual(prompt.ids, reference.fim_prompt_ids);
-      } else {
-        assert.equal(prompt.fim, false);
-        assert.equal(text, reference.fim_prefix);
-      }
-    });
+    it(
+      c.fim ? 'builds the FIM prompt with the family sentinels' : 'builds a prefix-only prompt (no FIM tokens)',
+      () => {
+        const prompt = buildPrompt(engine.tokenizer, reference.fim_prefix, reference.fim_suffix, {
+          contextTokens: 200,
+          suffixShare: 0.25,
+        });
+        const text = engine.tokenizer.decode(prompt.ids);
+        if (c.fim) {
+          const [p, s, m] = c.fim;
+          assert.equal(text, `${p}${reference.fim_prefix}${s}${reference.fim_suffix}${m}`);
+          assert.deepEqual(prompt.ids, reference.fim_prompt_ids);
+        } else {
+          assert.equal(prompt.fim, false);
+          assert.equal(text, reference.fim_prefix);
+        }
+      },
+    );
 
     it('reproduces the greedy continuation torch computed', async () => {
       engine.clearCache();
@@ -249,9 +262,20 @@ describe('model families the engine cannot run', () => {
       { name: 'past_key_values.0.key', type: 'float32', shape: ['batch_size*num_heads', 64, 'past_sequence_length'] },
       { name: 'past_key_values.0.value', type: 'float32', shape: ['batch_size*num_heads', 'past_sequence_length', 64] },
     ];
-    const outputs = [logits, { name: 'present.0.key', type: 'float32', shape: [] }, { name: 'present.0.value', type: 'float32', shape: [] }];
+    const outputs = [
+      logits,
+      { name: 'present.0.key', type: 'float32', shape: [] },
+      { name: 'present.0.value', type: 'float32', shape: [] },
+    ];
     assert.throws(
-      () => readModelLayout(inputs, outputs, { model_type: 'bloom', n_layer: 1, n_head: 16, hidden_size: 1024, vocab_size: 250880 }),
+      () =>
+        readModelLayout(inputs, outputs, {
+          model_type: 'bloom',
+          n_layer: 1,
+          n_head: 16,
+          hidden_size: 1024,
+          vocab_size: 250880,
+        }),
       {
         message:
           "unsupported KV cache shape [batch_size*num_heads, 64, past_sequence_length] for 'past_key_values.0.key' " +
@@ -261,7 +285,10 @@ describe('model families the engine cannot run', () => {
   });
 
   it('an encoder-decoder model is refused as such', () => {
-    const inputs = [ids, { name: 'encoder_hidden_states', type: 'float32', shape: ['batch_size', 'encoder_sequence_length', 512] }];
+    const inputs = [
+      ids,
+      { name: 'encoder_hidden_states', type: 'float32', shape: ['batch_size', 'encoder_sequence_length', 512] },
+    ];
     assert.throws(() => readModelLayout(inputs, [logits], { model_type: 't5', is_encoder_decoder: true }), {
       message: "'t5' is an encoder-decoder model; Wisp runs decoder-only models",
     });

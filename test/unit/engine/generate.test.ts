@@ -64,11 +64,13 @@ describe('generation loop', () => {
   });
 
   it('the cache stays within its entry bound', async () => {
-    for (let i = 0; i < 10; i++) await engine.complete({ ...base, prefix: `# file ${i}\n` + 'x = 1\n'.repeat(i + 1), maxNewTokens: 2 });
+    for (let i = 0; i < 10; i++)
+      await engine.complete({ ...base, prefix: `# file ${i}\n` + 'x = 1\n'.repeat(i + 1), maxNewTokens: 2 });
     assert.ok(engine.cachedSequences <= 4);
   });
   it('prompt lookup drafts give the same greedy text in fewer steps, and the KV cache is left exact', async () => {
-    const prefix = 'def area(w, h):\n    return w * h\n\n\ndef area2(w, h):\n    return w * h\n\n\ndef area3(w, h):\n    return w * h\n\n\ndef area4(';
+    const prefix =
+      'def area(w, h):\n    return w * h\n\n\ndef area2(w, h):\n    return w * h\n\n\ndef area3(w, h):\n    return w * h\n\n\ndef area4(';
     for (const contextCacheWeight of [0, 0.5]) {
       const request = { ...base, prefix, maxNewTokens: 24, contextCacheWeight };
       engine.clearCache();
@@ -103,7 +105,6 @@ describe('padded output layers', () => {
       await qwen.dispose();
     }
   });
-
 });
 
 describe('repetition loops in the generation loop', () => {
@@ -112,17 +113,22 @@ describe('repetition loops in the generation loop', () => {
     const texts = ['0', ' : '];
     let step = 0;
     const next = () => Float32Array.from(step++ % 2 === 0 ? [0, 1] : [1, 0]);
-    const result = await generate({ feed: async () => next() }, { decode: (ids) => ids.map((id) => texts[id]).join('') }, Float32Array.from([1, 0]), {
-      sampling: GREEDY,
-      seed: 0,
-      maxNewTokens: 200,
-      stop: [],
-      stopIds: new Set(),
-      timeBudgetMs: 10_000,
-      startedAt: performance.now(),
-      roomLeft: 1000,
-      isCancelled: () => false,
-    });
+    const result = await generate(
+      { feed: async () => next() },
+      { decode: (ids) => ids.map((id) => texts[id]).join('') },
+      Float32Array.from([1, 0]),
+      {
+        sampling: GREEDY,
+        seed: 0,
+        maxNewTokens: 200,
+        stop: [],
+        stopIds: new Set(),
+        timeBudgetMs: 10_000,
+        startedAt: performance.now(),
+        roomLeft: 1000,
+        isCancelled: () => false,
+      },
+    );
     assert.equal(result.stopReason, 'loop');
     assert.equal(result.text, '0');
     assert.ok(result.tokens.length < 20, `${result.tokens.length} tokens`);

@@ -41,7 +41,10 @@ describe('inspect through the engine process', () => {
     assert.ok(await client.complete({ ...completion, maxNewTokens: 4 }));
     const idle = await client.inspect(inspection);
     assert.equal(idle.status, 'done');
-    assert.ok(idle.status === 'done' && idle.view.computedTokens <= 1, JSON.stringify(idle.status === 'done' && idle.view.computedTokens));
+    assert.ok(
+      idle.status === 'done' && idle.view.computedTokens <= 1,
+      JSON.stringify(idle.status === 'done' && idle.view.computedTokens),
+    );
 
     const running = client.complete(completion);
     const during = await client.inspect(inspection);

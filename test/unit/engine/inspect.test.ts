@@ -3,7 +3,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Engine } from '../../../src/engine/engine';
-import { InspectRequest, SHOWN_CANDIDATES, SHOWN_PROMPT_TOKENS, describeDistribution, inspect, pieceTexts } from '../../../src/engine/inspect';
+import {
+  InspectRequest,
+  SHOWN_CANDIDATES,
+  SHOWN_PROMPT_TOKENS,
+  describeDistribution,
+  inspect,
+  pieceTexts,
+} from '../../../src/engine/inspect';
 import { buildPrompt, promptBudget } from '../../../src/engine/prompt-format';
 import { restrictTo } from '../../../src/engine/decode/token-healing';
 import { Rng, SamplingParams, filterDistribution, sample, softmax } from '../../../src/engine/decode/sampler';
@@ -40,15 +47,24 @@ describe('describeDistribution (pure)', () => {
     assert.equal(d.candidates.length, 5);
     assert.equal(d.keptCount, 3);
     assert.ok(Math.abs(d.keptMass - 3 / 8) < 1e-12);
-    assert.deepEqual(d.candidates.map((c) => c.excluded), [false, false, false, true, true]);
+    assert.deepEqual(
+      d.candidates.map((c) => c.excluded),
+      [false, false, false, true, true],
+    );
     for (const c of d.candidates) assert.ok(Math.abs(c.filtered - (c.excluded ? 0 : 1 / 3)) < 1e-12);
   });
 
   it('ranks by raw probability and marks everything but the argmax excluded at temperature 0', () => {
     const logits = Float32Array.of(0, 3, 1, 2);
     const d = describeDistribution(logits, { temperature: 0, topK: 0, topP: 1 }, 4);
-    assert.deepEqual(d.candidates.map((c) => c.id), [1, 3, 2, 0]);
-    assert.deepEqual(d.candidates.map((c) => c.excluded), [false, true, true, true]);
+    assert.deepEqual(
+      d.candidates.map((c) => c.id),
+      [1, 3, 2, 0],
+    );
+    assert.deepEqual(
+      d.candidates.map((c) => c.excluded),
+      [false, true, true, true],
+    );
     assert.equal(d.candidates[0].filtered, 1);
     assert.ok(Math.abs(d.keptMass - softmax(logits)[1]) < 1e-12);
   });
@@ -78,8 +94,13 @@ describe('inspect (tiny-gpt fixture, fp32)', () => {
     const prompt = builtPrompt(base);
     const ids = prompt.ids;
     const raw = softmax(await fullPassLogits(ids));
-    const top = Array.from(raw.keys()).sort((a, b) => raw[b] - raw[a]).slice(0, SHOWN_CANDIDATES);
-    assert.deepEqual(view.distribution.candidates.map((c) => c.id), top);
+    const top = Array.from(raw.keys())
+      .sort((a, b) => raw[b] - raw[a])
+      .slice(0, SHOWN_CANDIDATES);
+    assert.deepEqual(
+      view.distribution.candidates.map((c) => c.id),
+      top,
+    );
     for (const c of view.distribution.candidates) assert.ok(Math.abs(c.raw - raw[c.id]) <= TOLERANCE, `token ${c.id}`);
     let entropy = 0;
     for (const p of raw) if (p > 0) entropy -= p * Math.log2(p);
@@ -87,8 +108,17 @@ describe('inspect (tiny-gpt fixture, fp32)', () => {
     assert.equal(view.promptTokens, ids.length);
     // The fixture's prompts are PSM: <fim_prefix> prefix <fim_suffix> suffix <fim_middle>.
     const cursor = 1 + prompt.prefixTokens;
-    assert.deepEqual(view.tokens.map((t) => t.id), ids.slice(Math.max(0, cursor - SHOWN_PROMPT_TOKENS), cursor));
-    assert.equal(view.tokens.map((t) => t.text).join('').slice(-20), base.prefix.slice(-20));
+    assert.deepEqual(
+      view.tokens.map((t) => t.id),
+      ids.slice(Math.max(0, cursor - SHOWN_PROMPT_TOKENS), cursor),
+    );
+    assert.equal(
+      view.tokens
+        .map((t) => t.text)
+        .join('')
+        .slice(-20),
+      base.prefix.slice(-20),
+    );
     assert.equal(view.tokensAfterCursor, ids.length - cursor);
     assert.equal(view.reusedTokens, 0);
     assert.ok(view.tokens.every((t) => !t.reused));
@@ -104,7 +134,10 @@ describe('inspect (tiny-gpt fixture, fp32)', () => {
       assert.equal(view.distribution.keptCount, kept.ids.length, JSON.stringify(sampling));
       for (const c of view.distribution.candidates) {
         assert.equal(c.excluded, !keptProb.has(c.id), `${JSON.stringify(sampling)} token ${c.id}`);
-        assert.ok(Math.abs(c.filtered - (keptProb.get(c.id) ?? 0)) <= TOLERANCE, `${JSON.stringify(sampling)} token ${c.id}`);
+        assert.ok(
+          Math.abs(c.filtered - (keptProb.get(c.id) ?? 0)) <= TOLERANCE,
+          `${JSON.stringify(sampling)} token ${c.id}`,
+        );
       }
     }
   });
@@ -116,27 +149,36 @@ describe('inspect (tiny-gpt fixture, fp32)', () => {
     assert.equal(first.computedTokens, first.promptTokens);
     assert.ok(second.computedTokens <= 1, `computed ${second.computedTokens}`);
     assert.equal(second.reusedTokens, second.promptTokens - second.computedTokens);
-    assert.ok(second.tokens.every((t) => t.reused), 'only the last prompt token, <fim_middle>, is computed');
+    assert.ok(
+      second.tokens.every((t) => t.reused),
+      'only the last prompt token, <fim_middle>, is computed',
+    );
 
     const completion = await engine.complete({ ...base, seed: 0, stop: [], timeBudgetMs: 30_000 });
     assert.equal(completion.stats.promptTokens, second.promptTokens);
     assert.equal(completion.stats.reusedTokens, second.promptTokens - 1);
   });
 
-  it('a sampled token is the sampler\'s draw, and the distribution moves past the drawn tokens', async () => {
+  it("a sampled token is the sampler's draw, and the distribution moves past the drawn tokens", async () => {
     const sampling: SamplingParams = { temperature: 1.2, topK: 0, topP: 0.9 };
     const ids = promptIds(base);
     const first = await inspect(engine, { ...base, sampling, drawSeed: 7 });
     assert.ok(first.draw);
     assert.equal(first.draw.id, sample(await fullPassLogits(ids), sampling, new Rng(7)));
-    assert.deepEqual(first.drawn.map((t) => t.id), [first.draw.id]);
+    assert.deepEqual(
+      first.drawn.map((t) => t.id),
+      [first.draw.id],
+    );
 
     const next = await inspect(engine, { ...base, sampling, drawn: [first.draw.id], drawSeed: 8 });
     const logits = await fullPassLogits([...ids, first.draw.id]);
     const raw = softmax(logits);
     for (const c of next.distribution.candidates) assert.ok(Math.abs(c.raw - raw[c.id]) <= TOLERANCE);
     assert.equal(next.draw?.id, sample(logits, sampling, new Rng(8)));
-    assert.deepEqual(next.drawn.map((t) => t.id), [first.draw.id, next.draw?.id]);
+    assert.deepEqual(
+      next.drawn.map((t) => t.id),
+      [first.draw.id, next.draw?.id],
+    );
   });
 
   it('scores the suggestion token by token as a full forward pass does', async () => {
@@ -144,7 +186,10 @@ describe('inspect (tiny-gpt fixture, fp32)', () => {
     const view = await inspect(engine, { ...base, suggestion });
     const ids = promptIds(base);
     const suggestionIds = engine.tokenizer.encode(suggestion);
-    assert.deepEqual(view.suggestion.map((t) => t.id), suggestionIds);
+    assert.deepEqual(
+      view.suggestion.map((t) => t.id),
+      suggestionIds,
+    );
     assert.equal(view.suggestion.map((t) => t.text).join(''), suggestion);
     const vocab = engine.session.layout.vocabSize;
     const all = (await engine.session.forwardAll([...ids, ...suggestionIds], engine.session.emptyPast())).logits;
@@ -170,18 +215,29 @@ describe('inspect with token healing (tiny-gpt fixture)', () => {
     assert.equal(view.healed, healing.text);
     assert.equal(view.promptTokens, prompt.ids.length);
     assert.equal(view.promptTokens, engine.promptFor(healed).ids.length - 1);
-    const logits = restrictTo((await engine.session.forward(prompt.ids, engine.session.emptyPast())).logits, healing.allowedFor(healing.text));
+    const logits = restrictTo(
+      (await engine.session.forward(prompt.ids, engine.session.emptyPast())).logits,
+      healing.allowedFor(healing.text),
+    );
     const raw = softmax(logits);
     for (const c of view.distribution.candidates) {
-      if (raw[c.id] > 0) assert.ok(c.text.startsWith(healing.text) || healing.text.startsWith(c.text), JSON.stringify(c.text));
+      if (raw[c.id] > 0)
+        assert.ok(c.text.startsWith(healing.text) || healing.text.startsWith(c.text), JSON.stringify(c.text));
       assert.ok(Math.abs(c.raw - raw[c.id]) <= TOLERANCE);
     }
     const kept = filterDistribution(logits, healed.sampling);
     assert.equal(view.distribution.keptCount, kept.ids.length);
   });
 
-  it('the first token a completion generates is one the view allows, and the suggestion\'s pieces join to the suggestion', async () => {
-    const completion = await engine.complete({ ...healed, sampling: { temperature: 0, topK: 0, topP: 1 }, seed: 0, stop: [], timeBudgetMs: 30_000, maxNewTokens: 4 });
+  it("the first token a completion generates is one the view allows, and the suggestion's pieces join to the suggestion", async () => {
+    const completion = await engine.complete({
+      ...healed,
+      sampling: { temperature: 0, topK: 0, topP: 1 },
+      seed: 0,
+      stop: [],
+      timeBudgetMs: 30_000,
+      maxNewTokens: 4,
+    });
     const view = await inspect(engine, { ...healed, suggestion: completion.text });
     if (completion.text) assert.equal(view.suggestion.map((t) => t.text).join(''), completion.text);
     assert.equal(completion.stats.promptTokens, view.promptTokens);

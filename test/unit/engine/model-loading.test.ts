@@ -60,13 +60,26 @@ describe('model loading failures', () => {
   it('inputs the engine does not understand', () => {
     const kv = (n: string) => ({ name: n, type: 'float32', shape: ['batch', 4, 'past', 16] });
     assert.throws(
-      () => readModelLayout([{ name: 'input_ids', type: 'int64', shape: [] }], [{ name: 'logits', type: 'float32', shape: [] }], {}),
+      () =>
+        readModelLayout(
+          [{ name: 'input_ids', type: 'int64', shape: [] }],
+          [{ name: 'logits', type: 'float32', shape: [] }],
+          {},
+        ),
       /without a KV cache/,
     );
     assert.throws(
-      () => readModelLayout([{ name: 'input_ids', type: 'int64', shape: [] }, kv('past_key_values.0.key_value')], [{ name: 'logits', type: 'float32', shape: [] }], {}),
+      () =>
+        readModelLayout(
+          [{ name: 'input_ids', type: 'int64', shape: [] }, kv('past_key_values.0.key_value')],
+          [{ name: 'logits', type: 'float32', shape: [] }],
+          {},
+        ),
       /lacks the output 'present\.0\.key_value'/,
     );
-    assert.throws(() => readModelLayout([{ name: 'tokens', type: 'int64', shape: [] }], [], {}), /no 'input_ids' input/);
+    assert.throws(
+      () => readModelLayout([{ name: 'tokens', type: 'int64', shape: [] }], [], {}),
+      /no 'input_ids' input/,
+    );
   });
 });

@@ -27,9 +27,15 @@ engine.send({ type: 'load', options: { modelDir: ${JSON.stringify(TINY_MODEL)}, 
 
 function traced(args: string[]): { calls: string[]; stdout: string } {
   const log = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'wisp-strace-')), 'trace');
-  const run = spawnSync('strace', ['-f', '-qq', '-e', 'trace=socket,socketpair,connect', '-o', log, ...args], { encoding: 'utf8', timeout: 120_000 });
+  const run = spawnSync('strace', ['-f', '-qq', '-e', 'trace=socket,socketpair,connect', '-o', log, ...args], {
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
   assert.equal(run.status, 0, `${args.join(' ')} failed: ${run.stderr}`);
-  const calls = fs.readFileSync(log, 'utf8').split('\n').filter((l) => /socket\(|socketpair\(|connect\(/.test(l));
+  const calls = fs
+    .readFileSync(log, 'utf8')
+    .split('\n')
+    .filter((l) => /socket\(|socketpair\(|connect\(/.test(l));
   fs.rmSync(path.dirname(log), { recursive: true, force: true });
   return { calls, stdout: run.stdout };
 }
@@ -40,14 +46,25 @@ describe('no network at run time', () => {
   it('the engine process completes and generates without opening a network socket', () => {
     const { calls, stdout } = traced([process.execPath, '-e', HOST]);
     assert.match(stdout, /generated \d+/);
-    assert.ok(calls.some((l) => /AF_UNIX|PF_LOCAL|AF_LOCAL/.test(l)), 'strace saw no socket at all: is it tracing?');
+    assert.ok(
+      calls.some((l) => /AF_UNIX|PF_LOCAL|AF_LOCAL/.test(l)),
+      'strace saw no socket at all: is it tracing?',
+    );
     assert.deepEqual(networkCalls(calls), []);
   });
 
   it('the command line completes without opening a network socket', () => {
     const prefix = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'wisp-prefix-')), 'p.py');
     fs.writeFileSync(prefix, 'import os\n\ndef main():\n    ');
-    const { calls } = traced([process.execPath, path.join(REPO_ROOT, 'dist', 'cli.js'), 'complete', '--model', TINY_MODEL, '--prefix-file', prefix]);
+    const { calls } = traced([
+      process.execPath,
+      path.join(REPO_ROOT, 'dist', 'cli.js'),
+      'complete',
+      '--model',
+      TINY_MODEL,
+      '--prefix-file',
+      prefix,
+    ]);
     fs.rmSync(path.dirname(prefix), { recursive: true, force: true });
     assert.deepEqual(networkCalls(calls), []);
   });

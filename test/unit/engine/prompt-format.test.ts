@@ -9,7 +9,12 @@ import { ModelTokenizer } from '../../../src/engine/model/tokenizer';
 import { DATA_DIR, TINY_MODEL } from '../fixture';
 
 const folder = readModelFolder(TINY_MODEL);
-const tokenizer = new ModelTokenizer(folder.tokenizerJson, folder.tokenizerConfig, folder.config, folder.generationConfig);
+const tokenizer = new ModelTokenizer(
+  folder.tokenizerJson,
+  folder.tokenizerConfig,
+  folder.config,
+  folder.generationConfig,
+);
 
 describe('prompt format', () => {
   const cases = JSON.parse(fs.readFileSync(path.join(DATA_DIR, 'prompt', 'fim.json'), 'utf8'));
@@ -23,7 +28,10 @@ describe('prompt format', () => {
 
   it('matches the FIM prompt ids the Python recipe built', () => {
     const reference = JSON.parse(fs.readFileSync(path.join(TINY_MODEL, 'reference.json'), 'utf8'));
-    const built = buildPrompt(tokenizer, reference.fim_prefix, reference.fim_suffix, { contextTokens: 250, suffixShare: 0.25 });
+    const built = buildPrompt(tokenizer, reference.fim_prefix, reference.fim_suffix, {
+      contextTokens: 250,
+      suffixShare: 0.25,
+    });
     assert.deepEqual(built.ids, reference.fim_prompt_ids);
   });
 
@@ -49,15 +57,27 @@ describe('prompt format', () => {
 
   it('SPM order puts the prefix last, so typing only appends', () => {
     const spm = { encode: (t: string) => tokenizer.encode(t), fim: tokenizer.fim, fimOrder: 'spm' as const };
-    const a = buildPrompt(spm, 'def f(x):\n    return x', '\n\nprint(f(1))\n', { contextTokens: 200, suffixShare: 0.25 });
-    assert.equal(tokenizer.decode(a.ids), '<fim_prefix><fim_suffix>\n\nprint(f(1))\n<fim_middle>def f(x):\n    return x');
-    const b = buildPrompt(spm, 'def f(x):\n    return x +', '\n\nprint(f(1))\n', { contextTokens: 200, suffixShare: 0.25 });
+    const a = buildPrompt(spm, 'def f(x):\n    return x', '\n\nprint(f(1))\n', {
+      contextTokens: 200,
+      suffixShare: 0.25,
+    });
+    assert.equal(
+      tokenizer.decode(a.ids),
+      '<fim_prefix><fim_suffix>\n\nprint(f(1))\n<fim_middle>def f(x):\n    return x',
+    );
+    const b = buildPrompt(spm, 'def f(x):\n    return x +', '\n\nprint(f(1))\n', {
+      contextTokens: 200,
+      suffixShare: 0.25,
+    });
     const common = a.ids.findIndex((id, i) => b.ids[i] !== id);
     assert.ok(common < 0 || common >= a.ids.length - 2, 'only the last token or two differ');
   });
 
   it('the suffix gives way to the prefix beyond its share', () => {
-    const built = buildPrompt(tokenizer, 'a = 1\n'.repeat(100), 'b = 2\n'.repeat(100), { contextTokens: 120, suffixShare: 0.25 });
+    const built = buildPrompt(tokenizer, 'a = 1\n'.repeat(100), 'b = 2\n'.repeat(100), {
+      contextTokens: 120,
+      suffixShare: 0.25,
+    });
     assert.ok(built.ids.length <= 120);
     assert.ok(built.suffixTokens <= Math.floor(117 * 0.25) + 1);
     assert.ok(built.prefixTokens > built.suffixTokens);

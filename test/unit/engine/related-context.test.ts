@@ -12,19 +12,27 @@ const encodeChars = (text: string) => Array.from(text, (c) => c.charCodeAt(0));
 describe('related files in the context cache', () => {
   it('indexes in slices of at most sliceChars, cut at line ends, and stays within the token budget', () => {
     fc.assert(
-      fc.property(fc.array(fc.string({ maxLength: 300 }), { minLength: 1, maxLength: 6 }), fc.integer({ min: 10, max: 400 }), (texts, budget) => {
-        const index = new NgramIndex();
-        const sliced: string[] = [];
-        const related = new RelatedContext(index, (t) => (sliced.push(t), encodeChars(t)), { budgetTokens: budget, maxFileChars: 250, sliceChars: 64 });
-        related.set(texts.map((text, i) => ({ key: `f${i}`, version: 1, path: `f${i}.py`, weight: 0.25, text })));
-        let steps = 0;
-        while (related.step()) steps++;
-        assert.ok(steps <= 6 * Math.ceil(250 / 8));
-        assert.ok(index.documentTokens <= budget);
-        for (const s of sliced) assert.ok(s.length <= 64);
-        const wanted = texts.reduce((n, t) => n + Math.min(250, t.length), 0);
-        assert.equal(index.documentTokens, Math.min(budget, wanted));
-      }),
+      fc.property(
+        fc.array(fc.string({ maxLength: 300 }), { minLength: 1, maxLength: 6 }),
+        fc.integer({ min: 10, max: 400 }),
+        (texts, budget) => {
+          const index = new NgramIndex();
+          const sliced: string[] = [];
+          const related = new RelatedContext(index, (t) => (sliced.push(t), encodeChars(t)), {
+            budgetTokens: budget,
+            maxFileChars: 250,
+            sliceChars: 64,
+          });
+          related.set(texts.map((text, i) => ({ key: `f${i}`, version: 1, path: `f${i}.py`, weight: 0.25, text })));
+          let steps = 0;
+          while (related.step()) steps++;
+          assert.ok(steps <= 6 * Math.ceil(250 / 8));
+          assert.ok(index.documentTokens <= budget);
+          for (const s of sliced) assert.ok(s.length <= 64);
+          const wanted = texts.reduce((n, t) => n + Math.min(250, t.length), 0);
+          assert.equal(index.documentTokens, Math.min(budget, wanted));
+        },
+      ),
     );
   });
 
@@ -81,7 +89,15 @@ describe('related files in the context cache', () => {
     it('completes a name that only another open file contains', async () => {
       const before = await engine.complete(request);
       assert.ok(!before.text.startsWith('widget'), JSON.stringify(before.text));
-      engine.setContextFiles([{ key: 'other', version: 1, path: 'lib.py', weight: 0.5, text: 'def frobnicate_widget(a, b):\n    return frobnicate_widget(b, a)\n' }]);
+      engine.setContextFiles([
+        {
+          key: 'other',
+          version: 1,
+          path: 'lib.py',
+          weight: 0.5,
+          text: 'def frobnicate_widget(a, b):\n    return frobnicate_widget(b, a)\n',
+        },
+      ]);
       while (engine.indexContextStep());
       const after = await engine.complete(request);
       assert.ok(after.text.startsWith('widget('), JSON.stringify(after.text));

@@ -3,7 +3,9 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { Rng, argmax, filterDistribution, sample, sampleCandidates, softmax } from '../../../src/engine/decode/sampler';
 
-const logitsArb = fc.array(fc.float({ min: -20, max: 20, noNaN: true }), { minLength: 2, maxLength: 300 }).map((a) => Float32Array.from(a));
+const logitsArb = fc
+  .array(fc.float({ min: -20, max: 20, noNaN: true }), { minLength: 2, maxLength: 300 })
+  .map((a) => Float32Array.from(a));
 
 describe('sampler', () => {
   it('temperature 0 is argmax, first index on ties', () => {

@@ -45,21 +45,37 @@ describe('token healing', () => {
     });
     after(() => engine.dispose());
 
-    it('takes back the prefix\'s last token, in PSM and SPM order, and allows exactly the tokens that start with its text or are a start of it', () => {
+    it("takes back the prefix's last token, in PSM and SPM order, and allows exactly the tokens that start with its text or are a start of it", () => {
       const { tokenizer } = engine;
-      const healer = new TokenHealer((ids) => tokenizer.decode(ids), tokenizer.size, engine.session.layout.vocabSize, tokenizer.stopIds);
+      const healer = new TokenHealer(
+        (ids) => tokenizer.decode(ids),
+        tokenizer.size,
+        engine.session.layout.vocabSize,
+        tokenizer.stopIds,
+      );
       for (const order of ['psm', 'spm'] as const) {
-        const prompt = buildPrompt({ encode: (t) => tokenizer.encode(t), fim: tokenizer.fim, fimOrder: order }, 'def f(x):\n    return x\n', 'print(f(1))\n', { contextTokens: 200, suffixShare: 0.25 });
+        const prompt = buildPrompt(
+          { encode: (t) => tokenizer.encode(t), fim: tokenizer.fim, fimOrder: order },
+          'def f(x):\n    return x\n',
+          'print(f(1))\n',
+          { contextTokens: 200, suffixShare: 0.25 },
+        );
         const last = prompt.ids[prefixEnd(prompt, order) - 1];
         const healed = healer.heal(prompt, order)!;
         assert.equal(healed.healing.text, tokenizer.decode([last]));
-        assert.deepEqual(healed.prompt.ids, prompt.ids.filter((_, i) => i !== prefixEnd(prompt, order) - 1));
+        assert.deepEqual(
+          healed.prompt.ids,
+          prompt.ids.filter((_, i) => i !== prefixEnd(prompt, order) - 1),
+        );
         assert.equal(prefixEnd(healed.prompt, order), prefixEnd(prompt, order) - 1);
         const allowed = healed.healing.allowedFor(healed.healing.text);
         assert.equal(allowed[last], 1);
         for (let id = 0; id < tokenizer.size; id++) {
           const t = tokenizer.decode([id]);
-          const fits = !tokenizer.stopIds.has(id) && t.length > 0 && (t.startsWith(healed.healing.text) || healed.healing.text.startsWith(t));
+          const fits =
+            !tokenizer.stopIds.has(id) &&
+            t.length > 0 &&
+            (t.startsWith(healed.healing.text) || healed.healing.text.startsWith(t));
           assert.equal(allowed[id] === 1, fits, `token ${id}`);
         }
       }

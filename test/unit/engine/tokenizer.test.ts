@@ -7,7 +7,12 @@ import { ModelTokenizer } from '../../../src/engine/model/tokenizer';
 import { TINY_MODEL } from '../fixture';
 
 const folder = readModelFolder(TINY_MODEL);
-const tokenizer = new ModelTokenizer(folder.tokenizerJson, folder.tokenizerConfig, folder.config, folder.generationConfig);
+const tokenizer = new ModelTokenizer(
+  folder.tokenizerJson,
+  folder.tokenizerConfig,
+  folder.config,
+  folder.generationConfig,
+);
 const reference = JSON.parse(fs.readFileSync(path.join(TINY_MODEL, 'reference.json'), 'utf8'));
 
 describe('tokenizer', () => {

@@ -38,7 +38,11 @@ export interface LoopbackHub {
 
 /** The files of a model folder on disk, the .onnx graphs as LFS files. */
 export function repositoryFromFolder(dir: string, names: string[]): HubFile[] {
-  return names.map((name) => ({ path: name, content: fs.readFileSync(path.join(dir, ...name.split('/'))), lfs: name.endsWith('.onnx') }));
+  return names.map((name) => ({
+    path: name,
+    content: fs.readFileSync(path.join(dir, ...name.split('/'))),
+    lfs: name.endsWith('.onnx'),
+  }));
 }
 
 const sha = (algorithm: string, ...parts: Array<string | Buffer>) => {
@@ -55,7 +59,13 @@ function treeEntries(files: HubFile[]) {
       const gitOid = sha('sha1', `blob ${f.content.length}\0`, f.content);
       if (!f.lfs) return { type: 'file', path: f.path, size: f.content.length, oid: gitOid };
       const sha256 = sha('sha256', f.content);
-      return { type: 'file', path: f.path, size: f.content.length, oid: sha('sha1', sha256), lfs: { oid: sha256, size: f.content.length, pointerSize: 134 } };
+      return {
+        type: 'file',
+        path: f.path,
+        size: f.content.length,
+        oid: sha('sha1', sha256),
+        lfs: { oid: sha256, size: f.content.length, pointerSize: 134 },
+      };
     }),
   ];
 }
@@ -77,10 +87,14 @@ export async function startLoopbackHub(options: LoopbackHubOptions): Promise<Loo
       res.writeHead(200, { 'Content-Type': 'application/json' }).end(listing);
       return;
     }
-    const file = url.pathname.startsWith(resolvePrefix) ? decodeURIComponent(url.pathname.slice(resolvePrefix.length)) : undefined;
+    const file = url.pathname.startsWith(resolvePrefix)
+      ? decodeURIComponent(url.pathname.slice(resolvePrefix.length))
+      : undefined;
     const content = file === undefined ? undefined : served.get(file);
     if (req.method !== 'GET' || file === undefined || content === undefined) {
-      res.writeHead(404, { 'X-Error-Code': 'EntryNotFound', 'Content-Type': 'application/json' }).end('{"error":"Entry not found"}');
+      res
+        .writeHead(404, { 'X-Error-Code': 'EntryNotFound', 'Content-Type': 'application/json' })
+        .end('{"error":"Entry not found"}');
       return;
     }
     const range = /^bytes=(\d+)-(\d*)$/.exec(req.headers.range ?? '');
@@ -91,8 +105,16 @@ export async function startLoopbackHub(options: LoopbackHubOptions): Promise<Loo
       return;
     }
     const body = content.subarray(start, end + 1);
-    const headers = { ETag: `"${sha('sha1', content)}"`, 'Accept-Ranges': 'bytes', 'Content-Length': String(body.length), 'Content-Type': 'application/octet-stream' };
-    res.writeHead(range ? 206 : 200, range ? { ...headers, 'Content-Range': `bytes ${start}-${end}/${content.length}` } : headers);
+    const headers = {
+      ETag: `"${sha('sha1', content)}"`,
+      'Accept-Ranges': 'bytes',
+      'Content-Length': String(body.length),
+      'Content-Type': 'application/octet-stream',
+    };
+    res.writeHead(
+      range ? 206 : 200,
+      range ? { ...headers, 'Content-Range': `bytes ${start}-${end}/${content.length}` } : headers,
+    );
     const drop = drops.get(file);
     // The probe for the size (bytes=0-0) is not the transfer a fault is aimed at.
     if (drop !== undefined && body.length > 1) {
@@ -109,11 +131,12 @@ export async function startLoopbackHub(options: LoopbackHubOptions): Promise<Loo
     res.end(body);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const stop = () => new Promise<void>((resolve) => {
-    clearTimeout(lifetime);
-    server.closeAllConnections();
-    server.close(() => resolve());
-  });
+  const stop = () =>
+    new Promise<void>((resolve) => {
+      clearTimeout(lifetime);
+      server.closeAllConnections();
+      server.close(() => resolve());
+    });
   const lifetime = setTimeout(() => void stop(), options.lifetimeMs ?? 120_000);
   lifetime.unref();
   const { port } = server.address() as AddressInfo;
@@ -124,10 +147,16 @@ export async function startLoopbackHub(options: LoopbackHubOptions): Promise<Loo
     serveInstead: (file, content) => served.set(file, content),
     stall: (file) => {
       let release = () => {};
-      stalls.set(file, new Promise<void>((resolve) => (release = () => {
-        stalls.delete(file);
-        resolve();
-      })));
+      stalls.set(
+        file,
+        new Promise<void>(
+          (resolve) =>
+            (release = () => {
+              stalls.delete(file);
+              resolve();
+            }),
+        ),
+      );
       return { release: () => release() };
     },
     stop,

@@ -9,14 +9,30 @@ describe('token view messages from the webview', () => {
     assert.deepEqual(parseViewMessage({ type: 'ready' }), { type: 'ready' });
     assert.deepEqual(parseViewMessage({ type: 'sample', extra: 1 }), { type: 'sample' });
     assert.deepEqual(parseViewMessage({ type: 'clear-preview' }), { type: 'clear-preview' });
-    assert.deepEqual(parseViewMessage({ type: 'set-setting', key: 'temperature', value: 0.7 }), { type: 'set-setting', key: 'temperature', value: 0.7 });
-    assert.deepEqual(parseViewMessage({ type: 'set-setting', key: 'topK', value: 0 }), { type: 'set-setting', key: 'topK', value: 0 });
-    assert.deepEqual(parseViewMessage({ type: 'set-setting', key: 'topP', value: 1 }), { type: 'set-setting', key: 'topP', value: 1 });
+    assert.deepEqual(parseViewMessage({ type: 'set-setting', key: 'temperature', value: 0.7 }), {
+      type: 'set-setting',
+      key: 'temperature',
+      value: 0.7,
+    });
+    assert.deepEqual(parseViewMessage({ type: 'set-setting', key: 'topK', value: 0 }), {
+      type: 'set-setting',
+      key: 'topK',
+      value: 0,
+    });
+    assert.deepEqual(parseViewMessage({ type: 'set-setting', key: 'topP', value: 1 }), {
+      type: 'set-setting',
+      key: 'topP',
+      value: 1,
+    });
   });
 
   it('rejects other settings, values out of range or of the wrong kind, and unknown types', () => {
     const rejected: unknown[] = [
-      null, 'sample', 42, {}, { type: 'run' },
+      null,
+      'sample',
+      42,
+      {},
+      { type: 'run' },
       { type: 'set-setting', key: 'model', value: 1 },
       { type: 'set-setting', key: '__proto__', value: 1 },
       { type: 'set-setting', key: 'toString', value: 1 },

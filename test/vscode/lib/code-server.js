@@ -26,7 +26,7 @@ const QUIET_SETTINGS = {
   'typescript.disableAutomaticTypeAcquisition': true,
   'typescript.surveys.enabled': false,
   'git.autofetch': false,
-  'git.openRepositoryInParentFolders': 'never',   // test/workspace sits inside this repository
+  'git.openRepositoryInParentFolders': 'never', // test/workspace sits inside this repository
   'window.restoreWindows': 'none',
 };
 
@@ -35,7 +35,11 @@ const QUIET_SETTINGS = {
 const running = new Set();
 process.on('exit', () => {
   for (const { pid, base } of running) {
-    try { process.kill(-pid, 'SIGKILL'); } catch { /* already gone */ }
+    try {
+      process.kill(-pid, 'SIGKILL');
+    } catch {
+      /* already gone */
+    }
     fs.rmSync(base, { recursive: true, force: true });
   }
 });
@@ -49,9 +53,11 @@ function ensureCodeServer({ logFile } = {}) {
   if (fs.existsSync(codeServerBin())) return codeServerBin();
   console.log(`installing code-server ${VERSION} into ${path.relative(ROOT, INSTALL_DIR)} ...`);
   const out = logFile ? fs.openSync(logFile, 'w') : 'inherit';
-  const r = spawnSync('bash', [path.join(__dirname, '..', 'install-code-server.sh'), INSTALL_DIR, VERSION],
-    { stdio: ['ignore', out, out] });
-  if (r.status !== 0) throw new Error(`code-server install failed (exit ${r.status})${logFile ? `; see ${logFile}` : ''}`);
+  const r = spawnSync('bash', [path.join(__dirname, '..', 'install-code-server.sh'), INSTALL_DIR, VERSION], {
+    stdio: ['ignore', out, out],
+  });
+  if (r.status !== 0)
+    throw new Error(`code-server install failed (exit ${r.status})${logFile ? `; see ${logFile}` : ''}`);
   return codeServerBin();
 }
 
@@ -59,17 +65,24 @@ function freePort() {
   return new Promise((resolve, reject) => {
     const srv = net.createServer();
     srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => { const { port } = srv.address(); srv.close(() => resolve(port)); });
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
   });
 }
 
 function healthy(port) {
   return new Promise((resolve) => {
     const req = http.get({ host: '127.0.0.1', port, path: '/healthz', timeout: 1000 }, (res) => {
-      res.resume(); resolve(res.statusCode === 200);
+      res.resume();
+      resolve(res.statusCode === 200);
     });
     req.on('error', () => resolve(false));
-    req.on('timeout', () => { req.destroy(); resolve(false); });
+    req.on('timeout', () => {
+      req.destroy();
+      resolve(false);
+    });
   });
 }
 
@@ -87,11 +100,19 @@ function writeJson(file, value) {
  *  isolateHome   give the server its own HOME and XDG dirs (tests) or keep the user's (npm start).
  * Returns { host, port, userDataDir, logFile, startMs, exited (a promise), stop() }.
  */
-async function startCodeServer({ port, userDataDir, settings = {}, machineSettings = {}, isolateHome = true,
-  env = {}, logFile, startTimeoutMs = 90000 } = {}) {
+async function startCodeServer({
+  port,
+  userDataDir,
+  settings = {},
+  machineSettings = {},
+  isolateHome = true,
+  env = {},
+  logFile,
+  startTimeoutMs = 90000,
+} = {}) {
   const bin = codeServerBin();
   if (!fs.existsSync(bin)) throw new Error(`code-server not found at ${bin}; run test/vscode/install-code-server.sh`);
-  port = port || await freePort();
+  port = port || (await freePort());
   // The server's IPC sockets go to TMPDIR and a unix socket path must stay under 108 bytes,
   // so this lives directly in /tmp whatever TMPDIR says.
   const base = fs.mkdtempSync(path.join('/tmp', 'wisp-cs-'));
@@ -102,35 +123,62 @@ async function startCodeServer({ port, userDataDir, settings = {}, machineSettin
 
   const userFile = path.join(userDataDir, 'User', 'settings.json');
   const machineFile = path.join(userDataDir, 'Machine', 'settings.json');
-  const readJson = (f) => { try { return JSON.parse(fs.readFileSync(f, 'utf8')); } catch { return {}; } };
+  const readJson = (f) => {
+    try {
+      return JSON.parse(fs.readFileSync(f, 'utf8'));
+    } catch {
+      return {};
+    }
+  };
   // A kept user-data dir keeps what the user changed; our values only fill in or override.
   writeJson(userFile, { ...QUIET_SETTINGS, ...(ownUserData ? {} : readJson(userFile)), ...settings });
   writeJson(machineFile, { ...(ownUserData ? {} : readJson(machineFile)), ...machineSettings });
 
   logFile = logFile || path.join(userDataDir, 'code-server.log');
   const out = fs.openSync(logFile, 'a');
-  const homeEnv = isolateHome ? {
-    HOME: path.join(base, 'home'), XDG_CONFIG_HOME: path.join(base, 'config'),
-    XDG_DATA_HOME: path.join(base, 'data'), XDG_CACHE_HOME: path.join(base, 'cache'),
-  } : {};
+  const homeEnv = isolateHome
+    ? {
+        HOME: path.join(base, 'home'),
+        XDG_CONFIG_HOME: path.join(base, 'config'),
+        XDG_DATA_HOME: path.join(base, 'data'),
+        XDG_CACHE_HOME: path.join(base, 'cache'),
+      }
+    : {};
   if (isolateHome) fs.mkdirSync(homeEnv.HOME, { recursive: true });
-  const configFile = path.join(base, 'config.yaml');   // or code-server writes one into ~/.config
+  const configFile = path.join(base, 'config.yaml'); // or code-server writes one into ~/.config
   fs.writeFileSync(configFile, `bind-addr: 127.0.0.1:${port}\nauth: none\ncert: false\n`);
 
-  const child = spawn(bin, [
-    '--config', configFile, '--bind-addr', `127.0.0.1:${port}`, '--auth', 'none',
-    '--user-data-dir', userDataDir, '--extensions-dir', extensionsDir,
-    '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust',
-    '--disable-getting-started-override', '--ignore-last-opened',
-  ], {
-    stdio: ['ignore', out, out],
-    detached: true,   // its own process group, so stop() also ends the extension host and watchers
-    env: {
-      ...process.env, ...homeEnv, TMPDIR: base,
-      EXTENSIONS_GALLERY: '{}',   // no marketplace: without a serviceUrl the gallery is off
-      ...env,
+  const child = spawn(
+    bin,
+    [
+      '--config',
+      configFile,
+      '--bind-addr',
+      `127.0.0.1:${port}`,
+      '--auth',
+      'none',
+      '--user-data-dir',
+      userDataDir,
+      '--extensions-dir',
+      extensionsDir,
+      '--disable-telemetry',
+      '--disable-update-check',
+      '--disable-workspace-trust',
+      '--disable-getting-started-override',
+      '--ignore-last-opened',
+    ],
+    {
+      stdio: ['ignore', out, out],
+      detached: true, // its own process group, so stop() also ends the extension host and watchers
+      env: {
+        ...process.env,
+        ...homeEnv,
+        TMPDIR: base,
+        EXTENSIONS_GALLERY: '{}', // no marketplace: without a serviceUrl the gallery is off
+        ...env,
+      },
     },
-  });
+  );
   fs.closeSync(out);
   const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve(code ?? signal)));
 
@@ -138,7 +186,11 @@ async function startCodeServer({ port, userDataDir, settings = {}, machineSettin
   running.add(entry);
   const stop = async () => {
     for (const signal of ['SIGTERM', 'SIGKILL']) {
-      try { process.kill(-child.pid, signal); } catch { break; }
+      try {
+        process.kill(-child.pid, signal);
+      } catch {
+        break;
+      }
       for (let i = 0; i < 30 && child.exitCode === null && child.signalCode === null; i++) await sleep(100);
     }
     running.delete(entry);
@@ -193,17 +245,33 @@ function extensionHostLog(userDataDir) {
       else if (/exthost.*\.log$/.test(e.name)) found.push(p);
     }
   };
-  try { walk(path.join(userDataDir, 'logs')); } catch { return ''; }
+  try {
+    walk(path.join(userDataDir, 'logs'));
+  } catch {
+    return '';
+  }
   return found.map((f) => `--- ${path.relative(userDataDir, f)}\n${fs.readFileSync(f, 'utf8')}`).join('\n');
 }
 
 function tail(file, lines) {
-  try { return fs.readFileSync(file, 'utf8').split('\n').slice(-lines).join('\n'); } catch { return ''; }
+  try {
+    return fs.readFileSync(file, 'utf8').split('\n').slice(-lines).join('\n');
+  } catch {
+    return '';
+  }
 }
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 module.exports = {
-  ROOT, VERSION, codeServerBin, ensureCodeServer, startCodeServer, workbenchUrl, collectLogs,
-  extensionHostLog, tail, sleep,
+  ROOT,
+  VERSION,
+  codeServerBin,
+  ensureCodeServer,
+  startCodeServer,
+  workbenchUrl,
+  collectLogs,
+  extensionHostLog,
+  tail,
+  sleep,
 };

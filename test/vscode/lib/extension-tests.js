@@ -9,14 +9,25 @@ const { startCodeServer, workbenchUrl, collectLogs, extensionHostLog } = require
 const { launchBrowser } = require('./browser.js');
 
 // Noise of an offline workbench, not of the tests.
-const NOISE = /vsda|Ignoring fetching additional builtin extensions|Creating a socket|connection token|Service Worker|ChatSessionStore|Updating additional builtin/;
+const NOISE =
+  /vsda|Ignoring fetching additional builtin extensions|Creating a socket|connection token|Service Worker|ChatSessionStore|Updating additional builtin/;
 
 /**
  * Resolves to { code, passed, failed }: the exit code the run reported (124 on timeout) and
  * the counts from mocha's "N passing" / "N failing" lines.
  */
-async function runExtensionTests({ extensionDevelopmentPath, extensionTestsPath, folder, userDataDir,
-  settings, machineSettings, env, timeoutMs = 300000, artifacts, print = console.log }) {
+async function runExtensionTests({
+  extensionDevelopmentPath,
+  extensionTestsPath,
+  folder,
+  userDataDir,
+  settings,
+  machineSettings,
+  env,
+  timeoutMs = 300000,
+  artifacts,
+  print = console.log,
+}) {
   const cs = await startCodeServer({ userDataDir, settings, machineSettings, env });
   print(`code-server on ${cs.host} after ${cs.startMs} ms`);
   const counts = { passed: 0, failed: 0 };
@@ -25,7 +36,9 @@ async function runExtensionTests({ extensionDevelopmentPath, extensionTestsPath,
   try {
     browser = await launchBrowser();
     let exit;
-    const exited = new Promise((resolve) => { exit = resolve; });
+    const exited = new Promise((resolve) => {
+      exit = resolve;
+    });
     await browser.page.exposeFunction('codeAutomationLog', (type, args) => {
       const line = util.format(...(args || []));
       if (NOISE.test(line)) return;
@@ -36,7 +49,10 @@ async function runExtensionTests({ extensionDevelopmentPath, extensionTestsPath,
     await browser.page.exposeFunction('codeAutomationExit', (c) => exit(c));
     browser.page.on('pageerror', (e) => print(`page error: ${e.message}`));
     await browser.page.goto(workbenchUrl({ host: cs.host, folder, extensionDevelopmentPath, extensionTestsPath }));
-    const timer = setTimeout(() => { print(`extension tests timed out after ${timeoutMs / 1000} s`); exit(124); }, timeoutMs);
+    const timer = setTimeout(() => {
+      print(`extension tests timed out after ${timeoutMs / 1000} s`);
+      exit(124);
+    }, timeoutMs);
     code = await exited;
     clearTimeout(timer);
   } finally {
@@ -44,7 +60,13 @@ async function runExtensionTests({ extensionDevelopmentPath, extensionTestsPath,
     if (artifacts) collectLogs(cs.userDataDir, artifacts);
     if (code !== 0) {
       print(`--- extension host log (tail${artifacts ? `; all logs in ${artifacts}` : ''}) ---`);
-      print(extensionHostLog(cs.userDataDir).split('\n').filter((l) => !/Accessing a resource scoped configuration/.test(l)).slice(-30).join('\n'));
+      print(
+        extensionHostLog(cs.userDataDir)
+          .split('\n')
+          .filter((l) => !/Accessing a resource scoped configuration/.test(l))
+          .slice(-30)
+          .join('\n'),
+      );
     }
     await cs.stop();
   }

@@ -94,7 +94,11 @@ async function openFile(page, name) {
  * end in turn, taking it back where nothing comes. Returns the line and what was typed, or null.
  */
 async function showSuggestion(page, { line, text, lineCount, waitMs = 20000 }) {
-  const appears = (ms) => page.waitForSelector(GHOST, { timeout: ms }).then(() => true, () => false);
+  const appears = (ms) =>
+    page.waitForSelector(GHOST, { timeout: ms }).then(
+      () => true,
+      () => false,
+    );
   await gotoLine(page, line);
   await page.keyboard.type(text, { delay: 40 });
   if (await appears(waitMs)) return { line, typed: text };
@@ -107,4 +111,14 @@ async function showSuggestion(page, { line, text, lineCount, waitMs = 20000 }) {
   return null;
 }
 
-module.exports = { QUICK_INPUT, QUIET_EDITOR, GHOST, chooseModel, createReport, runCommand, gotoLine, openFile, showSuggestion };
+module.exports = {
+  QUICK_INPUT,
+  QUIET_EDITOR,
+  GHOST,
+  chooseModel,
+  createReport,
+  runCommand,
+  gotoLine,
+  openFile,
+  showSuggestion,
+};

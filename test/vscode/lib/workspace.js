@@ -7,7 +7,7 @@ const { ROOT } = require('./code-server.js');
  *  Also removed at process exit, should a run end early. */
 function copyWorkspace() {
   const parent = fs.mkdtempSync(path.join('/tmp', 'wisp-ws-'));
-  const dir = path.join(parent, 'workspace');   // the name the window shows
+  const dir = path.join(parent, 'workspace'); // the name the window shows
   fs.cpSync(path.join(ROOT, 'test', 'workspace'), dir, { recursive: true });
   const remove = () => fs.rmSync(parent, { recursive: true, force: true });
   process.on('exit', remove);
