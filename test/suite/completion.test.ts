@@ -2,24 +2,33 @@
 // (cli.js) for the same prefix and suffix, and settings apply to the next request.
 import * as assert from 'assert';
 import * as vscode from 'vscode';
-import { api, cliComplete, complete, insertText, positionAfter, setSetting, workspaceFile } from './helpers';
+import {
+  api,
+  changeSettings,
+  cliComplete,
+  complete,
+  insertText,
+  positionAfter,
+  setSetting,
+  workspaceFile,
+} from './helpers';
 
 const FIB_BODY = 'export function fibonacci(n: number): number {\n  ';
 
 describe('inline completion', () => {
   let doc: vscode.TextDocument;
+  let restore: () => Promise<void>;
 
   before(async () => {
     await (await api()).whenReady();
     doc = await vscode.workspace.openTextDocument(workspaceFile('sample.ts'));
     await vscode.window.showTextDocument(doc);
-    await setSetting('temperature', 0);
     // The CLI has no time budget; the extension must not cut a suggestion short here.
-    await setSetting('timeBudgetMs', 60_000);
+    restore = await changeSettings({ temperature: 0, timeBudgetMs: 60_000, maxNewTokens: undefined });
   });
 
   after(async () => {
-    for (const key of ['temperature', 'timeBudgetMs', 'maxNewTokens']) await setSetting(key, undefined);
+    await restore();
   });
 
   for (const [file, marker] of [

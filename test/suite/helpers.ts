@@ -68,6 +68,19 @@ export async function setSetting(key: string, value: unknown): Promise<void> {
   );
 }
 
+/**
+ * Sets user settings for a suite and returns what puts the previous values back: the harness's
+ * own (run-suites.js: time budget, device, context cache), not the defaults.
+ */
+export async function changeSettings(values: Record<string, unknown>): Promise<() => Promise<void>> {
+  const config = vscode.workspace.getConfiguration('wisp');
+  const previous = Object.keys(values).map((key) => [key, config.inspect(key)?.globalValue] as const);
+  for (const [key, value] of Object.entries(values)) await setSetting(key, value);
+  return async () => {
+    for (const [key, value] of previous) await setSetting(key, value);
+  };
+}
+
 /** The workspace copy the harness opened. */
 export function workspaceFile(name: string): vscode.Uri {
   const folder = vscode.workspace.workspaceFolders?.[0];

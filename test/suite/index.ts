@@ -13,7 +13,7 @@ export function run(): Promise<void> {
     ui: 'bdd',
     reporter: 'spec',
     color: false, // the output is forwarded as plain log lines
-    timeout: 60_000, // loading a model on a busy 2-core machine takes seconds
+    timeout: 180_000, // a deadline for hangs, far above what a busy 2-core machine needs
     grep: process.env.WISP_SUITE_GREP,
   });
   // Each *.test.js is a self-contained bundle next to this file.

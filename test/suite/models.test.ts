@@ -172,7 +172,8 @@ describe('models', () => {
       () => (settled = true),
     );
     // Nothing tells when the picker is on screen; before it is, both commands do nothing, so try again.
-    for (let attempt = 0; attempt < 20 && !settled; attempt++) {
+    const end = Date.now() + 60_000;
+    while (!settled && Date.now() < end) {
       await sleep(500);
       await vscode.commands.executeCommand('workbench.action.quickOpenSelectNext');
       await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');

@@ -22,6 +22,14 @@ const MODEL = path.resolve(arg('model', testModel()));
 const TIMEOUT_MS = Number(arg('timeout', '240')) * 1000;
 const ARTIFACTS = path.resolve(arg('artifacts', path.join(ROOT, 'ci-artifacts', 'suites')));
 
+/** User settings of every suite run; a suite that changes one puts the harness value back. */
+const HARNESS_SETTINGS = {
+  'wisp.contextCache': false,
+  'wisp.contextFromOtherFiles': false,
+  'wisp.timeBudgetMs': 60000,
+  'wisp.device': 'cpu',
+};
+
 const t0 = Date.now();
 const stamp = () => `[${((Date.now() - t0) / 1000).toFixed(1)}s]`;
 
@@ -42,8 +50,10 @@ async function main() {
       extensionDevelopmentPath: EXT,
       extensionTestsPath: TESTS,
       folder: ws.dir,
-      settings: { 'wisp.model': MODEL, 'wisp.contextCache': false, 'wisp.contextFromOtherFiles': false },
-      machineSettings: { 'wisp.model': MODEL },
+      // A test's outcome must not depend on the machine's speed: no time budget that a slow or
+      // busy machine runs out of, and the CPU rather than whatever adapter `auto` finds.
+      settings: { ...HARNESS_SETTINGS, 'wisp.model': MODEL },
+      machineSettings: { 'wisp.model': MODEL, 'wisp.device': 'cpu' },
       env: { WISP_TEST_MODEL: MODEL },
       timeoutMs: TIMEOUT_MS,
       artifacts: ARTIFACTS,

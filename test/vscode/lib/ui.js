@@ -4,7 +4,6 @@
 'use strict';
 const fs = require('fs');
 const path = require('path');
-const { sleep } = require('./code-server.js');
 const { testModel } = require('./workspace.js');
 const { arg } = require('./args.js');
 
@@ -73,7 +72,7 @@ async function gotoLine(page, line) {
   await page.waitForSelector(QUICK_INPUT, { state: 'visible', timeout: 15000 });
   await page.keyboard.type(String(line));
   await page.keyboard.press('Enter');
-  await sleep(300);
+  await page.waitForSelector(QUICK_INPUT, { state: 'hidden', timeout: 15000 });
   await page.keyboard.press('End');
 }
 
