@@ -69,12 +69,8 @@ export function activate(context: vscode.ExtensionContext): WispApi {
     loaded = wanted;
     log(`loading model ${modelDir} (device ${settings.device})`);
     loading = engine.load({ modelDir, device: settings.device }).then(
-      (info) => {
-        lastLoadError = undefined;
-        log(
-          `model ready: ${info.modelName} ${info.variant} on ${info.providers.join('+')}, ${info.numLayers} layers, vocab ${info.vocabSize}, context ${info.maxPositions}, FIM ${info.fim}`,
-        );
-        if (info.fallbackReason) log(info.fallbackReason);
+      () => {
+        lastLoadError = undefined; // the client logs "model ready", after a crash restart too
       },
       (err: Error) => {
         log(`model failed to load: ${err.message}`);

@@ -3,6 +3,7 @@
 //   unit     node --test out/test/unit/              (plain Node, no VS Code)
 //   suites   test/vscode/run-suites.js               (mocha inside a real VS Code extension host)
 //   ui       test/vscode/e2e-ui.js                   (a real workbench driven through chromium)
+//   vsix     test/vscode/vsix.js                     (the packaged VSIX, installed into code-server)
 // Each stage's output goes to the console and to ci-artifacts/<stage>.log. The closing line,
 // "N passed, N failed", counts every test of every stage; a stage that crashes or times out
 // without saying what failed counts as one failure. Exit code 0 only when nothing failed.
@@ -46,6 +47,13 @@ const STAGES = [
   {
     name: 'ui',
     cmd: [process.execPath, 'test/vscode/e2e-ui.js'],
+    parse: ourLine,
+    timeoutMs: 12 * MIN,
+    needsVSCode: true,
+  },
+  {
+    name: 'vsix',
+    cmd: [process.execPath, 'test/vscode/vsix.js'],
     parse: ourLine,
     timeoutMs: 12 * MIN,
     needsVSCode: true,

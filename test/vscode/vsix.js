@@ -84,8 +84,13 @@ async function main() {
     const dir = path.join(extensionsDir, installed);
     const list = files(dir);
     fs.writeFileSync(path.join(OUT, 'files.txt'), list.join('\n') + '\n');
+    // What ships: the manifest, the readme, the bundles, media, the bundled model and onnxruntime.
+    const TOP = ['.vsixmanifest', 'package.json', 'readme.md', 'dist', 'media', 'models', 'node_modules'];
     const unwanted = list.filter(
-      (f) => /(^|\/)(train_state|recipe|src|test|out)\//.test(f) || /\.(ts|py|map)$/.test(f),
+      (f) =>
+        !TOP.includes(f.split('/')[0].toLowerCase()) ||
+        /(^|\/)(train_state|recipe|tests?|__tests__)\//.test(f) ||
+        /\.(py|pt|safetensors)$/.test(f),
     );
     check('no training state, recipe, sources or tests in it', unwanted.length === 0, unwanted.slice(0, 5).join(', '));
     const binaries = list.filter((f) => f.startsWith('node_modules/onnxruntime-node/bin/'));
@@ -97,8 +102,8 @@ async function main() {
     );
     check(
       'the bundles and the bundled model are in it',
-      ['dist/extension.js', 'dist/engine.js', 'models/wisp-code-small/onnx/model.onnx', 'README.md'].every((f) =>
-        list.includes(f),
+      ['dist/extension.js', 'dist/engine.js', 'models/wisp-code-small/onnx/model.onnx', 'readme.md'].every((f) =>
+        list.map((g) => g.toLowerCase()).includes(f.toLowerCase()),
       ),
     );
 

@@ -257,6 +257,9 @@ export class EngineClient {
       case 'loaded':
         this.engineHolds.clear();
         if (this.contextFiles.length > 0) this.sendContextFiles();
+        // Logged here rather than by whoever asked for the load: a restart after a crash loads too.
+        this.options.log(readyLine(message.info));
+        if (message.info.fallbackReason) this.options.log(message.info.fallbackReason);
         this.setState({ status: 'ready', info: message.info, message: message.info.fallbackReason });
         this.loadWaiter?.resolve(message.info);
         this.loadWaiter = undefined;
@@ -316,4 +319,12 @@ export class EngineClient {
       this.startLoad(options).catch((err: Error) => this.options.log(`restart failed: ${err.message}`));
     }, delay);
   }
+}
+
+/** The log line of a loaded model. */
+export function readyLine(info: EngineInfo): string {
+  return (
+    `model ready: ${info.modelName} ${info.variant} on ${info.providers.join('+')}, ${info.numLayers} layers, ` +
+    `vocab ${info.vocabSize}, context ${info.maxPositions}, FIM ${info.fim}`
+  );
 }

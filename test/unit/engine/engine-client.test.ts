@@ -84,8 +84,9 @@ describe('engine client and process', () => {
     );
   });
 
-  it('restarts after SIGKILL mid-generation and answers the next request', async () => {
-    client = new EngineClient({ enginePath: ENGINE, log: () => {}, restartDelayMs: 50 });
+  it('restarts after SIGKILL mid-generation, says so in the log and answers the next request', async () => {
+    const lines: string[] = [];
+    client = new EngineClient({ enginePath: ENGINE, log: (line) => lines.push(line), restartDelayMs: 50 });
     await client.load({ modelDir: TINY_MODEL, device: 'cpu', threads: 1 });
     const pid = client.pid!;
     const inFlight = client.complete(longRequest);
@@ -94,6 +95,9 @@ describe('engine client and process', () => {
     await waitFor(client, 'ready');
     assert.notEqual(client.pid, pid);
     assert.ok(await client.complete(request));
+    const ready = lines.filter((l) => l.startsWith('model ready: '));
+    assert.equal(ready.length, 2, `"model ready" after the first load and after the restart:\n${lines.join('\n')}`);
+    assert.ok(lines.lastIndexOf(ready[1]) > lines.findIndex((l) => l.startsWith('engine process ended')));
   });
 
   it('related files reach the engine before a model loads, and again after a crash', async () => {
