@@ -16,6 +16,11 @@ import { Rng, SamplingParams, filterDistribution, sample, softmax } from './deco
 export const SHOWN_PROMPT_TOKENS = 64;
 /** Candidates shown for the next token. */
 export const SHOWN_CANDIDATES = 20;
+/**
+ * Candidates below this raw probability are left out: they would read 0.00% (the view shows two
+ * decimals), and the tail of a small vocabulary is mostly control tokens the model never writes.
+ */
+export const MIN_SHOWN_PROBABILITY = 0.00005;
 /** Most tokens the sample button may append after the prompt. */
 export const MAX_DRAWN_TOKENS = 64;
 /** Most tokens of the current suggestion scored. */
@@ -127,12 +132,15 @@ export function describeDistribution(
   let keptMass = 0;
   for (const id of kept.ids) keptMass += scaled[id];
   return {
-    candidates: Array.from(top, (id) => ({
-      id,
-      raw: raw[id],
-      filtered: keptProb.get(id) ?? 0,
-      excluded: !keptProb.has(id),
-    })),
+    // The most likely token always, however flat the distribution.
+    candidates: Array.from(top)
+      .filter((id, rank) => rank === 0 || raw[id] >= MIN_SHOWN_PROBABILITY)
+      .map((id) => ({
+        id,
+        raw: raw[id],
+        filtered: keptProb.get(id) ?? 0,
+        excluded: !keptProb.has(id),
+      })),
     entropyBits: entropyBits(raw),
     keptCount: kept.ids.length,
     keptMass,

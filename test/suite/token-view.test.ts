@@ -2,6 +2,7 @@
 // real settings, its sample button draws with them, and it shades the suggestion the provider made.
 import * as assert from 'assert';
 import * as vscode from 'vscode';
+import { MIN_SHOWN_PROBABILITY, SHOWN_CANDIDATES } from '../../src/engine/inspect';
 import { WispApi, api, complete, insertText, positionAfter, setSetting, waitFor, workspaceFile } from './helpers';
 
 /** The token view's test hook (src/ui/token-view.ts), as activate() returns it. */
@@ -71,8 +72,13 @@ describe('token view', () => {
     await vscode.commands.executeCommand('wisp.showTokenView');
     const { file, data } = await viewWhere('the first view', (d) => textOf(d.tokens).endsWith(FIB_BODY));
     assert.strictEqual(file, 'sample.ts');
-    assert.strictEqual(data.distribution.candidates.length, 20);
+    // Up to 20, and only those that carry probability (the most likely one always).
     const raw = data.distribution.candidates.map((c) => c.raw);
+    assert.ok(raw.length >= 1 && raw.length <= SHOWN_CANDIDATES, `${raw.length} candidates`);
+    assert.ok(
+      raw.slice(1).every((p) => p >= MIN_SHOWN_PROBABILITY),
+      `a candidate that would read 0.00%: ${raw.join(', ')}`,
+    );
     assert.deepStrictEqual(
       raw,
       [...raw].sort((a, b) => b - a),

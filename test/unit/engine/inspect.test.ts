@@ -7,6 +7,7 @@ import {
   InspectRequest,
   SHOWN_CANDIDATES,
   SHOWN_PROMPT_TOKENS,
+  MIN_SHOWN_PROBABILITY,
   describeDistribution,
   inspect,
   pieceTexts,
@@ -67,6 +68,22 @@ describe('describeDistribution (pure)', () => {
     );
     assert.equal(d.candidates[0].filtered, 1);
     assert.ok(Math.abs(d.keptMass - softmax(logits)[1]) < 1e-12);
+  });
+
+  it('leaves out candidates that carry no probability worth showing, but always the most likely', () => {
+    // Two likely tokens and a tail of tokens the model rules out (control tokens: -inf or far below).
+    const logits = new Float32Array(50).fill(-30);
+    logits[7] = 2;
+    logits[9] = 1;
+    logits[11] = -Infinity;
+    const d = describeDistribution(logits, { temperature: 1, topK: 0, topP: 1 }, 20);
+    assert.deepEqual(
+      d.candidates.map((c) => c.id),
+      [7, 9],
+    );
+    for (const c of d.candidates) assert.ok(c.raw >= MIN_SHOWN_PROBABILITY);
+    const flat = describeDistribution(new Float32Array(100_000), { temperature: 1, topK: 0, topP: 1 }, 20);
+    assert.equal(flat.candidates.length, 1);
   });
 });
 
