@@ -88,9 +88,15 @@ export async function generateCode(deps: GenerateDeps): Promise<void> {
   const inserted: string[] = [];
   let edits = Promise.resolve(true);
   let first = true;
-  const insert = (text: string) => {
+  // The header goes in with the first code, as one edit: anything that closes the undo group while
+  // the model is still reading the prompt (it did in TypeScript) would otherwise leave the header as
+  // an undo step of its own.
+  let pendingHeader = header;
+  const insert = (code: string) => {
     edits = edits.then(async (ok) => {
+      const text = pendingHeader + code;
       if (!ok || text.length === 0) return ok;
+      pendingHeader = '';
       const applied = await editor.edit((b) => b.insert(insertAt, text), {
         undoStopBefore: first,
         undoStopAfter: false,
@@ -117,7 +123,6 @@ export async function generateCode(deps: GenerateDeps): Promise<void> {
     });
     return edits;
   };
-  if (header) await insert(header);
 
   await vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: 'Wisp: generating…', cancellable: true },
@@ -136,6 +141,7 @@ export async function generateCode(deps: GenerateDeps): Promise<void> {
           },
         });
         if (result) {
+          await edits; // what streamed is in the document
           const rest = result.text.trimEnd().slice(shown);
           const streamed = inserted.join('').slice(header.length);
           if (rest.length > 0 && result.text.startsWith(streamed)) await insert(rest);
@@ -153,7 +159,8 @@ export async function generateCode(deps: GenerateDeps): Promise<void> {
         void vscode.window.showErrorMessage(`Wisp: generation failed: ${(err as Error).message}`);
       } finally {
         sub.dispose();
-        await edits;
+        // Nothing generated: the header still marks what was asked.
+        await insert('');
       }
     },
   );

@@ -209,6 +209,15 @@ async function main() {
     );
     fs.copyFileSync(file, path.join(OUT, 'sample.ts.after'));
 
+    // One Ctrl+Z takes back the whole generation, the header line with the code.
+    await page.keyboard.press('Control+Z');
+    const undone = await saveWhenSettled(page, file, { settleMs: 1000, timeoutMs: 30000, from: generated });
+    check(
+      'one Ctrl+Z undoes the whole generation',
+      undone === before,
+      `left ${JSON.stringify(undone.slice(before.length, before.length + 200))} after the text before it`,
+    );
+
     const errors = extensionHostLog(cs.userDataDir)
       .split('\n')
       .filter((l) => /\[error\]/.test(l) && /wisp/i.test(l));
