@@ -6,8 +6,10 @@ import * as vscode from 'vscode';
 import { api, complete, insertText, positionAfter, setSetting, sleep, workspaceFile } from './helpers';
 
 const FIB_BODY = 'export function fibonacci(n: number): number {\n  ';
-const OTHER_FILE = 'def frobnicate_widget(a, b):\n    return frobnicate_widget(b, a)\n';
-const TYPED = 'value = frobnicate_';
+// A name no other suite's editors hold (context-files.test.ts leaves frobnicate_widget open): the
+// fixture model completes `plonk_` with `sprocket` only from this file (checked with cli.js).
+const OTHER_FILE = 'def plonk_sprocket(a, b):\n    return plonk_sprocket(b, a)\n';
+const TYPED = 'value = plonk_';
 /** The context-files watcher waits 500 ms after a change; indexing a small file takes a few ms more. */
 const SETTLE_MS = 1500;
 
@@ -59,9 +61,9 @@ describe('files never completed (wisp.exclude)', () => {
       return items.length ? insertText(items[0]) : '';
     };
     const drawnOn = await suggestAfterTyped();
-    assert.ok(drawnOn.startsWith('widget'), `not excluded, the other file is used: ${JSON.stringify(drawnOn)}`);
+    assert.ok(drawnOn.startsWith('sprocket'), `not excluded, the other file is used: ${JSON.stringify(drawnOn)}`);
     await setSetting('exclude', ['**/widgets.py']);
     const excluded = await suggestAfterTyped();
-    assert.ok(!excluded.startsWith('widget'), `excluded, it must not be: ${JSON.stringify(excluded)}`);
+    assert.ok(!excluded.startsWith('sprocket'), `excluded, it must not be: ${JSON.stringify(excluded)}`);
   });
 });
