@@ -83,8 +83,9 @@ async function main() {
   ensureCodeServer();
   const ws = copyWorkspace();
   const file = path.join(ws.dir, 'sample.ts');
-  const model = MODEL ? { 'wisp.model': path.resolve(MODEL) } : {};
-  const cs = await startCodeServer({ settings: { ...SETTINGS, ...model }, machineSettings: model });
+  // The UI tests are about the editor, not the device: the CPU is pinned (a machine-scoped setting).
+  const machine = { 'wisp.device': 'cpu', ...(MODEL ? { 'wisp.model': path.resolve(MODEL) } : {}) };
+  const cs = await startCodeServer({ settings: { ...SETTINGS, ...machine }, machineSettings: machine });
   log(
     `code-server on ${cs.host} after ${cs.startMs} ms; model ${MODEL ? path.resolve(MODEL) : 'bundled wisp-code-small'}`,
   );
