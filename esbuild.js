@@ -19,7 +19,11 @@ const common = {
 // The benchmark and the evaluation are developer tools: built into dist/ beside the CLI, left out
 // of the packaged extension by .vscodeignore.
 function devTools() {
-  const tools = { bench: 'test/bench/bench.ts', eval: 'test/eval/eval.ts' };
+  const tools = {
+    bench: 'test/bench/bench.ts',
+    eval: 'test/eval/eval.ts',
+    'device-figures': 'test/bench/device-figures.ts',
+  };
   return Object.fromEntries(Object.entries(tools).filter(([, file]) => !production && fs.existsSync(file)));
 }
 
