@@ -149,9 +149,10 @@ describe('device choice', () => {
       {
         skip: fs.existsSync(CUDA_LIBRARY) && 'CUDA comes first here',
       },
-      async () => {
+      async (t) => {
         const logged: Logged = { info: [], debug: [] };
         const info = await loadWithVulkan(LAVAPIPE!, { device: 'auto' }, logged);
+        t.diagnostic(info.fallbackReason ?? '');
         assert.deepEqual(info.providers, ['cpu']);
         assert.match(
           info.fallbackReason ?? '',
