@@ -23,6 +23,7 @@ function devTools() {
     bench: 'test/bench/bench.ts',
     eval: 'test/eval/eval.ts',
     'device-figures': 'test/bench/device-figures.ts',
+    'generate-eval': 'test/eval/generate-eval.ts',
   };
   return Object.fromEntries(Object.entries(tools).filter(([, file]) => !production && fs.existsSync(file)));
 }
@@ -37,7 +38,8 @@ async function main() {
       ...devTools(),
     },
     outdir: 'dist',
-    external: ['vscode', 'onnxruntime-node'],
+    // typescript: the Generate evaluation's parser, run from the repository's node_modules.
+    external: ['vscode', 'onnxruntime-node', 'typescript'],
     minify: production,
   });
   if (production) return;
