@@ -51,7 +51,7 @@ before(async () => {
   try {
     gpu = await Engine.load({ modelDir: TINY_MODEL, device: 'webgpu', threads: 1 });
   } catch (err) {
-    unavailable = `no WebGPU adapter here (${(err as Error).message.slice(0, 120)})`;
+    unavailable = `no WebGPU adapter here (${(err as Error).message})`;
   }
 });
 
