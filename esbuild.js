@@ -22,6 +22,7 @@ function devTools() {
   const tools = {
     bench: 'test/bench/bench.ts',
     eval: 'test/eval/eval.ts',
+    'device-figures': 'test/bench/device-figures.ts',
     'generate-eval': 'test/eval/generate-eval.ts',
   };
   return Object.fromEntries(Object.entries(tools).filter(([, file]) => !production && fs.existsSync(file)));

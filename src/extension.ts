@@ -6,6 +6,7 @@ import { SelectModelPrompts, selectModel } from './commands/select-model';
 import { watchContextFiles } from './completion/context-files-watcher';
 import { ShownSuggestion, WispInlineProvider } from './completion/provider';
 import { EngineClient, EngineState } from './engine/process/engine-client';
+import type { DeviceSpeeds } from './engine/process/protocol';
 import { resolveModelDir } from './shared/model-location';
 import { readSettings } from './ui/read-settings';
 import { StatusBar } from './ui/status-bar';
@@ -26,6 +27,8 @@ export interface WispApi {
 }
 
 const ENABLED_KEY = 'wisp.inlineEnabled';
+/** Decode speeds per model, device and onnxruntime version, measured by the engine (device-speed.ts). */
+const DEVICE_SPEEDS_KEY = 'wisp.deviceSpeeds';
 
 /** Files on disk, untitled documents and notebook cells; not output panes or settings editors. */
 const COMPLETION_SELECTOR: vscode.DocumentSelector = [
@@ -39,7 +42,11 @@ export function activate(context: vscode.ExtensionContext): WispApi {
   const channel = vscode.window.createOutputChannel('Wisp', { log: true });
   const log = (line: string) => channel.info(line);
   const status = new StatusBar();
-  const engine = new EngineClient({ enginePath: context.asAbsolutePath('dist/engine.js'), log });
+  const engine = new EngineClient({
+    enginePath: context.asAbsolutePath('dist/engine.js'),
+    log,
+    debug: (line) => channel.debug(line),
+  });
   let enabled = context.globalState.get<boolean>(ENABLED_KEY, true);
   status.setEnabled(enabled);
 
@@ -68,9 +75,12 @@ export function activate(context: vscode.ExtensionContext): WispApi {
     if (onlyIfChanged && wanted === loaded) return loading;
     loaded = wanted;
     log(`loading model ${modelDir} (device ${settings.device})`);
-    loading = engine.load({ modelDir, device: settings.device }).then(
-      () => {
+    const deviceSpeeds = context.globalState.get<DeviceSpeeds>(DEVICE_SPEEDS_KEY, {});
+    loading = engine.load({ modelDir, device: settings.device, deviceSpeeds }).then(
+      (info) => {
         lastLoadError = undefined; // the client logs "model ready", after a crash restart too
+        if (info.deviceSpeeds) void context.globalState.update(DEVICE_SPEEDS_KEY, info.deviceSpeeds);
+        if (info.deviceWarning) channel.warn(info.deviceWarning);
       },
       (err: Error) => {
         log(`model failed to load: ${err.message}`);

@@ -16,6 +16,7 @@ import {
 import { SequenceCache } from './sequence-cache';
 import { ModelFolder, readModelFolder } from '../shared/model-folder';
 import { KvPast, ModelSession } from './model/model-session';
+import type { DeviceSpeeds } from './model/device-speed';
 import { BuiltPrompt, buildPrompt, prefixStart, prefixEnd, promptBudget } from './prompt-format';
 import { ContextFile, RelatedContext } from './context/related-context';
 import type { SamplingParams } from './decode/sampler';
@@ -32,6 +33,8 @@ export interface EngineOptions {
   threads?: number;
   cacheEntries?: number;
   cacheBytes?: number;
+  /** Decode speeds measured by earlier loads (device-speed.ts), kept by the host across sessions. */
+  deviceSpeeds?: DeviceSpeeds;
 }
 
 export interface CompletionRequest {
@@ -113,6 +116,10 @@ export interface EngineInfo {
   variant: string;
   providers: string[];
   fallbackReason?: string;
+  /** Said once: the explicitly chosen device runs, but slower than the CPU would. */
+  deviceWarning?: string;
+  /** The speeds given in EngineOptions plus those this load measured, for the host to keep. */
+  deviceSpeeds?: DeviceSpeeds;
   fim: boolean;
   numLayers: number;
   vocabSize: number;
@@ -133,7 +140,10 @@ export function defaultThreads(cores: number): number {
   return cores <= 2 ? 1 : Math.min(4, Math.floor(cores / 2));
 }
 
-/** Tracks the sequence fed so far in one generation, so the cache can keep it afterwards. */
+/**
+ * Tracks the sequence fed so far in one generation, so the cache can keep it afterwards. It owns
+ * its past: each step's replaces the last, which is disposed (device memory, under WebGPU).
+ */
 class SequenceStepper implements Stepper {
   constructor(
     private readonly session: ModelSession,
@@ -144,6 +154,7 @@ class SequenceStepper implements Stepper {
   async feed(ids: number[]): Promise<Float32Array> {
     const { logits, present } = await this.session.forward(ids, this.past);
     this.ids = this.ids.concat(ids);
+    this.past.dispose();
     this.past = present;
     return logits;
   }
@@ -151,6 +162,7 @@ class SequenceStepper implements Stepper {
   async feedAll(ids: number[]): Promise<Float32Array[]> {
     const { logits, present } = await this.session.forwardAll(ids, this.past);
     this.ids = this.ids.concat(ids);
+    this.past.dispose();
     this.past = present;
     const vocab = logits.length / ids.length;
     return ids.map((_, i) => logits.subarray(i * vocab, (i + 1) * vocab));
@@ -158,7 +170,9 @@ class SequenceStepper implements Stepper {
 
   rewind(count: number): void {
     this.ids = this.ids.slice(0, this.ids.length - count);
-    this.past = this.past.truncate(this.ids.length);
+    const kept = this.past.truncate(this.ids.length);
+    if (kept !== this.past) this.past.dispose();
+    this.past = kept;
   }
 }
 
@@ -178,6 +192,7 @@ export class Engine {
     readonly session: ModelSession,
     options: EngineOptions,
   ) {
+    // The byte budget bounds device memory too when the states live on the GPU (model-session.ts).
     this.cache = new SequenceCache<KvPast>(options.cacheEntries ?? 4, options.cacheBytes ?? 256 * 1024 * 1024);
     this.contextIndex = new NgramIndex(new Set(tokenizer.specialTokens.values()));
     this.related = new RelatedContext(this.contextIndex, (text) => tokenizer.encode(text));
@@ -200,6 +215,7 @@ export class Engine {
     const session = await ModelSession.create(folder.onnxPath, folder.config, {
       device: options.device,
       threads: options.threads ?? defaultThreads(os.availableParallelism()),
+      deviceSpeeds: options.deviceSpeeds,
     });
     return new Engine(folder, tokenizer, session, options);
   }
@@ -212,6 +228,8 @@ export class Engine {
       variant: this.folder.variant,
       providers: this.session.providers,
       fallbackReason: this.session.fallbackReason,
+      deviceWarning: this.session.deviceWarning,
+      deviceSpeeds: this.session.deviceSpeeds,
       fim: this.tokenizer.fim !== undefined,
       numLayers: layout.numLayers,
       vocabSize: layout.vocabSize,
@@ -361,6 +379,7 @@ export class Engine {
       mixer?.settle(result.tokens);
     } finally {
       if (reuse) this.cache.put(stepper.ids, stepper.past);
+      else stepper.past.dispose();
     }
     const finishedAt = performance.now();
     return {

@@ -177,7 +177,8 @@ export async function inspect(engine: Engine, request: InspectRequest): Promise<
   const startedAt = performance.now();
   const { stepper, logits: promptLogits, reused } = await engine.prefill(prompt.ids, true);
   const prefillMs = performance.now() - startedAt;
-  const afterPrompt = stepper.past;
+  // A reference of its own: feeding the drawn tokens disposes the stepper's (device memory).
+  const afterPrompt = stepper.past.truncate(stepper.past.length);
   let logits = promptLogits;
   if (drawn.length > 0) logits = await stepper.feed(drawn);
   // While the drawn tokens have not restored what token healing took back, only tokens that do are allowed.
@@ -213,8 +214,11 @@ export async function inspect(engine: Engine, request: InspectRequest): Promise<
     const vocab = session.layout.vocabSize;
     const rows = new Float32Array(suggestionIds.length * vocab);
     rows.set(healing ? restrictTo(promptLogits, healing.allowedFor(healing.text)) : promptLogits);
-    if (suggestionIds.length > 1)
-      rows.set((await session.forwardAll(suggestionIds.slice(0, -1), afterPrompt)).logits, vocab);
+    if (suggestionIds.length > 1) {
+      const scored = await session.forwardAll(suggestionIds.slice(0, -1), afterPrompt);
+      rows.set(scored.logits, vocab);
+      scored.present.dispose();
+    }
     const probs = tokenProbabilities(rows, vocab, suggestionIds);
     const texts = pieceTexts(tokenizer, suggestionIds);
     // The view shows what the suggestion adds: the healed text was typed already.
@@ -226,6 +230,7 @@ export async function inspect(engine: Engine, request: InspectRequest): Promise<
     }
     suggestion = suggestionIds.map((id, i) => ({ ...shown(id), text: texts[i], prob: probs[i] }));
   }
+  afterPrompt.dispose();
 
   // Shown as the user's text is tokenized, up to the cursor: the token healing took back is the last.
   const cursor = prefixEnd(built, tokenizer.fimOrder);

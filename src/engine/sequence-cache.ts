@@ -9,13 +9,23 @@
 // switching to another file picks that file's sequence, which is kept in the same small LRU.
 // States are never mutated in place (the model returns new tensors every step), so a matched
 // sequence stays valid for other requests. Memory is bounded by entry count and by bytes.
+//
+// States may live on a GPU (model-session.ts): each holder of a state disposes it when done. The
+// cache owns the states it was given and disposes them when they are evicted or superseded; match()
+// hands out a state of the caller's own (a view of the cached one on the device, sharing its
+// memory, so a shorter common prefix after a backspace or an edit costs no copy to the host).
 
 export interface KvState {
   /** Positions held. */
   readonly length: number;
   readonly bytes: number;
-  /** A state holding the first `keep` positions (a copy; the original stays valid). */
+  /**
+   * A state holding the first `keep` positions (keep may equal length), the caller's to dispose;
+   * the original stays valid.
+   */
   truncate(keep: number): KvState;
+  /** Release what the state holds (device memory); a no-op for plain host data. */
+  dispose(): void;
 }
 
 interface Entry<S extends KvState> {
@@ -70,26 +80,32 @@ export class SequenceCache<S extends KvState> {
     }
     if (!best || bestLength === 0) return { state: undefined, reused: 0 };
     best.lastUsed = ++this.clock;
-    const state = bestLength === best.state.length ? best.state : (best.state.truncate(bestLength) as S);
-    return { state, reused: bestLength };
+    return { state: best.state.truncate(bestLength) as S, reused: bestLength };
   }
 
   /**
-   * Remember a processed sequence. Entries that it supersedes (sharing at least half of their
-   * positions with it: the same document a few keystrokes ago) are dropped, so the slots keep
-   * distinct documents rather than many versions of one.
+   * Remember a processed sequence (the cache takes the state over). Entries that it supersedes
+   * (sharing at least half of their positions with it: the same document a few keystrokes ago) are
+   * dropped, so the slots keep distinct documents rather than many versions of one.
    */
   put(ids: readonly number[], state: S): void {
-    this.entries = this.entries.filter((e) => commonPrefixLength(e.ids, ids) * 2 < e.ids.length);
+    const kept = this.entries.filter((e) => commonPrefixLength(e.ids, ids) * 2 < e.ids.length);
+    this.drop(this.entries.filter((e) => !kept.includes(e)));
+    this.entries = kept;
     this.entries.push({ ids: ids.slice(0, state.length), state, lastUsed: ++this.clock });
     this.entries.sort((a, b) => b.lastUsed - a.lastUsed);
     while (this.entries.length > this.maxEntries || (this.entries.length > 1 && this.bytes > this.maxBytes)) {
-      this.entries.pop();
+      this.drop([this.entries.pop()!]);
     }
-    if (this.entries.length === 1 && this.bytes > this.maxBytes) this.entries = [];
+    if (this.entries.length === 1 && this.bytes > this.maxBytes) this.clear();
   }
 
   clear(): void {
+    this.drop(this.entries);
     this.entries = [];
+  }
+
+  private drop(entries: readonly Entry<S>[]): void {
+    for (const e of entries) e.state.dispose();
   }
 }

@@ -45,7 +45,8 @@ async function main() {
     // random: the context cache would outvote it everywhere (it copies text the post-processing
     // then drops) and other open editors would change its suggestions from one test to the next.
     // Both are off here, as they are in the cli.js runs the suites compare with, and on in
-    // context-files.test.ts, which is about them.
+    // context-files.test.ts, which is about them. The suites are about the editor, not the device:
+    // they pin the CPU (machine-scoped like wisp.model), whatever accelerator the machine has.
     const result = await runExtensionTests({
       extensionDevelopmentPath: EXT,
       extensionTestsPath: TESTS,

@@ -9,6 +9,7 @@
 // Settings changed in the browser are kept in .vscode-test/user-data.
 'use strict';
 const fs = require('fs');
+const { spawnSync } = require('child_process');
 const path = require('path');
 const { ROOT, VERSION, ensureCodeServer, startCodeServer, workbenchUrl } = require('./lib/code-server.js');
 const { arg } = require('./lib/args.js');
@@ -23,6 +24,9 @@ async function main() {
     console.warn('dist/extension.js is missing: run `npm run compile` (npm start does) or Wisp will not load');
   }
   ensureCodeServer();
+  // A software Vulkan driver, so wisp.device webgpu can be tried on a machine without a GPU; the
+  // script skips, saying why, where it cannot install (not root, not Debian 12).
+  spawnSync('bash', [path.join(ROOT, 'scripts', 'software-vulkan.sh')], { stdio: 'inherit' });
   // wisp.model is machine-scoped: code-server takes it from Machine/settings.json.
   const machineSettings = model ? { 'wisp.model': path.resolve(model) } : {};
   const cs = await startCodeServer({ port, userDataDir, machineSettings, isolateHome: false });

@@ -4,31 +4,70 @@ import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import type { DeviceSetting } from '../process/protocol';
 import { deviceCandidates } from './device';
+import { DeviceSpeeds, judgeAccelerator, median, softwareWebgpuAdapter, speedKey } from './device-speed';
+import { providerErrorReason } from './provider-messages';
+import { sliceGraph } from './slice-graph';
 import { halvesToFloats } from './float16';
 import type { KvState } from '../sequence-cache';
 import { ModelLayout, ModelLayoutError, TensorInfo, kvTensorDims, readModelLayout } from './model-layout';
 
+/** GPU tensors shared by the states that view them; released when the last one is disposed. */
+class DeviceTensors {
+  private refs = 1;
+  constructor(readonly tensors: ort.Tensor[]) {}
+
+  retain(): this {
+    this.refs++;
+    return this;
+  }
+
+  release(): void {
+    if (--this.refs === 0) for (const t of this.tensors) t.dispose();
+  }
+}
+
 /**
  * The keys/values of `length` positions: one tensor per past input, shaped as kvTensorDims says
  * ([1, kvHeads, length, headDim] split, [1, length, 2 × headDim] for GPTBigCode's fused cache).
+ * Host tensors are plain data. Device tensors (WebGPU's 'gpu-buffer' outputs) may hold more
+ * positions than `length`: truncate() makes a view sharing them, and the Slice graph copies the
+ * kept positions on the device when the view is fed (see forwardAll). Whoever holds a state
+ * disposes it once done; that frees the device memory when no other state views it.
  */
 export class KvPast implements KvState {
+  private readonly device: DeviceTensors | undefined;
+  private disposed = false;
+
   constructor(
     readonly tensors: ort.Tensor[],
     readonly length: number,
     private readonly layout: ModelLayout,
-  ) {}
+    device?: DeviceTensors,
+  ) {
+    this.device = device ?? (tensors[0]?.location === 'gpu-buffer' ? new DeviceTensors(tensors) : undefined);
+  }
+
+  get onDevice(): boolean {
+    return this.device !== undefined;
+  }
 
   get bytes(): number {
-    return this.tensors.reduce((sum, t) => sum + (t.data as ArrayBufferView).byteLength, 0);
+    return this.tensors.reduce((sum, t) => sum + t.size * (t.type === 'float16' ? 2 : 4), 0);
+  }
+
+  /** Positions the tensors hold (more than `length` for a truncated device state). */
+  get heldPositions(): number {
+    const dims = this.tensors[0]?.dims;
+    return dims ? dims[dims.length - 2] : 0;
   }
 
   /**
-   * The first `keep` positions, copied into new contiguous tensors: the past axis is the second
-   * last, so each block before it (one per head, or one in all for the multi-query fused cache)
-   * keeps its first keep × row values.
+   * The first `keep` positions. On the host: copied into new contiguous tensors (the past axis is
+   * the second last, so each block before it — one per head, or one in all for the multi-query
+   * fused cache — keeps its first keep × row values). On the device: a view, a new reference.
    */
   truncate(keep: number): KvPast {
+    if (this.device) return new KvPast(this.tensors, Math.min(keep, this.length), this.layout, this.device.retain());
     if (keep >= this.length) return this;
     const dims = kvTensorDims(this.layout, keep);
     const row = dims[dims.length - 1];
@@ -43,6 +82,12 @@ export class KvPast implements KvState {
     });
     return new KvPast(tensors, keep, this.layout);
   }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.device?.release();
+  }
 }
 
 export interface ForwardResult {
@@ -55,6 +100,8 @@ export interface SessionOptions {
   device: DeviceSetting;
   /** Intra-op threads; 0 lets onnxruntime choose. */
   threads: number;
+  /** Earlier measurements (see device-speed.ts); those this load makes are added to `deviceSpeeds`. */
+  deviceSpeeds?: DeviceSpeeds;
 }
 
 export class ModelLoadError extends Error {}
@@ -69,29 +116,39 @@ function cudaProviderInstalled(): boolean {
   }
 }
 
-function firstLine(message: string): string {
-  return message.split('\n')[0].slice(0, 300);
-}
-
 function tensorInfos(metadata: readonly ort.InferenceSession.ValueMetadata[]): TensorInfo[] {
   return metadata.map((m) =>
     m.isTensor ? { name: m.name, type: m.type, shape: m.shape } : { name: m.name, type: 'non-tensor', shape: [] },
   );
 }
 
+/** A session with its graph's layout, on one provider. */
+interface Opened {
+  session: ort.InferenceSession;
+  layout: ModelLayout;
+}
+
 export class ModelSession {
+  /** Slice graphs by element type, for truncating device-resident states (created on first use). */
+  private slicers = new Map<string, Promise<ort.InferenceSession>>();
+
   private constructor(
     private readonly session: ort.InferenceSession,
     readonly layout: ModelLayout,
     /** The providers actually in use, and why we fell back if we did. */
     readonly providers: string[],
     readonly fallbackReason: string | undefined,
+    /** Said once when an explicitly chosen device runs, but slowly (a software adapter). */
+    readonly deviceWarning: string | undefined,
+    /** The measurements given, plus those this load made. */
+    readonly deviceSpeeds: DeviceSpeeds,
   ) {}
 
   /**
-   * `auto` tries each candidate provider on its own and keeps the first that initialises, noting
-   * why the others did not; an explicitly chosen device that fails is an error naming it, never a
-   * silent fall back to the CPU.
+   * `auto` tries each candidate provider on its own and keeps the first that initialises and is
+   * worth it (device-speed.ts: a real adapter, measured faster than the CPU), noting why the others
+   * were passed over; an explicitly chosen device that fails is an error naming it, never a silent
+   * fall back to the CPU.
    */
   static async create(
     onnxPath: string,
@@ -103,31 +160,59 @@ export class ModelSession {
       graphOptimizationLevel: 'all',
       ...(options.threads > 0 ? { intraOpNumThreads: options.threads, interOpNumThreads: 1 } : {}),
     };
-    const unavailable: string[] = [];
-    let session: ort.InferenceSession | undefined;
-    let provider = 'cpu';
+    const speeds: DeviceSpeeds = { ...options.deviceSpeeds };
+    const passed: string[] = [];
+    const software = softwareWebgpuAdapter(process.platform, process.env);
     for (const candidate of candidates) {
+      let opened: Opened;
       try {
-        session = await ort.InferenceSession.create(onnxPath, { ...base, executionProviders: [candidate] });
-        provider = candidate;
-        break;
+        opened = await ModelSession.open(onnxPath, config, candidate, base);
       } catch (err) {
-        const reason = firstLine((err as Error).message);
+        if (err instanceof ModelLoadError) throw err;
+        const reason = providerErrorReason((err as Error).message);
         if (candidate === 'cpu') throw new ModelLoadError(`cannot load ${onnxPath}: ${reason}`);
         if (options.device !== 'auto') {
           throw new ModelLoadError(
             `wisp.device is "${candidate}" but that execution provider could not start: ${reason}. Set wisp.device to "auto" or "cpu".`,
           );
         }
-        unavailable.push(`${candidate} (${reason})`);
+        passed.push(`${candidate} (${reason}) not available`);
+        continue;
       }
-    }
-    if (!session) throw new ModelLoadError(`no execution provider could load ${onnxPath}`);
-    const fallbackReason =
-      unavailable.length > 0
-        ? `device auto: ${unavailable.join('; ')} not available, running on ${provider}`
+      const isSoftware = candidate === 'webgpu' && software;
+      if (options.device === 'auto' && candidate !== 'cpu') {
+        const ms = await ModelSession.timed(speeds, onnxPath, candidate, opened);
+        const cpuMs = await ModelSession.timed(speeds, onnxPath, 'cpu', undefined, config, base);
+        const verdict = judgeAccelerator(ms, cpuMs, isSoftware);
+        if (!verdict.use) {
+          await opened.session.release();
+          passed.push(`${candidate} not used (${verdict.reason})`);
+          continue;
+        }
+      }
+      const fallbackReason =
+        passed.length > 0 ? `device auto: ${passed.join('; ')}; running on ${candidate}` : undefined;
+      const warning = isSoftware
+        ? 'wisp.device is "webgpu" on a software adapter (lavapipe, llvmpipe or SwiftShader): it runs, ' +
+          'but slower than the CPU. Set wisp.device to "auto" or "cpu" for speed.'
         : undefined;
-    const providers = [provider];
+      return new ModelSession(opened.session, opened.layout, [candidate], fallbackReason, warning, speeds);
+    }
+    throw new ModelLoadError(`no execution provider could load ${onnxPath}`);
+  }
+
+  /**
+   * A session on one provider. Under WebGPU the KV outputs stay on the device ('gpu-buffer') and
+   * are fed back as the next past, so a step copies only its logits to the host; their names are
+   * known once a session has read the graph, hence the second creation.
+   */
+  private static async open(
+    onnxPath: string,
+    config: Record<string, unknown>,
+    provider: string,
+    base: ort.InferenceSession.SessionOptions,
+  ): Promise<Opened> {
+    let session = await ort.InferenceSession.create(onnxPath, { ...base, executionProviders: [provider] });
     let layout: ModelLayout;
     try {
       layout = readModelLayout(tensorInfos(session.inputMetadata), tensorInfos(session.outputMetadata), config);
@@ -136,7 +221,60 @@ export class ModelSession {
       if (err instanceof ModelLayoutError) throw new ModelLoadError(`${path.basename(onnxPath)}: ${err.message}`);
       throw err;
     }
-    return new ModelSession(session, layout, providers, fallbackReason);
+    if (provider === 'webgpu') {
+      await session.release();
+      const preferredOutputLocation = Object.fromEntries(
+        layout.presentNames.map((name) => [name, 'gpu-buffer' as const]),
+      );
+      session = await ort.InferenceSession.create(onnxPath, {
+        ...base,
+        executionProviders: [provider],
+        preferredOutputLocation,
+      });
+    }
+    return { session, layout };
+  }
+
+  /** ms per decode step on `provider`: remembered, or measured on `opened` (or a session opened for it). */
+  private static async timed(
+    speeds: DeviceSpeeds,
+    onnxPath: string,
+    provider: string,
+    opened: Opened | undefined,
+    config: Record<string, unknown> = {},
+    base: ort.InferenceSession.SessionOptions = {},
+  ): Promise<number> {
+    const key = speedKey(onnxPath, provider, ort.env.versions.common);
+    if (speeds[key] !== undefined) return speeds[key];
+    const own = opened ?? (await ModelSession.open(onnxPath, config, provider, base));
+    const probe = new ModelSession(own.session, own.layout, [provider], undefined, undefined, speeds);
+    try {
+      speeds[key] = await probe.decodeStepMs();
+    } finally {
+      probe.releaseSlicers();
+      if (!opened) await own.session.release();
+    }
+    return speeds[key];
+  }
+
+  /**
+   * The median of a few decode steps after a short prompt: what a keystroke pays per token. The
+   * first step runs apart (kernel compilation, allocation) and is not counted.
+   */
+  private async decodeStepMs(steps = 5, promptLength = 16): Promise<number> {
+    const vocab = this.layout.vocabSize;
+    const prompt = Array.from({ length: promptLength }, (_, i) => (i * 7 + 1) % vocab);
+    let { present: past } = await this.forward(prompt, this.emptyPast());
+    const times: number[] = [];
+    for (let i = 0; i <= steps; i++) {
+      const t0 = performance.now();
+      const { present } = await this.forward([(i * 13 + 3) % vocab], past);
+      if (i > 0) times.push(performance.now() - t0);
+      past.dispose();
+      past = present;
+    }
+    past.dispose();
+    return median(times);
   }
 
   emptyPast(): KvPast {
@@ -180,10 +318,16 @@ export class ModelSession {
       // never reads the past inputs, and a 0-length past axis is valid (transformers.js does the same).
       feeds[layout.useCacheBranchInput] = new ort.Tensor('bool', new Uint8Array([past.length > 0 ? 1 : 0]), [1]);
     }
+    const pastTensors = await this.materialize(past);
     layout.pastNames.forEach((name, i) => {
-      feeds[name] = past.tensors[i];
+      feeds[name] = pastTensors[i];
     });
-    const out = await this.session.run(feeds);
+    let out: ort.InferenceSession.OnnxValueMapType;
+    try {
+      out = await this.session.run(feeds);
+    } finally {
+      if (pastTensors !== past.tensors) for (const t of pastTensors) t.dispose();
+    }
     const logitsTensor = out.logits;
     const logits =
       logitsTensor.type === 'float16'
@@ -197,7 +341,41 @@ export class ModelSession {
     return { logits, present };
   }
 
+  /**
+   * The tensors to feed for `past`: its own, or — for a truncated device state — its first
+   * `length` positions copied on the device by the Slice graph (the caller disposes the copies).
+   */
+  private async materialize(past: KvPast): Promise<readonly ort.Tensor[]> {
+    if (!past.onDevice || past.heldPositions === past.length) return past.tensors;
+    const keep = new ort.Tensor('int64', new BigInt64Array([BigInt(past.length)]), [1]);
+    const copies: ort.Tensor[] = [];
+    for (const t of past.tensors) {
+      const slicer = await this.slicer(t.type as 'float32' | 'float16', t.dims.length);
+      copies.push((await slicer.run({ data: t, keep })).sliced);
+    }
+    return copies;
+  }
+
+  private slicer(dtype: 'float32' | 'float16', rank: number): Promise<ort.InferenceSession> {
+    const key = `${dtype}/${rank}`;
+    let slicer = this.slicers.get(key);
+    if (!slicer) {
+      slicer = ort.InferenceSession.create(sliceGraph(dtype, rank), {
+        executionProviders: [this.providers[0]],
+        preferredOutputLocation: 'gpu-buffer',
+      });
+      this.slicers.set(key, slicer);
+    }
+    return slicer;
+  }
+
+  private releaseSlicers(): void {
+    for (const slicer of this.slicers.values()) void slicer.then((s) => s.release());
+    this.slicers.clear();
+  }
+
   async release(): Promise<void> {
+    this.releaseSlicers();
     await this.session.release();
   }
 }

@@ -6,6 +6,7 @@ import type { CompletionRequest, CompletionResult, EngineInfo, EngineOptions } f
 import type { InspectRequest } from '../inspect';
 import type { ContextFile } from '../context/related-context';
 import { EngineMessage, HostMessage, InspectAnswer, isEngineMessage } from './protocol';
+import { EngineOutput, OutputLine } from './engine-output';
 
 export type EngineStatus = 'stopped' | 'loading' | 'ready' | 'error' | 'disabled';
 
@@ -22,6 +23,8 @@ export interface EngineClientOptions {
   /** The bundled engine-process script. */
   enginePath: string;
   log: (line: string) => void;
+  /** Where the execution providers' folded messages go (the log's debug level); absent = log. */
+  debug?: (line: string) => void;
   /** Crashes within `crashWindowMs` after which the client stops restarting. */
   maxCrashes?: number;
   crashWindowMs?: number;
@@ -69,7 +72,14 @@ export class EngineClient {
   private readonly engineHolds = new Map<string, number>();
 
   constructor(options: EngineClientOptions) {
-    this.options = { maxCrashes: 3, crashWindowMs: 120_000, restartDelayMs: 1000, maxOldSpaceMb: 512, ...options };
+    this.options = {
+      maxCrashes: 3,
+      crashWindowMs: 120_000,
+      restartDelayMs: 1000,
+      maxOldSpaceMb: 512,
+      debug: options.log,
+      ...options,
+    };
   }
 
   get state(): EngineState {
@@ -227,6 +237,11 @@ export class EngineClient {
     });
   }
 
+  private logOutput(lines: readonly OutputLine[]): void {
+    for (const { text, level } of lines)
+      (level === 'debug' ? this.options.debug : this.options.log)(`[engine] ${text}`);
+  }
+
   private ensureProcess(): void {
     if (this.child && this.child.exitCode === null && this.child.connected) return;
     const child = fork(this.options.enginePath, [], {
@@ -234,8 +249,21 @@ export class EngineClient {
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       serialization: 'advanced',
     });
-    child.stdout?.on('data', (d: Buffer) => this.options.log(`[engine] ${d.toString().trimEnd()}`));
-    child.stderr?.on('data', (d: Buffer) => this.options.log(`[engine] ${d.toString().trimEnd()}`));
+    for (const stream of [child.stdout, child.stderr]) {
+      const output = new EngineOutput();
+      let foldTimer: NodeJS.Timeout | undefined;
+      stream?.setEncoding('utf8');
+      stream?.on('data', (chunk: string) => {
+        this.logOutput(output.push(chunk));
+        // Provider messages come in bursts (a session's creation): one line per burst.
+        clearTimeout(foldTimer);
+        foldTimer = setTimeout(() => this.logOutput(output.fold()), 200);
+      });
+      stream?.on('end', () => {
+        clearTimeout(foldTimer);
+        this.logOutput(output.end());
+      });
+    }
     child.on('message', (m) => this.onMessage(m));
     child.on('exit', (code, signal) => this.onExit(child, code, signal));
     child.on('error', (err) => this.options.log(`engine process error: ${err.message}`));

@@ -10,6 +10,7 @@ export type { CompletionRequest, CompletionResult, CompletionStats, EngineInfo, 
 export type { InspectRequest, TokenViewData } from '../inspect';
 export type { ContextFile } from '../context/related-context';
 export type { CrossFileTarget } from '../context/cross-file';
+export type { DeviceSpeeds } from '../model/device-speed';
 
 export type DeviceSetting = 'auto' | 'cpu' | 'webgpu' | 'cuda' | 'dml' | 'coreml';
 

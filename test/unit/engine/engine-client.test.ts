@@ -89,8 +89,13 @@ describe('engine client and process', () => {
     client = new EngineClient({ enginePath: ENGINE, log: (line) => lines.push(line), restartDelayMs: 50 });
     await client.load({ modelDir: TINY_MODEL, device: 'cpu', threads: 1 });
     const pid = client.pid!;
-    const inFlight = client.complete(longRequest);
-    setTimeout(() => process.kill(pid, 'SIGKILL'), 20);
+    // Killed on the first streamed text, so the generation is surely running however fast it is.
+    let killed = false;
+    const kill = () => {
+      if (!killed) process.kill(pid, 'SIGKILL');
+      killed = true;
+    };
+    const inFlight = client.complete(longRequest, { onPartial: kill });
     await assert.rejects(inFlight, EngineCrashedError);
     await waitFor(client, 'ready');
     assert.notEqual(client.pid, pid);

@@ -12,7 +12,8 @@ export function maxAbsDiff(a: Float32Array, b: Float32Array): number {
 
 /** The last position's logits of `ids` fed from scratch. */
 export async function fullPrefill(engine: Engine, ids: number[]): Promise<Float32Array> {
-  const { logits } = await engine.session.forward(ids, engine.session.emptyPast());
+  const { logits, present } = await engine.session.forward(ids, engine.session.emptyPast());
+  present.dispose();
   return logits;
 }
 
