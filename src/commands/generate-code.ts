@@ -2,13 +2,13 @@
 // the selected text), streamed into the document, cancellable from the progress notification, and
 // undone in one step.
 import * as vscode from 'vscode';
-import type { EngineClient } from '../engine/process/engine-client';
+import type { CompletionEngine } from '../backends/completion-engine';
 import type { WispSettings } from '../settings';
 import { crossFileTarget } from '../completion/document-input';
 import { prepareInline } from '../completion/inline-request';
 
 export interface GenerateDeps {
-  engine: EngineClient;
+  engine: CompletionEngine;
   settings: () => WispSettings;
   log: (line: string) => void;
 }

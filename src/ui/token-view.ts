@@ -11,7 +11,7 @@ import * as vscode from 'vscode';
 import { prepareInline } from '../completion/inline-request';
 import type { ShownSuggestion } from '../completion/provider';
 import { inlineInput } from '../completion/document-input';
-import type { EngineClient } from '../engine/process/engine-client';
+import type { CompletionEngine } from '../backends/completion-engine';
 import type { TokenViewData } from '../engine/process/protocol';
 import type { WispSettings } from '../settings';
 import { HostToViewMessage, ViewMessage, parseViewMessage } from './token-view-messages';
@@ -19,7 +19,7 @@ import { HostToViewMessage, ViewMessage, parseViewMessage } from './token-view-m
 const DEBOUNCE_MS = 300;
 
 export interface TokenViewDeps {
-  engine: EngineClient;
+  engine: CompletionEngine;
   settings: () => WispSettings;
   /** The extension's media/ folder: the only place the webview may load from. */
   mediaRoot: vscode.Uri;
