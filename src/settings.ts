@@ -34,7 +34,10 @@ export interface WispSettings {
   'server.url': string;
   /** The model name sent to servers that serve several (Ollama, OpenAI-compatible). */
   'server.model': string;
-  /** The FIM prompt Wisp builds (OpenAI-compatible; llama.cpp /completion); 'auto': from the model name, or llama.cpp's /infill. */
+  /**
+   * The FIM prompt Wisp builds (OpenAI-compatible; llama.cpp /completion); 'auto': guessed from the
+   * model name, and llama.cpp's /infill.
+   */
   'server.fimTemplate': FimTemplateSetting;
 }
 

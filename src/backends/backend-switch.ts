@@ -51,7 +51,12 @@ export class BackendSwitch implements CompletionEngine {
       }
       return true;
     }
-    const key = [settings.backend, settings['server.url'], settings['server.model'], settings['server.fimTemplate']].join('\n');
+    const key = [
+      settings.backend,
+      settings['server.url'],
+      settings['server.model'],
+      settings['server.fimTemplate'],
+    ].join('\n');
     if (key === this.serverKey) return false;
     this.server?.dispose();
     const server = new ServerClient({

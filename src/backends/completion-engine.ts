@@ -2,7 +2,13 @@
 // needs of whatever computes completions: the local engine's client (engine/process/engine-client.ts)
 // or a model server's (server-client.ts), switched by backend-switch.ts.
 import type { CompleteOptions, EngineState } from '../engine/process/engine-client';
-import type { CompletionRequest, CompletionResult, ContextFile, InspectAnswer, InspectRequest } from '../engine/process/protocol';
+import type {
+  CompletionRequest,
+  CompletionResult,
+  ContextFile,
+  InspectAnswer,
+  InspectRequest,
+} from '../engine/process/protocol';
 
 export interface CompletionEngine {
   readonly state: EngineState;

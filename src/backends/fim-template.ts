@@ -5,7 +5,13 @@
 export type FimTemplateName = 'starcoder' | 'qwen' | 'deepseek' | 'codellama';
 export type FimTemplateSetting = 'auto' | FimTemplateName;
 
-export const FIM_TEMPLATE_SETTINGS: readonly FimTemplateSetting[] = ['auto', 'starcoder', 'qwen', 'deepseek', 'codellama'];
+export const FIM_TEMPLATE_SETTINGS: readonly FimTemplateSetting[] = [
+  'auto',
+  'starcoder',
+  'qwen',
+  'deepseek',
+  'codellama',
+];
 
 const TEMPLATES: Record<FimTemplateName, (prefix: string, suffix: string) => string> = {
   // StarCoder, SantaCoder and Wisp's own models; PSM order.

@@ -66,7 +66,8 @@ export const llamaCppFormat: ServerFormat = {
   parse(data: string): ServerFrame {
     const frame = parseJsonObject(data, 'llama.cpp stream');
     if (frame.error !== undefined) return { text: '', error: jsonErrorText(data) };
-    if (typeof frame.content !== 'string') throw new FormatError(`llama.cpp stream: no "content" in ${data.slice(0, 120)}`);
+    if (typeof frame.content !== 'string')
+      throw new FormatError(`llama.cpp stream: no "content" in ${data.slice(0, 120)}`);
     if (frame.stop !== true) return { text: frame.content };
     const t = (frame.timings ?? {}) as Record<string, unknown>;
     const stopType = frame.stop_type;

@@ -49,7 +49,8 @@ export const ollamaFormat: ServerFormat = {
   parse(data: string): ServerFrame {
     const frame = parseJsonObject(data, 'Ollama stream');
     if (frame.error !== undefined) return { text: '', error: jsonErrorText(data) };
-    if (typeof frame.response !== 'string') throw new FormatError(`Ollama stream: no "response" in ${data.slice(0, 120)}`);
+    if (typeof frame.response !== 'string')
+      throw new FormatError(`Ollama stream: no "response" in ${data.slice(0, 120)}`);
     if (frame.done !== true) return { text: frame.response };
     return {
       text: frame.response,

@@ -208,6 +208,13 @@ export class ServerClient implements CompletionEngine {
       throw new ServerError(`${where}: HTTP ${response.status}${text ? `: ${format.errorText(text)}` : ''}`);
     }
     if (!response.body) throw new ServerError(`${where}: the answer has no body`);
+    const type = response.headers.get('content-type') ?? '';
+    if (format.framing === 'sse' && !type.includes('text/event-stream')) {
+      const text = await response.text().catch(() => '');
+      throw new ServerError(
+        `${where}: not an event stream (${type || 'no content type'}): ${JSON.stringify(text.slice(0, 120))}`,
+      );
+    }
 
     // Time budget: past it, the text so far is the answer (as the local engine's 'time' stop).
     const budgetEnd = performance.now() + request.timeBudgetMs;
@@ -220,13 +227,18 @@ export class ServerClient implements CompletionEngine {
     const iterator = frames[Symbol.asyncIterator]();
     try {
       for (;;) {
-        const next = await this.nextFrame(iterator, signal, Math.min(this.options.stallTimeoutMs, budgetEnd - performance.now()));
+        const next = await this.nextFrame(
+          iterator,
+          signal,
+          Math.min(this.options.stallTimeoutMs, budgetEnd - performance.now()),
+        );
         if (next === 'aborted') return undefined;
         if (next === 'budget') {
           stop = 'time';
           break;
         }
-        if (next === 'stalled') throw new ServerError(`${where}: the stream stalled (no data for ${this.options.stallTimeoutMs} ms)`);
+        if (next === 'stalled')
+          throw new ServerError(`${where}: the stream stalled (no data for ${this.options.stallTimeoutMs} ms)`);
         if (next.done) break;
         const frame: ServerFrame = format.parse(next.value);
         if (frame.error) throw new ServerError(`${where}: the server reported: ${frame.error}`);

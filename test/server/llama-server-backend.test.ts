@@ -74,10 +74,7 @@ describe('model server backends against a real llama-server (tiny-gpt GGUF)', ()
   it('a newer request aborts the one streaming, which resolves undefined; the server answers the next', async () => {
     const c = client(llamaCppFormat, 'auto');
     let second: Promise<unknown> | undefined;
-    const first = c.complete(
-      { ...greedy, maxNewTokens: 150 },
-      { onPartial: () => (second ??= c.complete(greedy)) },
-    );
+    const first = c.complete({ ...greedy, maxNewTokens: 150 }, { onPartial: () => (second ??= c.complete(greedy)) });
     assert.equal(await first, undefined);
     const next = (await second) as { text: string } | undefined;
     assert.ok(next && next.text.length > 0);
@@ -102,7 +99,10 @@ describe('model server backends against a real llama-server (tiny-gpt GGUF)', ()
     await doomed.stop('SIGKILL');
     await assert.rejects(c.complete(greedy), (err: Error) => {
       assert.ok(err instanceof ServerError);
-      assert.match(err.message, /llama\.cpp at http:\/\/127\.0\.0\.1:\d+.*\/infill: (cannot connect|the stream broke off)/);
+      assert.match(
+        err.message,
+        /llama\.cpp at http:\/\/127\.0\.0\.1:\d+.*\/infill: (cannot connect|the stream broke off)/,
+      );
       return true;
     });
     assert.equal(c.state.status, 'error');

@@ -29,10 +29,14 @@ export function ggufFor(modelDir: string): string {
     const p = path.join(cacheDir(), 'gguf', `${name}-${t}.gguf`);
     if (fs.existsSync(p) && fs.statSync(p).mtimeMs >= onnx) return p;
   }
-  const out = execFileSync('/usr/bin/python3', [path.join(REPO_ROOT, 'recipe', 'export_gguf.py'), '--model', modelDir], {
-    encoding: 'utf8',
-    timeout: 10 * 60_000,
-  });
+  const out = execFileSync(
+    '/usr/bin/python3',
+    [path.join(REPO_ROOT, 'recipe', 'export_gguf.py'), '--model', modelDir],
+    {
+      encoding: 'utf8',
+      timeout: 10 * 60_000,
+    },
+  );
   const m = out.match(/^wrote (.+\.gguf):/m);
   if (!m) throw new Error(`export_gguf.py said: ${out}`);
   return m[1]!;

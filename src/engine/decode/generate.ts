@@ -6,7 +6,6 @@ import { Healing, restrictTo } from './token-healing';
 import { LOOP_COPIES, cutLoop, trailingLoop } from '../../shared/repetition';
 import { firstStop } from '../../shared/stop-rules';
 
-
 export interface Stepper {
   /** Feed tokens after everything fed so far; returns the logits of the last one. */
   feed(ids: number[]): Promise<Float32Array>;
