@@ -1,5 +1,5 @@
 // Extension host. A model server as Wisp's completion engine: one streamed HTTP request per
-// completion (Node's fetch), in the server's own format (server-format.ts). A newer request or the
+// completion (node:http, see http-post.ts), in the server's own format (server-format.ts). A newer request or the
 // caller's signal aborts the HTTP request, so the server stops generating. Failures (refused
 // connection, no answer in time, an error status, a stream cut or not in the format) reject with
 // one clear message, put the state in 'error' and hold further requests off with a back-off, so a
@@ -18,6 +18,7 @@ import { firstStop } from '../shared/stop-rules';
 import type { CompletionEngine } from './completion-engine';
 import type { FimTemplateSetting } from './fim-template';
 import { ServerFormat, ServerFrame, ServerTimings } from './server-format';
+import { ConnectError, StreamedResponse, postStream } from './http-post';
 import { ndjsonLines, sseData } from './stream-frames';
 
 export interface ServerClientOptions {
@@ -180,39 +181,31 @@ export class ServerClient implements CompletionEngine {
       contextFiles: this.contextFiles,
     });
     const where = `${this.describe()} ${path}`;
-    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    const headers: Record<string, string> = {};
     const key = await this.options.apiKey?.();
     if (key) headers.authorization = `Bearer ${key}`;
 
     const connect = new AbortController();
     const connectTimer = setTimeout(() => connect.abort(), this.options.connectTimeoutMs);
-    let response: Response;
+    let response: StreamedResponse;
     try {
-      response = await fetch(this.options.url + path, {
-        method: 'POST',
-        headers,
-        body: JSON.stringify(body),
-        signal: AbortSignal.any([signal, connect.signal]),
-      });
+      response = await postStream(this.options.url + path, body, headers, AbortSignal.any([signal, connect.signal]));
     } catch (err) {
       if (signal.aborted) return undefined;
       if (connect.signal.aborted)
         throw new ServerError(`${where}: no answer within ${this.options.connectTimeoutMs} ms`);
-      const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-      throw new ServerError(`${where}: cannot connect (${cause?.code ?? cause?.message ?? (err as Error).message})`);
+      throw new ServerError(`${where}: cannot connect (${(err as ConnectError).code ?? (err as Error).message})`);
     } finally {
       clearTimeout(connectTimer);
     }
-    if (!response.ok) {
+    if (response.status < 200 || response.status >= 300) {
       const text = await response.text().catch(() => '');
       throw new ServerError(`${where}: HTTP ${response.status}${text ? `: ${format.errorText(text)}` : ''}`);
     }
-    if (!response.body) throw new ServerError(`${where}: the answer has no body`);
-    const type = response.headers.get('content-type') ?? '';
-    if (format.framing === 'sse' && !type.includes('text/event-stream')) {
+    if (format.framing === 'sse' && !response.contentType.includes('text/event-stream')) {
       const text = await response.text().catch(() => '');
       throw new ServerError(
-        `${where}: not an event stream (${type || 'no content type'}): ${JSON.stringify(text.slice(0, 120))}`,
+        `${where}: not an event stream (${response.contentType || 'no content type'}): ${JSON.stringify(text.slice(0, 120))}`,
       );
     }
 

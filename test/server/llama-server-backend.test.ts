@@ -34,8 +34,8 @@ describe('model server backends against a real llama-server (tiny-gpt GGUF)', ()
     new ServerClient({ format, url, model: 'tiny-gpt', fimTemplate, log: (l) => logs.push(l), backoffMs: 50 });
 
   before(async () => {
-    bin = llamaServerBinary();
-    server = await startLlamaServer(bin, ggufFor(TINY_MODEL), 256);
+    bin = await llamaServerBinary();
+    server = await startLlamaServer(bin, await ggufFor(TINY_MODEL), 256);
     engine = await Engine.load({ modelDir: TINY_MODEL, device: 'cpu', threads: 1 });
   });
   after(async () => {
@@ -90,7 +90,7 @@ describe('model server backends against a real llama-server (tiny-gpt GGUF)', ()
   });
 
   it('reports the server’s token counts; once killed, the server gives a clear error and requests are held off', async () => {
-    const doomed = await startLlamaServer(bin, ggufFor(TINY_MODEL), 256);
+    const doomed = await startLlamaServer(bin, await ggufFor(TINY_MODEL), 256);
     const c = client(llamaCppFormat, 'auto', doomed.url);
     const short = await c.complete({ ...greedy, maxNewTokens: 4 });
     assert.equal(short?.stats.stopReason, 'length');

@@ -1,7 +1,7 @@
 // A real llama.cpp llama-server on loopback for the server-backend tests: the binary built by
 // scripts/llama-server.sh (it builds one into ~/.cache/wisp when missing: minutes), serving the GGUF
 // recipe/export_gguf.py writes from a model folder (written into the cache when missing).
-import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { ChildProcess, execFile, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -12,31 +12,35 @@ function cacheDir(): string {
   return process.env.WISP_CACHE || path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'wisp');
 }
 
+/** Runs a command without blocking the event loop (the real-editor test runs in the extension host). */
+function run(file: string, args: string[], timeoutMs: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = execFile(
+      file,
+      args,
+      { encoding: 'utf8', timeout: timeoutMs, maxBuffer: 64 << 20 },
+      (err, out, errOut) =>
+        err ? reject(new Error(`${path.basename(file)}: ${err.message}\n${errOut.slice(-3000)}`)) : resolve(out),
+    );
+    child.stderr?.pipe(process.stderr);
+  });
+}
+
 /** The llama-server binary, built first when missing (progress on stderr). */
-export function llamaServerBinary(): string {
-  return execFileSync(path.join(REPO_ROOT, 'scripts', 'llama-server.sh'), [], {
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'inherit'],
-    timeout: 60 * 60_000,
-  }).trim();
+export async function llamaServerBinary(): Promise<string> {
+  return (await run(path.join(REPO_ROOT, 'scripts', 'llama-server.sh'), [], 60 * 60_000)).trim();
 }
 
 /** The model folder's GGUF, written by recipe/export_gguf.py when missing or older than the ONNX model. */
-export function ggufFor(modelDir: string): string {
+export async function ggufFor(modelDir: string): Promise<string> {
   const name = path.basename(path.resolve(modelDir));
   const onnx = fs.statSync(path.join(modelDir, 'onnx', 'model.onnx')).mtimeMs;
   for (const t of ['f32', 'f16']) {
     const p = path.join(cacheDir(), 'gguf', `${name}-${t}.gguf`);
     if (fs.existsSync(p) && fs.statSync(p).mtimeMs >= onnx) return p;
   }
-  const out = execFileSync(
-    '/usr/bin/python3',
-    [path.join(REPO_ROOT, 'recipe', 'export_gguf.py'), '--model', modelDir],
-    {
-      encoding: 'utf8',
-      timeout: 10 * 60_000,
-    },
-  );
+  const exporter = path.join(REPO_ROOT, 'recipe', 'export_gguf.py');
+  const out = await run('/usr/bin/python3', [exporter, '--model', modelDir], 10 * 60_000);
   const m = out.match(/^wrote (.+\.gguf):/m);
   if (!m) throw new Error(`export_gguf.py said: ${out}`);
   return m[1]!;

@@ -15,6 +15,7 @@ const { ROOT, ensureCodeServer } = require('./lib/code-server.js');
 const { runExtensionTests } = require('./lib/extension-tests.js');
 const { copyWorkspace, testModel } = require('./lib/workspace.js');
 const { arg } = require('./lib/args.js');
+const os = require('os');
 
 const EXT = path.resolve(arg('ext', ROOT));
 const TESTS = path.resolve(arg('tests', path.join(ROOT, 'out', 'test', 'suite')));
@@ -44,7 +45,12 @@ async function main() {
       folder: ws.dir,
       settings: { 'wisp.model': MODEL, 'wisp.contextCache': false, 'wisp.contextFromOtherFiles': false },
       machineSettings: { 'wisp.model': MODEL },
-      env: { WISP_TEST_MODEL: MODEL },
+      // The extension host gets a HOME of its own: the llama-server build and GGUFs stay in the user's cache.
+      env: {
+        WISP_TEST_MODEL: MODEL,
+        WISP_CACHE:
+          process.env.WISP_CACHE || path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'wisp'),
+      },
       timeoutMs: TIMEOUT_MS,
       artifacts: ARTIFACTS,
     });
