@@ -119,6 +119,7 @@ export function activate(context: vscode.ExtensionContext): WispApi {
     enabled: () => enabled,
     log,
     onSpeed: (text) => status.setLastSpeed(text),
+    onNoSuggestion: (reason) => status.setLastNoSuggestion(reason),
     startThinking: () => status.startThinking(),
     onSuggestion: (shown) => {
       lastSuggestion = shown;

@@ -8,6 +8,10 @@ import { FIM_TEMPLATE_SETTINGS, FimTemplateSetting } from './backends/fim-templa
 export type BackendSetting = 'local' | 'llama.cpp' | 'ollama' | 'openai';
 export const BACKEND_SETTINGS: readonly BackendSetting[] = ['local', 'llama.cpp', 'ollama', 'openai'];
 
+/** Single- or multi-line suggestions; `auto` decides from the cursor's line (inline-request.ts maxLinesFor). */
+export type MultilineMode = 'auto' | 'never' | 'always';
+const MULTILINE_MODES: readonly MultilineMode[] = ['auto', 'never', 'always'];
+
 export interface WispSettings {
   temperature: number;
   topK: number;
@@ -39,6 +43,9 @@ export interface WispSettings {
    * model name, and llama.cpp's /infill.
    */
   'server.fimTemplate': FimTemplateSetting;
+  multiline: MultilineMode;
+  /** Globs of files never completed, never read as context (completion/excluded-files.ts). */
+  exclude: string[];
 }
 
 export const DEFAULT_SETTINGS: WispSettings = {
@@ -61,6 +68,14 @@ export const DEFAULT_SETTINGS: WispSettings = {
   'server.url': 'http://127.0.0.1:8080',
   'server.model': '',
   'server.fimTemplate': 'auto',
+  multiline: 'auto',
+  exclude: [
+    '**/.env',
+    '**/.env.*',
+    '**/*.{pem,key,p12,pfx,crt,cer,der,jks,keystore}',
+    '**/id_{rsa,dsa,ecdsa,ed25519}',
+    '**/secrets.*',
+  ],
 };
 
 function urlSetting(value: unknown, fallback: string): string {
@@ -110,6 +125,12 @@ export function normalizeSettings(raw: Partial<Record<keyof WispSettings, unknow
     'server.fimTemplate': FIM_TEMPLATE_SETTINGS.includes(raw['server.fimTemplate'] as FimTemplateSetting)
       ? (raw['server.fimTemplate'] as FimTemplateSetting)
       : d['server.fimTemplate'],
+    multiline: MULTILINE_MODES.includes(raw.multiline as MultilineMode)
+      ? (raw.multiline as MultilineMode)
+      : d.multiline,
+    exclude: Array.isArray(raw.exclude)
+      ? raw.exclude.filter((g): g is string => typeof g === 'string' && g.trim() !== '')
+      : d.exclude,
   };
 }
 
@@ -120,6 +141,7 @@ export const MACHINE_ONLY_SETTINGS: ReadonlySet<keyof WispSettings> = new Set<ke
   'backend',
   'server.url',
   'server.model',
+  'exclude',
 ]);
 
 /** The weight the engine mixes the context cache in with; 0 when it is off. */
