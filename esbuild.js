@@ -45,7 +45,7 @@ async function main() {
   if (production) return;
   await esbuild.build({
     ...common,
-    entryPoints: ['test/unit/**/*.test.ts', 'test/suite/**/*.ts'],
+    entryPoints: ['test/unit/**/*.test.ts', 'test/server/**/*.test.ts', 'test/suite/**/*.ts'],
     outdir: 'out',
     outbase: '.',
     external: ['vscode', 'onnxruntime-node', 'mocha'],

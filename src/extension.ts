@@ -3,6 +3,7 @@ import * as vscode from 'vscode';
 import { DownloadPrompts, downloadModelCommand } from './commands/download-model';
 import { generateCode } from './commands/generate-code';
 import { SelectModelPrompts, selectModel } from './commands/select-model';
+import { BackendSwitch } from './backends/backend-switch';
 import { watchContextFiles } from './completion/context-files-watcher';
 import { ShownSuggestion, WispInlineProvider } from './completion/provider';
 import { EngineClient, EngineState } from './engine/process/engine-client';
@@ -29,6 +30,8 @@ export interface WispApi {
 const ENABLED_KEY = 'wisp.inlineEnabled';
 /** Decode speeds per model, device and onnxruntime version, measured by the engine (device-speed.ts). */
 const DEVICE_SPEEDS_KEY = 'wisp.deviceSpeeds';
+/** The model server's API key, in VS Code's secret storage: never in settings, never logged. */
+const API_KEY_SECRET = 'wisp.server.apiKey';
 
 /** Files on disk, untitled documents and notebook cells; not output panes or settings editors. */
 const COMPLETION_SELECTOR: vscode.DocumentSelector = [
@@ -42,11 +45,12 @@ export function activate(context: vscode.ExtensionContext): WispApi {
   const channel = vscode.window.createOutputChannel('Wisp', { log: true });
   const log = (line: string) => channel.info(line);
   const status = new StatusBar();
-  const engine = new EngineClient({
+  const localEngine = new EngineClient({
     enginePath: context.asAbsolutePath('dist/engine.js'),
     log,
     debug: (line) => channel.debug(line),
   });
+  const engine = new BackendSwitch(localEngine, log, () => Promise.resolve(context.secrets.get(API_KEY_SECRET)));
   let enabled = context.globalState.get<boolean>(ENABLED_KEY, true);
   status.setEnabled(enabled);
 
@@ -70,13 +74,15 @@ export function activate(context: vscode.ExtensionContext): WispApi {
   /** Loads the model the settings name; `onlyIfChanged` skips a reload of the same model and device. */
   const loadModel = (onlyIfChanged = false) => {
     const settings = readSettings();
+    // A model server does the model work: the local engine stays unloaded.
+    if (!engine.use(settings)) return (loading = Promise.resolve());
     const modelDir = resolveModelDir(settings.model, context.extensionPath);
     const wanted = `${modelDir}\n${settings.device}`;
     if (onlyIfChanged && wanted === loaded) return loading;
     loaded = wanted;
     log(`loading model ${modelDir} (device ${settings.device})`);
     const deviceSpeeds = context.globalState.get<DeviceSpeeds>(DEVICE_SPEEDS_KEY, {});
-    loading = engine.load({ modelDir, device: settings.device, deviceSpeeds }).then(
+    loading = localEngine.load({ modelDir, device: settings.device, deviceSpeeds }).then(
       (info) => {
         lastLoadError = undefined; // the client logs "model ready", after a crash restart too
         if (info.deviceSpeeds) void context.globalState.update(DEVICE_SPEEDS_KEY, info.deviceSpeeds);
@@ -131,6 +137,7 @@ export function activate(context: vscode.ExtensionContext): WispApi {
     channel,
     status,
     { dispose: () => engine.dispose() },
+    { dispose: () => localEngine.dispose() },
     vscode.languages.registerInlineCompletionItemProvider(COMPLETION_SELECTOR, provider),
     watchContextFiles(engine, () => readSettings()),
     vscode.commands.registerCommand('wisp.generate', () =>
@@ -148,13 +155,31 @@ export function activate(context: vscode.ExtensionContext): WispApi {
     // The public hub: the only network Wisp uses, and only from here.
     vscode.commands.registerCommand('wisp.downloadModel', () => downloadModelCommand({ ...modelDeps, endpoint: {} })),
     { dispose: () => tokenView?.dispose() },
+    vscode.commands.registerCommand('wisp.setServerApiKey', async () => {
+      const key = await vscode.window.showInputBox({
+        title: 'Wisp: Set Server API Key',
+        prompt: 'The bearer token sent to wisp.server.url. Kept in secret storage. Leave empty to remove it.',
+        password: true,
+        ignoreFocusOut: true,
+      });
+      if (key === undefined) return;
+      if (key.trim()) await context.secrets.store(API_KEY_SECRET, key.trim());
+      else await context.secrets.delete(API_KEY_SECRET);
+      log(key.trim() ? 'server API key stored in secret storage' : 'server API key removed');
+    }),
     vscode.commands.registerCommand('wisp.restartEngine', () => {
       lastLoadError = undefined;
       return loadModel();
     }),
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (e.affectsConfiguration('wisp')) provider.forgetSuggestions();
-      if (e.affectsConfiguration('wisp.model') || e.affectsConfiguration('wisp.device')) void loadModel(true);
+      if (
+        e.affectsConfiguration('wisp.model') ||
+        e.affectsConfiguration('wisp.device') ||
+        e.affectsConfiguration('wisp.backend') ||
+        e.affectsConfiguration('wisp.server')
+      )
+        void loadModel(true);
     }),
   );
 

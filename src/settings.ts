@@ -3,6 +3,10 @@
 // (MACHINE_ONLY_SETTINGS), and their validation. ui/read-settings.ts asks VS Code for every key
 // listed here; this module has no `vscode` import.
 import { DEVICE_SETTINGS, DeviceSetting } from './engine/process/protocol';
+import { FIM_TEMPLATE_SETTINGS, FimTemplateSetting } from './backends/fim-template';
+
+export type BackendSetting = 'local' | 'llama.cpp' | 'ollama' | 'openai';
+export const BACKEND_SETTINGS: readonly BackendSetting[] = ['local', 'llama.cpp', 'ollama', 'openai'];
 
 /** Single- or multi-line suggestions; `auto` decides from the cursor's line (inline-request.ts maxLinesFor). */
 export type MultilineMode = 'auto' | 'never' | 'always';
@@ -29,6 +33,16 @@ export interface WispSettings {
   device: DeviceSetting;
   /** Per language id; '*' is the default. */
   enable: Record<string, boolean>;
+  /** 'local': the ONNX engine on this machine; otherwise the model server at `server.url`. */
+  backend: BackendSetting;
+  'server.url': string;
+  /** The model name sent to servers that serve several (Ollama, OpenAI-compatible). */
+  'server.model': string;
+  /**
+   * The FIM prompt Wisp builds (OpenAI-compatible; llama.cpp /completion); 'auto': guessed from the
+   * model name, and llama.cpp's /infill.
+   */
+  'server.fimTemplate': FimTemplateSetting;
   multiline: MultilineMode;
   /** Globs of files never completed, never read as context (completion/excluded-files.ts). */
   exclude: string[];
@@ -50,6 +64,10 @@ export const DEFAULT_SETTINGS: WispSettings = {
   model: 'wisp-code-small',
   device: 'auto',
   enable: { '*': true },
+  backend: 'local',
+  'server.url': 'http://127.0.0.1:8080',
+  'server.model': '',
+  'server.fimTemplate': 'auto',
   multiline: 'auto',
   exclude: [
     '**/.env',
@@ -59,6 +77,16 @@ export const DEFAULT_SETTINGS: WispSettings = {
     '**/secrets.*',
   ],
 };
+
+function urlSetting(value: unknown, fallback: string): string {
+  if (typeof value !== 'string') return fallback;
+  try {
+    const url = new URL(value.trim());
+    return url.protocol === 'http:' || url.protocol === 'https:' ? value.trim() : fallback;
+  } catch {
+    return fallback;
+  }
+}
 
 function clampNumber(value: unknown, min: number, max: number, fallback: number, integer = false): number {
   if (typeof value !== 'number' || !Number.isFinite(value)) return fallback;
@@ -91,6 +119,12 @@ export function normalizeSettings(raw: Partial<Record<keyof WispSettings, unknow
     model: typeof raw.model === 'string' && raw.model.trim() ? raw.model.trim() : d.model,
     device: DEVICE_SETTINGS.includes(raw.device as DeviceSetting) ? (raw.device as DeviceSetting) : d.device,
     enable: enable as Record<string, boolean>,
+    backend: BACKEND_SETTINGS.includes(raw.backend as BackendSetting) ? (raw.backend as BackendSetting) : d.backend,
+    'server.url': urlSetting(raw['server.url'], d['server.url']),
+    'server.model': typeof raw['server.model'] === 'string' ? raw['server.model'].trim() : d['server.model'],
+    'server.fimTemplate': FIM_TEMPLATE_SETTINGS.includes(raw['server.fimTemplate'] as FimTemplateSetting)
+      ? (raw['server.fimTemplate'] as FimTemplateSetting)
+      : d['server.fimTemplate'],
     multiline: MULTILINE_MODES.includes(raw.multiline as MultilineMode)
       ? (raw.multiline as MultilineMode)
       : d.multiline,
@@ -104,6 +138,9 @@ export function normalizeSettings(raw: Partial<Record<keyof WispSettings, unknow
 export const MACHINE_ONLY_SETTINGS: ReadonlySet<keyof WispSettings> = new Set<keyof WispSettings>([
   'model',
   'device',
+  'backend',
+  'server.url',
+  'server.model',
   'exclude',
 ]);
 

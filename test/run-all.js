@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Everything `npm test` runs, after `npm run compile`:
 //   unit     node --test out/test/unit/              (plain Node, no VS Code)
+//   server   node --test out/test/server/            (a real llama-server; built into ~/.cache/wisp when missing)
 //   suites   test/vscode/run-suites.js               (mocha inside a real VS Code extension host)
 //   ui       test/vscode/e2e-ui.js                   (a real workbench driven through chromium)
 //   vsix     test/vscode/vsix.js                     (the packaged VSIX, installed into code-server)
@@ -36,6 +37,13 @@ const STAGES = [
     cmd: [process.execPath, '--test', '--test-reporter=tap', 'out/test/unit/'],
     parse: tapTotals,
     timeoutMs: 10 * MIN,
+  },
+  {
+    name: 'server',
+    cmd: [process.execPath, '--test', '--test-reporter=tap', 'out/test/server/'],
+    parse: tapTotals,
+    // On a fresh machine scripts/llama-server.sh builds llama-server first: 5–21 min on 2 cores.
+    timeoutMs: 40 * MIN,
   },
   {
     name: 'suites',

@@ -2,7 +2,7 @@
 // the selected text), streamed into the document, cancellable from the progress notification, and
 // undone in one step.
 import * as vscode from 'vscode';
-import type { EngineClient } from '../engine/process/engine-client';
+import type { CompletionEngine } from '../backends/completion-engine';
 import type { WispSettings } from '../settings';
 import { crossFileTarget, documentPaths } from '../completion/document-input';
 import { excludingGlob } from '../completion/excluded-files';
@@ -10,7 +10,7 @@ import { GenerateCut, commentLine, generateCut } from '../completion/generate-ru
 import { prepareInline } from '../completion/inline-request';
 
 export interface GenerateDeps {
-  engine: EngineClient;
+  engine: CompletionEngine;
   settings: () => WispSettings;
   log: (line: string) => void;
 }

@@ -2,7 +2,7 @@
 // (context-files.ts) to the engine a moment after they change. Typing in the active document sends
 // nothing: its text is the prompt; it is read once the user moves to another file.
 import * as vscode from 'vscode';
-import type { EngineClient } from '../engine/process/engine-client';
+import type { CompletionEngine } from '../backends/completion-engine';
 import { MAX_CONTEXT_FILE_CHARS } from '../engine/process/protocol';
 import type { WispSettings } from '../settings';
 import { isEnabledFor } from '../settings';
@@ -23,7 +23,7 @@ function openDocument(document: vscode.TextDocument): OpenDocument {
   };
 }
 
-export function watchContextFiles(engine: EngineClient, settings: () => WispSettings): vscode.Disposable {
+export function watchContextFiles(engine: CompletionEngine, settings: () => WispSettings): vscode.Disposable {
   const tracker = new ContextFileTracker();
   let timer: NodeJS.Timeout | undefined;
   const sync = () => {

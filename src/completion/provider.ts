@@ -1,7 +1,7 @@
 // The inline completion provider: adapts VS Code's document, position and cancellation token to
 // InlineCompleter (inline-completer.ts), and reports what happened to the log and the status bar.
 import * as vscode from 'vscode';
-import type { EngineClient } from '../engine/process/engine-client';
+import type { CompletionEngine } from '../backends/completion-engine';
 import { WispSettings, isEnabledFor } from '../settings';
 import type { CompletionResult } from '../engine/process/protocol';
 import { documentPaths, documentStyle, inlineInput } from './document-input';
@@ -18,7 +18,7 @@ export interface ShownSuggestion {
 }
 
 export interface ProviderDeps {
-  engine: EngineClient;
+  engine: CompletionEngine;
   settings: () => WispSettings;
   enabled: () => boolean;
   log: (line: string) => void;

@@ -2,6 +2,13 @@
 // again ("0 : 0 : 0 : 0"). Found by their period at the end of the text; the unit must hold a word
 // character, so a run of symbols ("# =======") is not one.
 
+/**
+ * Copies of one unit at the end of the text that end a generation as a loop. Many,
+ * so that a list the model is still writing ("0, 0, 0, ") is not taken for one; the text keeps one
+ * copy.
+ */
+export const LOOP_COPIES = 8;
+
 /** Longest repeating unit looked for, in characters. */
 const MAX_LOOP_UNIT = 40;
 

@@ -12,7 +12,7 @@ import { prepareInline } from '../completion/inline-request';
 import type { ShownSuggestion } from '../completion/provider';
 import { documentPaths, inlineInput } from '../completion/document-input';
 import { excludingGlob } from '../completion/excluded-files';
-import type { EngineClient } from '../engine/process/engine-client';
+import type { CompletionEngine } from '../backends/completion-engine';
 import type { TokenViewData } from '../engine/process/protocol';
 import type { WispSettings } from '../settings';
 import { HostToViewMessage, ViewMessage, parseViewMessage } from './token-view-messages';
@@ -20,7 +20,7 @@ import { HostToViewMessage, ViewMessage, parseViewMessage } from './token-view-m
 const DEBOUNCE_MS = 300;
 
 export interface TokenViewDeps {
-  engine: EngineClient;
+  engine: CompletionEngine;
   settings: () => WispSettings;
   /** The extension's media/ folder: the only place the webview may load from. */
   mediaRoot: vscode.Uri;

@@ -11,7 +11,7 @@ export const EXTENSION_ID = 'wisp-dev.wisp';
 /** What src/extension.ts returns from activate(). */
 export interface WispApi {
   provider: vscode.InlineCompletionItemProvider;
-  state(): { status: string; message?: string };
+  state(): { status: string; message?: string; info?: { variant: string } };
   whenReady(): Promise<void>;
 }
 

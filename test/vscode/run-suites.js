@@ -15,6 +15,7 @@ const { ROOT, ensureCodeServer } = require('./lib/code-server.js');
 const { runExtensionTests } = require('./lib/extension-tests.js');
 const { copyWorkspace, testModel } = require('./lib/workspace.js');
 const { arg } = require('./lib/args.js');
+const os = require('os');
 
 const EXT = path.resolve(arg('ext', ROOT));
 const TESTS = path.resolve(arg('tests', path.join(ROOT, 'out', 'test', 'suite')));
@@ -55,7 +56,12 @@ async function main() {
       // busy machine runs out of, and the CPU rather than whatever adapter `auto` finds.
       settings: { ...HARNESS_SETTINGS, 'wisp.model': MODEL },
       machineSettings: { 'wisp.model': MODEL, 'wisp.device': 'cpu' },
-      env: { WISP_TEST_MODEL: MODEL },
+      // The extension host gets a HOME of its own: the llama-server build and GGUFs stay in the user's cache.
+      env: {
+        WISP_TEST_MODEL: MODEL,
+        WISP_CACHE:
+          process.env.WISP_CACHE || path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'wisp'),
+      },
       timeoutMs: TIMEOUT_MS,
       artifacts: ARTIFACTS,
     });

@@ -3,14 +3,8 @@
 // loop so that a cancel message that arrived meanwhile is seen.
 import { Rng, SamplingParams, sample } from './sampler';
 import { Healing, restrictTo } from './token-healing';
-import { cutLoop, trailingLoop } from '../../shared/repetition';
-
-/**
- * Copies of one unit at the end of the text that end a generation as a loop (repetition.ts). Many,
- * so that a list the model is still writing ("0, 0, 0, ") is not taken for one; the text keeps one
- * copy.
- */
-const LOOP_COPIES = 8;
+import { LOOP_COPIES, cutLoop, trailingLoop } from '../../shared/repetition';
+import { firstStop } from '../../shared/stop-rules';
 
 export interface Stepper {
   /** Feed tokens after everything fed so far; returns the logits of the last one. */
@@ -72,29 +66,6 @@ const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resol
 function stableText(decoder: TokenDecoder, tokens: number[]): string {
   const text = decoder.decode(tokens);
   return text.endsWith('\uFFFD') ? text.replace(/\uFFFD+$/, '') : text;
-}
-
-/** Index of the line break that ends the `maxLines`-th line of content, or -1. */
-function lineLimit(text: string, maxLines: number | undefined): number {
-  if (!maxLines) return -1;
-  const start = text.search(/\S/);
-  if (start < 0) return -1;
-  let index = start;
-  for (let line = 0; line < maxLines; line++) {
-    index = text.indexOf('\n', index);
-    if (index < 0) return -1;
-    if (line < maxLines - 1) index++;
-  }
-  return index;
-}
-
-function firstStop(text: string, stops: readonly string[], maxLines: number | undefined): number {
-  let cut = lineLimit(text, maxLines);
-  for (const s of stops) {
-    const i = s.length > 0 ? text.indexOf(s) : -1;
-    if (i >= 0 && (cut < 0 || i < cut)) cut = i;
-  }
-  return cut;
 }
 
 /** Generate after a prompt whose last logits are `firstLogits`. */

@@ -1,0 +1,71 @@
+// Extension host. One JSON POST whose answer is read as a stream, on node:http(s) rather than the
+// global fetch: VS Code's extension host replaces fetch with its own (proxy support), which held
+// back a streamed answer here for seconds. The signal aborts the request at any point, which
+// closes the connection so the server stops generating.
+import http from 'node:http';
+import https from 'node:https';
+
+export interface StreamedResponse {
+  status: number;
+  contentType: string;
+  body: AsyncIterable<Uint8Array>;
+  /** The whole body as text (for error statuses). */
+  text(): Promise<string>;
+}
+
+export class ConnectError extends Error {
+  constructor(
+    message: string,
+    readonly code?: string,
+  ) {
+    super(message);
+  }
+}
+
+export function postStream(
+  url: string,
+  body: unknown,
+  headers: Record<string, string>,
+  signal: AbortSignal,
+): Promise<StreamedResponse> {
+  const target = new URL(url);
+  const transport = target.protocol === 'https:' ? https : http;
+  const payload = Buffer.from(JSON.stringify(body));
+  return new Promise((resolve, reject) => {
+    let incoming: http.IncomingMessage | undefined;
+    // Not http.request's own `signal` option: its AbortError surfaced as an uncaught exception
+    // once the body had been read. Destroying both ends closes the connection all the same.
+    const onAbort = () => {
+      req.destroy();
+      incoming?.destroy();
+    };
+    const req = transport.request(
+      target,
+      {
+        method: 'POST',
+        headers: { ...headers, 'content-type': 'application/json', 'content-length': String(payload.length) },
+      },
+      (res) => {
+        incoming = res;
+        res.once('close', () => signal.removeEventListener('abort', onAbort));
+        // Errors while the body is read reach the reader through its iterator; one after reading
+        // stopped (the abort that ends an early-cut stream) must not become an uncaught exception.
+        res.on('error', () => {});
+        resolve({
+          status: res.statusCode ?? 0,
+          contentType: String(res.headers['content-type'] ?? ''),
+          body: res,
+          text: async () => {
+            let text = '';
+            for await (const chunk of res) text += (chunk as Buffer).toString();
+            return text;
+          },
+        });
+      },
+    );
+    req.on('error', (err: NodeJS.ErrnoException) => reject(new ConnectError(err.message, err.code)));
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+    req.end(payload);
+  });
+}

@@ -1,0 +1,89 @@
+// Extension host. llama.cpp's llama-server (tools/server/README.md in llama.cpp): POST /infill
+// with input_prefix / input_suffix / input_extra, the server building the FIM prompt from the
+// model's own FIM tokens; or, when a FIM template is set, POST /completion with the prompt Wisp
+// builds. Streamed as server-sent events of {content, stop, timings}.
+import type { CompletionRequest } from '../engine/process/protocol';
+import { fimPrompt } from './fim-template';
+import {
+  FormatError,
+  FormatOptions,
+  ServerFormat,
+  ServerFrame,
+  ServerRequest,
+  jsonErrorText,
+  num,
+  parseJsonObject,
+} from './server-format';
+
+/** Other files sent as input_extra: the most relevant few, each cut to this many characters. */
+const EXTRA_FILES = 3;
+const EXTRA_CHARS = 2048;
+
+function sampling(request: CompletionRequest): Record<string, unknown> {
+  return {
+    n_predict: request.maxNewTokens,
+    temperature: request.sampling.temperature,
+    top_k: request.sampling.topK,
+    top_p: request.sampling.topP,
+    seed: request.seed,
+    stop: request.stop,
+    // The server's default repeat penalty (1.1) would make its answers differ from the local engine's.
+    repeat_penalty: 1,
+    // The previous keystroke's prompt stays in the server's KV cache: only the new tokens are evaluated.
+    cache_prompt: true,
+    t_max_predict_ms: request.timeBudgetMs,
+    stream: true,
+  };
+}
+
+export const llamaCppFormat: ServerFormat = {
+  kind: 'llama.cpp',
+  framing: 'sse',
+
+  request(request: CompletionRequest, options: FormatOptions): ServerRequest {
+    if (options.fimTemplate !== 'auto') {
+      return {
+        path: '/completion',
+        body: { prompt: fimPrompt(options.fimTemplate, request.prefix, request.suffix), ...sampling(request) },
+      };
+    }
+    const extra = options.contextFiles
+      .filter((f) => f.text)
+      .slice(0, EXTRA_FILES)
+      .map((f) => ({ filename: f.path, text: (f.text ?? '').slice(0, EXTRA_CHARS) }));
+    return {
+      path: '/infill',
+      body: {
+        input_prefix: request.prefix,
+        input_suffix: request.suffix,
+        ...(extra.length > 0 ? { input_extra: extra } : {}),
+        prompt: '',
+        ...sampling(request),
+      },
+    };
+  },
+
+  parse(data: string): ServerFrame {
+    const frame = parseJsonObject(data, 'llama.cpp stream');
+    if (frame.error !== undefined) return { text: '', error: jsonErrorText(data) };
+    if (typeof frame.content !== 'string')
+      throw new FormatError(`llama.cpp stream: no "content" in ${data.slice(0, 120)}`);
+    if (frame.stop !== true) return { text: frame.content };
+    const t = (frame.timings ?? {}) as Record<string, unknown>;
+    const stopType = frame.stop_type;
+    return {
+      text: frame.content,
+      finish: stopType === 'eos' ? 'eos' : stopType === 'word' ? 'stop' : 'length',
+      end: true,
+      timings: {
+        promptTokens: num(t.prompt_n),
+        cachedTokens: num(t.cache_n),
+        predictedTokens: num(t.predicted_n),
+        promptMs: num(t.prompt_ms),
+        predictedMs: num(t.predicted_ms),
+      },
+    };
+  },
+
+  errorText: jsonErrorText,
+};

@@ -1,0 +1,62 @@
+// Extension host. OpenAI-compatible completions (vLLM, TGI, LM Studio, llama-server's /v1): POST
+// /v1/completions. These servers reject `suffix`, so the fill-in-the-middle prompt is built here
+// from the model's FIM template. Streamed as server-sent events of {choices: [{text,
+// finish_reason}]}, then `[DONE]`; usage, where the server gives it, in the last chunk.
+import type { CompletionRequest } from '../engine/process/protocol';
+import { fimPrompt, fimTemplateFor } from './fim-template';
+import {
+  FormatError,
+  FormatOptions,
+  ServerFormat,
+  ServerFrame,
+  ServerRequest,
+  jsonErrorText,
+  num,
+  parseJsonObject,
+} from './server-format';
+
+export const openaiFormat: ServerFormat = {
+  kind: 'openai',
+  framing: 'sse',
+
+  request(request: CompletionRequest, options: FormatOptions): ServerRequest {
+    const template = fimTemplateFor(options.fimTemplate, options.model);
+    return {
+      path: '/v1/completions',
+      body: {
+        model: options.model,
+        prompt: fimPrompt(template, request.prefix, request.suffix),
+        max_tokens: request.maxNewTokens,
+        temperature: request.sampling.temperature,
+        top_p: request.sampling.topP,
+        // Not in OpenAI's own API; vLLM and llama-server take it.
+        top_k: request.sampling.topK,
+        seed: request.seed,
+        ...(request.stop.length > 0 ? { stop: request.stop.slice(0, 4) } : {}),
+        stream: true,
+        stream_options: { include_usage: true },
+      },
+    };
+  },
+
+  parse(data: string): ServerFrame {
+    if (data.trim() === '[DONE]') return { text: '', end: true };
+    const frame = parseJsonObject(data, 'OpenAI stream');
+    if (frame.error !== undefined) return { text: '', error: jsonErrorText(data) };
+    if (!Array.isArray(frame.choices)) throw new FormatError(`OpenAI stream: no "choices" in ${data.slice(0, 120)}`);
+    const usage = frame.usage as Record<string, unknown> | undefined | null;
+    const timings = usage
+      ? { promptTokens: num(usage.prompt_tokens), predictedTokens: num(usage.completion_tokens) }
+      : undefined;
+    const choice = frame.choices[0] as { text?: unknown; finish_reason?: unknown } | undefined;
+    // The usage chunk has no choices.
+    if (!choice) return { text: '', timings };
+    if (typeof choice.text !== 'string') throw new FormatError(`OpenAI stream: a choice without "text"`);
+    const reason = choice.finish_reason;
+    // finish_reason ends the text, but the usage chunk and [DONE] may follow: the stream is read to [DONE].
+    const finish = reason === 'length' ? 'length' : reason === 'stop' ? 'eos' : undefined;
+    return { text: choice.text, timings, ...(finish ? { finish } : {}) };
+  },
+
+  errorText: jsonErrorText,
+};

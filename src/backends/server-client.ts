@@ -1,0 +1,313 @@
+// Extension host. A model server as Wisp's completion engine: one streamed HTTP request per
+// completion (node:http, see http-post.ts), in the server's own format (server-format.ts). A newer request or the
+// caller's signal aborts the HTTP request, so the server stops generating. Failures (refused
+// connection, no answer in time, an error status, a stream cut or not in the format) reject with
+// one clear message, put the state in 'error' and hold further requests off with a back-off, so a
+// down server costs neither a network round trip per keystroke nor a message storm.
+import type { CompleteOptions, EngineState } from '../engine/process/engine-client';
+import type {
+  CompletionRequest,
+  CompletionResult,
+  CompletionStats,
+  ContextFile,
+  InspectAnswer,
+  InspectRequest,
+} from '../engine/process/protocol';
+import { LOOP_COPIES, cutLoop, trailingLoop } from '../shared/repetition';
+import { firstStop } from '../shared/stop-rules';
+import type { CompletionEngine } from './completion-engine';
+import type { FimTemplateSetting } from './fim-template';
+import { ServerFormat, ServerFrame, ServerTimings } from './server-format';
+import { ConnectError, StreamedResponse, postStream } from './http-post';
+import { ndjsonLines, sseData } from './stream-frames';
+
+export interface ServerClientOptions {
+  format: ServerFormat;
+  /** The server's base URL, e.g. http://127.0.0.1:8080. */
+  url: string;
+  model: string;
+  fimTemplate: FimTemplateSetting;
+  /** The API key, sent as a bearer token; never logged. */
+  apiKey?: () => Promise<string | undefined>;
+  log: (line: string) => void;
+  /** Most time to wait for the response headers. */
+  connectTimeoutMs?: number;
+  /** Most time without a byte of the stream once it has started. */
+  stallTimeoutMs?: number;
+  /** First back-off after a failure; doubled per failure in a row, up to maxBackoffMs. */
+  backoffMs?: number;
+  maxBackoffMs?: number;
+}
+
+export class ServerError extends Error {}
+
+/** Stop reasons of the local engine, for the log line and the callers. */
+type Stop = CompletionStats['stopReason'];
+
+export class ServerClient implements CompletionEngine {
+  private readonly options: Required<Omit<ServerClientOptions, 'apiKey'>> & Pick<ServerClientOptions, 'apiKey'>;
+  private currentState: EngineState;
+  private readonly listeners = new Set<(state: EngineState) => void>();
+  private running: AbortController | undefined;
+  private pending = 0;
+  private failures = 0;
+  private heldOffUntil = 0;
+  private lastError = '';
+  private retryTimer: NodeJS.Timeout | undefined;
+  private contextFiles: ContextFile[] = [];
+
+  constructor(options: ServerClientOptions) {
+    this.options = {
+      connectTimeoutMs: 10_000,
+      stallTimeoutMs: 15_000,
+      backoffMs: 1000,
+      maxBackoffMs: 30_000,
+      ...options,
+      url: options.url.replace(/\/+$/, ''),
+    };
+    this.currentState = { status: 'ready', info: this.info() };
+  }
+
+  get state(): EngineState {
+    return this.currentState;
+  }
+
+  get inFlight(): number {
+    return this.pending;
+  }
+
+  /** How the status bar names the backend. */
+  describe(): string {
+    return `${this.options.format.kind} at ${this.options.url}${this.options.model ? ` (${this.options.model})` : ''}`;
+  }
+
+  onStateChange(listener: (state: EngineState) => void): { dispose(): void } {
+    this.listeners.add(listener);
+    return { dispose: () => this.listeners.delete(listener) };
+  }
+
+  setContextFiles(files: ContextFile[]): void {
+    this.contextFiles = files;
+  }
+
+  inspect(_request: InspectRequest): Promise<InspectAnswer> {
+    return Promise.resolve({
+      status: 'failed',
+      message: `the ${this.options.format.kind} backend gives no token distribution to Wisp yet: the token view needs wisp.backend "local"`,
+    });
+  }
+
+  async complete(request: CompletionRequest, options: CompleteOptions = {}): Promise<CompletionResult | undefined> {
+    if (options.signal?.aborted) return undefined;
+    if (Date.now() < this.heldOffUntil) throw new ServerError(this.currentState.message ?? this.lastError);
+    this.running?.abort();
+    const abort = new AbortController();
+    this.running = abort;
+    const onAbort = () => abort.abort();
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    this.pending++;
+    try {
+      const result = await this.run(request, abort, options.onPartial);
+      if (result) this.succeeded();
+      return result;
+    } catch (err) {
+      if (abort.signal.aborted && !(err instanceof ServerError)) return undefined;
+      throw this.failed(err as Error);
+    } finally {
+      this.pending--;
+      options.signal?.removeEventListener('abort', onAbort);
+      if (this.running === abort) this.running = undefined;
+    }
+  }
+
+  dispose(): void {
+    clearTimeout(this.retryTimer);
+    this.running?.abort();
+    this.listeners.clear();
+  }
+
+  private info() {
+    return {
+      modelDir: this.options.url,
+      modelName: this.options.model || this.options.format.kind,
+      variant: this.options.format.kind,
+      providers: [this.options.url],
+      fim: true,
+      numLayers: 0,
+      vocabSize: 0,
+      maxPositions: 0,
+    };
+  }
+
+  private setState(state: EngineState): void {
+    this.currentState = state;
+    for (const listener of this.listeners) listener(state);
+  }
+
+  private succeeded(): void {
+    if (this.failures === 0) return;
+    this.failures = 0;
+    this.lastError = '';
+    this.options.log(`${this.describe()} answers again`);
+    this.setState({ status: 'ready', info: this.info() });
+  }
+
+  /** Logs the failure, starts the back-off, and returns the error for the caller. */
+  private failed(err: Error): Error {
+    const message = err instanceof ServerError ? err.message : `${this.describe()}: ${err.message}`;
+    this.failures++;
+    const delay = Math.min(this.options.maxBackoffMs, this.options.backoffMs * 2 ** (this.failures - 1));
+    this.heldOffUntil = Date.now() + delay;
+    this.lastError = message;
+    this.options.log(`${message} (failure ${this.failures} in a row; next try in ${delay} ms)`);
+    this.setState({ status: 'error', message: `${message}; retrying in ${Math.round(delay / 1000)} s` });
+    clearTimeout(this.retryTimer);
+    // After the back-off the next keystroke may try again: the provider asks only a 'ready' engine.
+    this.retryTimer = setTimeout(() => this.setState({ status: 'ready', info: this.info(), message }), delay);
+    return new ServerError(message);
+  }
+
+  private async run(
+    request: CompletionRequest,
+    abort: AbortController,
+    onPartial?: (text: string) => void,
+  ): Promise<CompletionResult | undefined> {
+    const signal = abort.signal;
+    const t0 = performance.now();
+    const { format } = this.options;
+    const { path, body } = format.request(request, {
+      model: this.options.model,
+      fimTemplate: this.options.fimTemplate,
+      contextFiles: this.contextFiles,
+    });
+    const where = `${this.describe()} ${path}`;
+    const headers: Record<string, string> = {};
+    const key = await this.options.apiKey?.();
+    if (key) headers.authorization = `Bearer ${key}`;
+
+    const connect = new AbortController();
+    const connectTimer = setTimeout(() => connect.abort(), this.options.connectTimeoutMs);
+    let response: StreamedResponse;
+    try {
+      response = await postStream(this.options.url + path, body, headers, AbortSignal.any([signal, connect.signal]));
+    } catch (err) {
+      if (signal.aborted) return undefined;
+      if (connect.signal.aborted)
+        throw new ServerError(`${where}: no answer within ${this.options.connectTimeoutMs} ms`);
+      throw new ServerError(`${where}: cannot connect (${(err as ConnectError).code ?? (err as Error).message})`);
+    } finally {
+      clearTimeout(connectTimer);
+    }
+    if (response.status < 200 || response.status >= 300) {
+      const text = await response.text().catch(() => '');
+      throw new ServerError(`${where}: HTTP ${response.status}${text ? `: ${format.errorText(text)}` : ''}`);
+    }
+    if (format.framing === 'sse' && !response.contentType.includes('text/event-stream')) {
+      const text = await response.text().catch(() => '');
+      throw new ServerError(
+        `${where}: not an event stream (${response.contentType || 'no content type'}): ${JSON.stringify(text.slice(0, 120))}`,
+      );
+    }
+
+    // Time budget: past it, the text so far is the answer (as the local engine's 'time' stop).
+    const budgetEnd = performance.now() + request.timeBudgetMs;
+    let text = '';
+    let stop: Stop | undefined;
+    let ended = false;
+    let timings: ServerTimings = {};
+    let frameCount = 0;
+    const frames = format.framing === 'sse' ? sseData(response.body) : ndjsonLines(response.body);
+    const iterator = frames[Symbol.asyncIterator]();
+    try {
+      for (;;) {
+        const next = await this.nextFrame(
+          iterator,
+          signal,
+          Math.min(this.options.stallTimeoutMs, budgetEnd - performance.now()),
+        );
+        if (next === 'aborted') return undefined;
+        if (next === 'budget') {
+          stop = 'time';
+          break;
+        }
+        if (next === 'stalled')
+          throw new ServerError(`${where}: the stream stalled (no data for ${this.options.stallTimeoutMs} ms)`);
+        if (next.done) break;
+        const frame: ServerFrame = format.parse(next.value);
+        if (frame.error) throw new ServerError(`${where}: the server reported: ${frame.error}`);
+        if (frame.timings) timings = { ...timings, ...frame.timings };
+        text += frame.text;
+        if (frame.text) frameCount++;
+        const cut = firstStop(text, request.stop, request.maxLines);
+        if (cut >= 0) {
+          text = text.slice(0, cut);
+          stop = 'stop';
+          break;
+        }
+        // A repetition loop ends the text as it ends the local engine's.
+        const loop = trailingLoop(text, LOOP_COPIES);
+        if (loop) {
+          text = cutLoop(text, loop);
+          stop = 'loop';
+          break;
+        }
+        if (frame.text) onPartial?.(text);
+        if (frame.finish) stop = frame.finish;
+        if (frame.end) {
+          ended = true;
+          break;
+        }
+      }
+    } catch (err) {
+      if (signal.aborted && !(err instanceof ServerError)) return undefined;
+      if (err instanceof ServerError) throw err;
+      throw new ServerError(`${where}: the stream broke off: ${(err as Error).message}`);
+    } finally {
+      // Ends the HTTP request when we stop reading early: the server stops generating.
+      if (!ended) abort.abort();
+    }
+    if (!ended && stop === undefined) throw new ServerError(`${where}: the stream ended before the answer did`);
+    const totalMs = performance.now() - t0;
+    const promptTokens = (timings.promptTokens ?? 0) + (timings.cachedTokens ?? 0);
+    return {
+      text,
+      stats: {
+        promptTokens,
+        reusedTokens: timings.cachedTokens ?? 0,
+        prefilledTokens: timings.promptTokens ?? 0,
+        // Servers stream about a token per frame: the count when the server's own is cut off with the stream.
+        generatedTokens: timings.predictedTokens ?? frameCount,
+        tokenizeMs: 0,
+        prefillMs: timings.promptMs ?? 0,
+        decodeMs: timings.predictedMs ?? 0,
+        totalMs,
+        stopReason: stop ?? 'eos',
+      },
+    };
+  }
+
+  /** The next frame, or why there is none: cancelled, the time budget is over, or nothing came for too long. */
+  private nextFrame(
+    iterator: AsyncIterator<string>,
+    signal: AbortSignal,
+    waitMs: number,
+  ): Promise<IteratorResult<string> | 'aborted' | 'budget' | 'stalled'> {
+    if (signal.aborted) return Promise.resolve('aborted');
+    const budget = waitMs < this.options.stallTimeoutMs;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => finish(budget ? 'budget' : 'stalled'), Math.max(0, waitMs));
+      const onAbort = () => finish('aborted');
+      signal.addEventListener('abort', onAbort, { once: true });
+      const finish = (value: IteratorResult<string> | 'aborted' | 'budget' | 'stalled') => {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      };
+      iterator.next().then(finish, (err: unknown) => {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', onAbort);
+        reject(err);
+      });
+    });
+  }
+}

@@ -1,0 +1,90 @@
+// Extension host. What a server backend must know of its server's wire format: the HTTP request for
+// a completion, how its streamed body is framed, and what each frame says. One implementation per
+// server (llama-cpp-format.ts, ollama-format.ts, openai-format.ts); server-client.ts does the HTTP.
+import type { CompletionRequest, ContextFile } from '../engine/process/protocol';
+import type { FimTemplateSetting } from './fim-template';
+
+export type ServerKind = 'llama.cpp' | 'ollama' | 'openai';
+
+export interface FormatOptions {
+  /** The model name sent to servers that serve several (Ollama, OpenAI-compatible). */
+  model: string;
+  fimTemplate: FimTemplateSetting;
+  /** Other files, most relevant first, with their texts (for llama.cpp's input_extra). */
+  contextFiles: readonly ContextFile[];
+}
+
+export interface ServerRequest {
+  /** Path under the configured URL, e.g. '/infill'. */
+  path: string;
+  body: Record<string, unknown>;
+}
+
+/** The server's own figures for a request, where it gives them. */
+export interface ServerTimings {
+  /** Prompt tokens the server evaluated for this request. */
+  promptTokens?: number;
+  /** Prompt tokens it reused from its cache. */
+  cachedTokens?: number;
+  predictedTokens?: number;
+  promptMs?: number;
+  predictedMs?: number;
+}
+
+export type ServerStop = 'eos' | 'stop' | 'length';
+
+/** What one frame of the stream says. */
+export interface ServerFrame {
+  /** New text, appended to what came before. */
+  text: string;
+  /** Why the text ended, on the frame that says so. */
+  finish?: ServerStop;
+  /** Set on the stream's last frame: a stream that closes before it was cut. */
+  end?: true;
+  timings?: ServerTimings;
+  /** An error the server reported inside the stream. */
+  error?: string;
+}
+
+export interface ServerFormat {
+  readonly kind: ServerKind;
+  readonly framing: 'sse' | 'ndjson';
+  request(request: CompletionRequest, options: FormatOptions): ServerRequest;
+  /** One frame's data, already split out of the stream; throws on something not in the format. */
+  parse(data: string): ServerFrame;
+  /** The error text in an error response's body, for the message the user sees. */
+  errorText(body: string): string;
+}
+
+export class FormatError extends Error {}
+
+export function parseJsonObject(data: string, what: string): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(data);
+  } catch {
+    throw new FormatError(`${what}: not JSON: ${JSON.stringify(data.slice(0, 120))}`);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new FormatError(`${what}: not a JSON object: ${JSON.stringify(data.slice(0, 120))}`);
+  return value as Record<string, unknown>;
+}
+
+export function num(value: unknown): number | undefined {
+  return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
+}
+
+/** `{"error": "text"}` or `{"error": {"message": "text"}}` (llama.cpp, Ollama, OpenAI), else the body itself. */
+export function jsonErrorText(body: string): string {
+  try {
+    const value = JSON.parse(body) as { error?: unknown; message?: unknown };
+    const err = value.error;
+    if (typeof err === 'string') return err;
+    if (err && typeof err === 'object' && typeof (err as { message?: unknown }).message === 'string')
+      return (err as { message: string }).message;
+    if (typeof value.message === 'string') return value.message;
+  } catch {
+    // not JSON: the body is the message
+  }
+  return body.trim().slice(0, 300);
+}

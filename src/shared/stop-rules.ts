@@ -1,0 +1,28 @@
+// Where a suggestion ends: at the first stop string, or at the line break that ends its
+// `maxLines`-th line (counted from its first non-blank character). The local engine stops
+// generating there (decode/generate.ts); the server backends cut the streamed text there and end
+// the request, since not every server honours stop strings and none counts lines.
+
+/** Index of the line break that ends the `maxLines`-th line of content, or -1. */
+function lineLimit(text: string, maxLines: number | undefined): number {
+  if (!maxLines) return -1;
+  const start = text.search(/\S/);
+  if (start < 0) return -1;
+  let index = start;
+  for (let line = 0; line < maxLines; line++) {
+    index = text.indexOf('\n', index);
+    if (index < 0) return -1;
+    if (line < maxLines - 1) index++;
+  }
+  return index;
+}
+
+/** Index where the text must end, or -1 when no rule applies yet. */
+export function firstStop(text: string, stops: readonly string[], maxLines: number | undefined): number {
+  let cut = lineLimit(text, maxLines);
+  for (const s of stops) {
+    const i = s.length > 0 ? text.indexOf(s) : -1;
+    if (i >= 0 && (cut < 0 || i < cut)) cut = i;
+  }
+  return cut;
+}

@@ -1,0 +1,117 @@
+// The llama.cpp and OpenAI-compatible backends against a real llama-server serving tiny-gpt's
+// weights (llama-server-fixture.ts builds the server and writes the GGUF when missing), compared
+// with the local engine running the same model's ONNX file.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { Engine, CompletionRequest } from '../../src/engine/engine';
+import { ServerClient, ServerError } from '../../src/backends/server-client';
+import { llamaCppFormat } from '../../src/backends/llama-cpp-format';
+import { openaiFormat } from '../../src/backends/openai-format';
+import type { FimTemplateSetting } from '../../src/backends/fim-template';
+import type { ServerFormat } from '../../src/backends/server-format';
+import { TINY_MODEL } from '../unit/fixture';
+import { RunningServer, freePort, ggufFor, llamaServerBinary, startLlamaServer } from './llama-server-fixture';
+
+const greedy: CompletionRequest = {
+  prefix: 'function add(a, b) {\n  ',
+  suffix: '\n}\n\nconsole.log(add(1, 2));\n',
+  sampling: { temperature: 0, topK: 40, topP: 0.95 },
+  seed: 0,
+  maxNewTokens: 24,
+  stop: [],
+  timeBudgetMs: 30_000,
+  contextTokens: 200,
+  contextCacheWeight: 0,
+  tokenHealing: false,
+};
+
+describe('model server backends against a real llama-server (tiny-gpt GGUF)', () => {
+  let bin: string;
+  let server: RunningServer;
+  let engine: Engine;
+  const logs: string[] = [];
+  const client = (format: ServerFormat, fimTemplate: FimTemplateSetting, url = server.url) =>
+    new ServerClient({ format, url, model: 'tiny-gpt', fimTemplate, log: (l) => logs.push(l), backoffMs: 50 });
+
+  before(async () => {
+    bin = await llamaServerBinary();
+    server = await startLlamaServer(bin, await ggufFor(TINY_MODEL), 256);
+    engine = await Engine.load({ modelDir: TINY_MODEL, device: 'cpu', threads: 1 });
+  });
+  after(async () => {
+    await server?.stop();
+    engine?.dispose();
+  });
+
+  for (const [name, format, template] of [
+    ['llama.cpp /infill', llamaCppFormat, 'auto'],
+    ['llama.cpp /completion with the StarCoder FIM prompt', llamaCppFormat, 'starcoder'],
+    ['openai /v1/completions with the StarCoder FIM prompt', openaiFormat, 'starcoder'],
+  ] as const) {
+    it(`${name}: streams the local engine's greedy text, with the server's token counts`, async () => {
+      const local = await engine.complete({ ...greedy, promptLookup: false });
+      const partials: string[] = [];
+      const result = await client(format, template).complete(greedy, { onPartial: (t) => partials.push(t) });
+      assert.ok(result);
+      assert.ok(result.text.length > 0);
+      assert.equal(result.text, local.text);
+      assert.equal(result.stats.stopReason, local.stats.stopReason);
+      assert.ok(partials.length > 1, `${partials.length} partial texts`);
+      // As the local engine's: a loop is found a few copies late, and the final text cuts them off.
+      assert.ok(partials.at(-1)!.startsWith(result.text));
+      assert.ok(result.stats.generatedTokens > 0);
+    });
+  }
+
+  it('cuts at the stop rules and ends the request there', async () => {
+    const full = await client(llamaCppFormat, 'auto').complete(greedy);
+    const stop = full!.text.slice(4, 6);
+    const cut = await client(llamaCppFormat, 'auto').complete({ ...greedy, stop: [stop] });
+    assert.equal(cut!.text, full!.text.slice(0, full!.text.indexOf(stop)));
+    assert.equal(cut!.stats.stopReason, 'stop');
+  });
+
+  it('a newer request aborts the one streaming, which resolves undefined; the server answers the next', async () => {
+    const c = client(llamaCppFormat, 'auto');
+    let second: Promise<unknown> | undefined;
+    const first = c.complete({ ...greedy, maxNewTokens: 150 }, { onPartial: () => (second ??= c.complete(greedy)) });
+    assert.equal(await first, undefined);
+    const next = (await second) as { text: string } | undefined;
+    assert.ok(next && next.text.length > 0);
+  });
+
+  it('the caller’s signal aborts the HTTP request', async () => {
+    const abort = new AbortController();
+    const result = await client(llamaCppFormat, 'auto').complete(
+      { ...greedy, maxNewTokens: 150 },
+      { signal: abort.signal, onPartial: () => abort.abort() },
+    );
+    assert.equal(result, undefined);
+  });
+
+  it('reports the server’s token counts; once killed, the server gives a clear error and requests are held off', async () => {
+    const doomed = await startLlamaServer(bin, await ggufFor(TINY_MODEL), 256);
+    const c = client(llamaCppFormat, 'auto', doomed.url);
+    const short = await c.complete({ ...greedy, maxNewTokens: 4 });
+    assert.equal(short?.stats.stopReason, 'length');
+    assert.equal(short?.stats.generatedTokens, 4, "the server's own count");
+    assert.ok((short?.stats.promptTokens ?? 0) > 20, "the server's own count");
+    await doomed.stop('SIGKILL');
+    await assert.rejects(c.complete(greedy), (err: Error) => {
+      assert.ok(err instanceof ServerError);
+      assert.match(
+        err.message,
+        /llama\.cpp at http:\/\/127\.0\.0\.1:\d+.*\/infill: (cannot connect|the stream broke off)/,
+      );
+      return true;
+    });
+    assert.equal(c.state.status, 'error');
+    assert.match(c.state.message ?? '', /retrying in/);
+  });
+
+  it('a server that is down gives a clear error', async () => {
+    const url = `http://127.0.0.1:${await freePort()}`;
+    const c = client(openaiFormat, 'starcoder', url);
+    await assert.rejects(c.complete(greedy), /openai at .*\/v1\/completions: cannot connect \(ECONNREFUSED\)/);
+  });
+});

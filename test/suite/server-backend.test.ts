@@ -1,0 +1,74 @@
+// wisp.backend "llama.cpp" in the real editor, against a real llama-server on loopback serving the
+// test model's weights: a suggestion comes from the server; a server that goes away leaves the
+// editor with a clear state and no suggestion, and switching back to "local" works at once.
+import * as assert from 'assert';
+import * as vscode from 'vscode';
+import { ggufFor, llamaServerBinary, startLlamaServer, RunningServer } from '../server/llama-server-fixture';
+import {
+  api,
+  complete,
+  configuredModel,
+  insertText,
+  positionAfter,
+  setSetting,
+  waitFor,
+  workspaceFile,
+} from './helpers';
+
+const FIB_BODY = 'export function fibonacci(n: number): number {\n  ';
+
+describe('model server backend (llama.cpp)', () => {
+  let server: RunningServer;
+
+  before(async function () {
+    this.timeout(60 * 60_000);
+    await (await api()).whenReady();
+    server = await startLlamaServer(await llamaServerBinary(), await ggufFor(configuredModel()), 256);
+  });
+
+  after(async () => {
+    for (const key of ['backend', 'server.url', 'temperature', 'contextTokens', 'timeBudgetMs'])
+      await setSetting(key, undefined);
+    await server?.stop();
+  });
+
+  it('suggests from llama-server; a stopped server gives a clear state; back to local at once', async function () {
+    this.timeout(120_000);
+    const wisp = await api();
+    await setSetting('temperature', 0);
+    // The test model's context is 256 tokens: the text window Wisp sends must fit the server's.
+    await setSetting('contextTokens', 64);
+    // Not a speed test: a loaded machine must not cut the suggestion to nothing.
+    await setSetting('timeBudgetMs', 60_000);
+    await setSetting('server.url', server.url);
+    await setSetting('backend', 'llama.cpp');
+    await waitFor('the llama.cpp backend', () => wisp.state().info?.variant === 'llama.cpp', 10_000);
+
+    const fresh = () => vscode.workspace.openTextDocument({ language: 'typescript', content: sampleText });
+    const sampleText = (await vscode.workspace.openTextDocument(workspaceFile('sample.ts'))).getText();
+    const a = await fresh();
+    const items = await complete(wisp.provider, a, positionAfter(a, FIB_BODY));
+    assert.ok(items.length > 0 && insertText(items[0]!).length > 0, 'a suggestion from the server');
+
+    await server.stop();
+    const b = await fresh();
+    const t0 = Date.now();
+    assert.deepStrictEqual(await complete(wisp.provider, b, positionAfter(b, FIB_BODY)), []);
+    assert.ok(Date.now() - t0 < 15_000, `the provider took ${Date.now() - t0} ms to give up`);
+    const state = wisp.state();
+    assert.strictEqual(state.status, 'error');
+    assert.match(state.message ?? '', new RegExp(`llama\\.cpp at ${server.url.replace(/\./g, '\\.')}.*cannot connect`));
+
+    await setSetting('backend', 'local');
+    await waitFor(
+      'the local engine',
+      () => wisp.state().status === 'ready' && wisp.state().info?.variant !== 'llama.cpp',
+      30_000,
+    );
+    const c = await fresh();
+    assert.ok(
+      (await complete(wisp.provider, c, positionAfter(c, FIB_BODY))).length > 0,
+      'a suggestion from the local engine',
+    );
+  });
+});

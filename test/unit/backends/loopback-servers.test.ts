@@ -1,0 +1,272 @@
+// The Ollama and OpenAI-compatible backends against loopback HTTP servers that speak each one's
+// documented wire format (Ollama: NDJSON from /api/generate; OpenAI: server-sent events from
+// /v1/completions ending in [DONE]), and that play the failures: an error status with a body, a
+// stream cut in the middle, an answer not in the format, a slow first byte that the caller cancels.
+// Neither is a real Ollama or vLLM (see README.md, "Using a model server").
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import type { CompletionRequest } from '../../../src/engine/process/protocol';
+import { ServerClient, ServerError } from '../../../src/backends/server-client';
+import { ollamaFormat } from '../../../src/backends/ollama-format';
+import { openaiFormat } from '../../../src/backends/openai-format';
+import { llamaCppFormat } from '../../../src/backends/llama-cpp-format';
+import type { ServerFormat } from '../../../src/backends/server-format';
+
+type Scenario = 'ok' | 'error' | 'cut' | 'garbage' | 'slow';
+
+const request: CompletionRequest = {
+  prefix: 'def add(a, b):\n    ',
+  suffix: '\n\nprint(add(1, 2))\n',
+  sampling: { temperature: 0.2, topK: 40, topP: 0.95 },
+  seed: 7,
+  maxNewTokens: 32,
+  stop: ['\n\n\n'],
+  maxLines: 8,
+  timeBudgetMs: 30_000,
+  contextTokens: 1024,
+};
+
+const API_KEY = 'sk-test-4f1c9e0b7d';
+const PIECES = ['return', ' a', ' +', ' b'];
+
+interface Seen {
+  path: string;
+  body: Record<string, unknown>;
+  authorization?: string;
+  closedEarly: boolean;
+}
+
+function ollamaFrames(): string[] {
+  const frames = PIECES.map((p) => JSON.stringify({ model: 'm', created_at: 't', response: p, done: false }));
+  frames.push(
+    JSON.stringify({
+      model: 'm',
+      response: '',
+      done: true,
+      done_reason: 'stop',
+      prompt_eval_count: 21,
+      prompt_eval_duration: 12_000_000,
+      eval_count: 4,
+      eval_duration: 8_000_000,
+    }),
+  );
+  return frames.map((f) => `${f}\n`);
+}
+
+function openaiFrames(): string[] {
+  const chunk = (text: string, finish: string | null) =>
+    JSON.stringify({ id: 'c', object: 'text_completion', choices: [{ index: 0, text, finish_reason: finish }] });
+  const frames = PIECES.map((p, i) => chunk(p, i === PIECES.length - 1 ? 'stop' : null));
+  frames.push(JSON.stringify({ id: 'c', choices: [], usage: { prompt_tokens: 19, completion_tokens: 4 } }));
+  frames.push('[DONE]');
+  return frames.map((f) => `data: ${f}\n\n`);
+}
+
+/** A loopback server for one format; `scenario` decides how it answers the next request. */
+function loopback(format: 'ollama' | 'openai') {
+  const state: { scenario: Scenario; seen: Seen[] } = { scenario: 'ok', seen: [] };
+  const server = http.createServer((req, res) => {
+    let raw = '';
+    req.on('data', (d: Buffer) => (raw += d.toString()));
+    req.on('end', () => {
+      const seen: Seen = {
+        path: req.url ?? '',
+        body: JSON.parse(raw) as Record<string, unknown>,
+        authorization: req.headers.authorization,
+        closedEarly: false,
+      };
+      state.seen.push(seen);
+      res.on('close', () => (seen.closedEarly = !res.writableEnded));
+      const frames = format === 'ollama' ? ollamaFrames() : openaiFrames();
+      const type = format === 'ollama' ? 'application/x-ndjson' : 'text/event-stream';
+      switch (state.scenario) {
+        case 'ok':
+          res.writeHead(200, { 'content-type': type });
+          for (const f of frames) res.write(f);
+          res.end();
+          break;
+        case 'error':
+          res.writeHead(format === 'ollama' ? 404 : 500, { 'content-type': 'application/json' });
+          res.end(
+            format === 'ollama'
+              ? JSON.stringify({ error: "model 'm' not found, try pulling it first" })
+              : JSON.stringify({ error: { message: 'CUDA out of memory', type: 'server_error', code: 500 } }),
+          );
+          break;
+        case 'cut':
+          res.writeHead(200, { 'content-type': type });
+          res.write(frames[0]!);
+          res.write(frames[1]!, () => setTimeout(() => res.destroy(), 20));
+          break;
+        case 'garbage':
+          res.writeHead(200, { 'content-type': 'text/html' });
+          res.end('<html><body>Welcome to nginx</body></html>\n');
+          break;
+        case 'slow':
+          // Headers come only after a long time: the caller's cancel must not wait for them.
+          setTimeout(() => res.destroyed || res.end(), 60_000).unref();
+          break;
+      }
+    });
+  });
+  return { server, state };
+}
+
+for (const [kind, format, path] of [
+  ['ollama', ollamaFormat, '/api/generate'],
+  ['openai', openaiFormat, '/v1/completions'],
+] as const) {
+  describe(`${kind} backend against a loopback server speaking its wire format`, () => {
+    const { server, state } = loopback(kind);
+    let url = '';
+    const logs: string[] = [];
+    const client = (backoffMs = 10) =>
+      new ServerClient({
+        format: format as ServerFormat,
+        url,
+        model: 'qwen2.5-coder:1.5b-base',
+        fimTemplate: 'auto',
+        apiKey: () => Promise.resolve(API_KEY),
+        log: (l) => logs.push(l),
+        backoffMs,
+      });
+
+    before(async () => {
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+    });
+    after(() => {
+      server.closeAllConnections();
+      server.close();
+    });
+
+    it('sends the documented request and streams the answer, with the server’s counts', async () => {
+      state.scenario = 'ok';
+      const partials: string[] = [];
+      const result = await client().complete(request, { onPartial: (t) => partials.push(t) });
+      assert.equal(result?.text, 'return a + b');
+      assert.deepEqual(partials, ['return', 'return a', 'return a +', 'return a + b']);
+      const seen = state.seen.at(-1)!;
+      assert.equal(seen.path, path);
+      assert.equal(seen.authorization, `Bearer ${API_KEY}`);
+      assert.equal(seen.body.stream, true);
+      assert.equal(seen.body.model, 'qwen2.5-coder:1.5b-base');
+      if (kind === 'ollama') {
+        assert.equal(seen.body.prompt, request.prefix);
+        assert.equal(seen.body.suffix, request.suffix);
+        assert.equal(seen.body.keep_alive, '30m');
+        assert.deepEqual(seen.body.options, {
+          temperature: 0.2,
+          top_k: 40,
+          top_p: 0.95,
+          seed: 7,
+          num_predict: 32,
+          stop: ['\n\n\n'],
+        });
+        assert.equal(result?.stats.prefilledTokens, 21);
+        assert.equal(result?.stats.prefillMs, 12);
+        assert.equal(result?.stats.decodeMs, 8);
+      } else {
+        // The model name says Qwen: its FIM spelling, since these servers take no suffix.
+        assert.equal(seen.body.prompt, `<|fim_prefix|>${request.prefix}<|fim_suffix|>${request.suffix}<|fim_middle|>`);
+        assert.equal(seen.body.suffix, undefined);
+        assert.equal(seen.body.max_tokens, 32);
+        assert.equal(result?.stats.prefilledTokens, 19);
+      }
+      assert.equal(result?.stats.generatedTokens, 4);
+    });
+
+    it('an error status gives the server’s own error text; requests are held off, then tried again', async () => {
+      state.scenario = 'error';
+      const c = client(200);
+      const expected = kind === 'ollama' ? /HTTP 404: model 'm' not found/ : /HTTP 500: CUDA out of memory/;
+      await assert.rejects(c.complete(request), expected);
+      const status = () => c.state.status;
+      assert.equal(status(), 'error');
+      const count = state.seen.length;
+      await assert.rejects(c.complete(request), expected);
+      assert.equal(state.seen.length, count, 'held off: no request sent');
+      state.scenario = 'ok';
+      for (let i = 0; i < 200 && status() !== 'ready'; i++) await new Promise((r) => setTimeout(r, 25));
+      assert.equal((await c.complete(request))?.text, 'return a + b');
+      assert.equal(status(), 'ready');
+    });
+
+    it('a stream cut in the middle is an error, not a short suggestion', async () => {
+      state.scenario = 'cut';
+      await assert.rejects(client().complete(request), (err: Error) => {
+        assert.ok(err instanceof ServerError);
+        assert.match(err.message, new RegExp(`${kind} at .*${path}: (the stream broke off|the stream ended before)`));
+        return true;
+      });
+    });
+
+    it('an answer that is not the format says so', async () => {
+      state.scenario = 'garbage';
+      const expected = kind === 'ollama' ? /not JSON: "<html>/ : /not an event stream \(text\/html\): "<html>/;
+      await assert.rejects(client().complete(request), expected);
+    });
+
+    it('cancelling while the first byte is awaited resolves undefined and closes the connection', async () => {
+      state.scenario = 'slow';
+      const abort = new AbortController();
+      const count = state.seen.length;
+      const pending = client().complete(request, { signal: abort.signal });
+      for (let i = 0; i < 400 && state.seen.length === count; i++) await new Promise((r) => setTimeout(r, 10));
+      abort.abort();
+      assert.equal(await pending, undefined);
+      const seen = state.seen.at(-1)!;
+      for (let i = 0; i < 400 && !seen.closedEarly; i++) await new Promise((r) => setTimeout(r, 10));
+      assert.ok(seen.closedEarly, 'the server saw the request end');
+    });
+
+    it('a refused connection gives a clear error', async () => {
+      const probe = http.createServer();
+      await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+      const port = (probe.address() as AddressInfo).port;
+      await new Promise((resolve) => probe.close(resolve));
+      const c = new ServerClient({
+        format: format as ServerFormat,
+        url: `http://127.0.0.1:${port}`,
+        model: 'm',
+        fimTemplate: 'auto',
+        log: () => {},
+      });
+      await assert.rejects(c.complete(request), /cannot connect \(ECONNREFUSED\)/);
+    });
+
+    it('the API key never reaches the log', () => {
+      assert.ok(logs.length > 0);
+      assert.ok(!logs.some((l) => l.includes(API_KEY)));
+    });
+  });
+}
+
+describe('llama.cpp request', () => {
+  it('/infill with the other files as input_extra and the server-side settings', () => {
+    const { path, body } = llamaCppFormat.request(request, {
+      model: '',
+      fimTemplate: 'auto',
+      contextFiles: [
+        { key: 'a', version: 1, path: 'src/util.py', weight: 1, text: 'def sub(a, b):\n    return a - b\n' },
+        { key: 'b', version: 1, path: 'held.py', weight: 1 },
+      ],
+    });
+    assert.equal(path, '/infill');
+    assert.equal(body.input_prefix, request.prefix);
+    assert.equal(body.input_suffix, request.suffix);
+    assert.deepEqual(body.input_extra, [{ filename: 'src/util.py', text: 'def sub(a, b):\n    return a - b\n' }]);
+    assert.equal(body.cache_prompt, true);
+    assert.equal(body.t_max_predict_ms, 30_000);
+    assert.equal(body.n_predict, 32);
+    assert.equal(body.repeat_penalty, 1);
+  });
+
+  it('/completion with the prompt Wisp builds when a template is set', () => {
+    const { path, body } = llamaCppFormat.request(request, { model: '', fimTemplate: 'deepseek', contextFiles: [] });
+    assert.equal(path, '/completion');
+    assert.equal(body.prompt, `<｜fim▁begin｜>${request.prefix}<｜fim▁hole｜>${request.suffix}<｜fim▁end｜>`);
+  });
+});
