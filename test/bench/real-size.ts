@@ -64,7 +64,16 @@ function ensureModels(repo: string, shape: string): string {
   if (gguf.status !== 0) throw new Error(`scripts/llama-server.sh --gguf-py failed: ${gguf.stderr}`);
   const r = spawnSync(
     'nice',
-    ['-n', '10', '/usr/bin/python3', path.join(repo, 'test', 'bench', 'make_real_size.py'), '--shape', shape],
+    [
+      '-n',
+      '10',
+      '/usr/bin/python3',
+      path.join(repo, 'test', 'bench', 'make_real_size.py'),
+      '--shape',
+      shape,
+      '--gguf-py',
+      gguf.stdout.trim(),
+    ],
     {
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 2],
