@@ -19,7 +19,11 @@ const common = {
 // The benchmark and the evaluation are developer tools: built into dist/ beside the CLI, left out
 // of the packaged extension by .vscodeignore.
 function devTools() {
-  const tools = { bench: 'test/bench/bench.ts', eval: 'test/eval/eval.ts' };
+  const tools = {
+    bench: 'test/bench/bench.ts',
+    eval: 'test/eval/eval.ts',
+    'generate-eval': 'test/eval/generate-eval.ts',
+  };
   return Object.fromEntries(Object.entries(tools).filter(([, file]) => !production && fs.existsSync(file)));
 }
 
@@ -33,7 +37,8 @@ async function main() {
       ...devTools(),
     },
     outdir: 'dist',
-    external: ['vscode', 'onnxruntime-node'],
+    // typescript: the Generate evaluation's parser, run from the repository's node_modules.
+    external: ['vscode', 'onnxruntime-node', 'typescript'],
     minify: production,
   });
   if (production) return;

@@ -5,38 +5,13 @@ import * as vscode from 'vscode';
 import type { EngineClient } from '../engine/process/engine-client';
 import type { WispSettings } from '../settings';
 import { crossFileTarget } from '../completion/document-input';
+import { GenerateCut, commentLine, generateCut } from '../completion/generate-rules';
 import { prepareInline } from '../completion/inline-request';
 
 export interface GenerateDeps {
   engine: EngineClient;
   settings: () => WispSettings;
   log: (line: string) => void;
-}
-
-const HASH_COMMENT = new Set([
-  'python',
-  'shellscript',
-  'ruby',
-  'perl',
-  'r',
-  'yaml',
-  'toml',
-  'dockerfile',
-  'makefile',
-  'powershell',
-  'julia',
-  'elixir',
-  'coffeescript',
-]);
-const DASH_COMMENT = new Set(['sql', 'lua', 'haskell']);
-
-export function commentLine(languageId: string, text: string): string {
-  const body = text.replace(/\s+/g, ' ').trim();
-  if (HASH_COMMENT.has(languageId)) return `# ${body}`;
-  if (DASH_COMMENT.has(languageId)) return `-- ${body}`;
-  if (languageId === 'html' || languageId === 'xml' || languageId === 'markdown') return `<!-- ${body} -->`;
-  if (languageId === 'css') return `/* ${body} */`;
-  return `// ${body}`;
 }
 
 export async function generateCode(deps: GenerateDeps): Promise<void> {
@@ -85,7 +60,6 @@ export async function generateCode(deps: GenerateDeps): Promise<void> {
     'generate',
   );
 
-  const inserted: string[] = [];
   let edits = Promise.resolve(true);
   let first = true;
   const insert = (text: string) => {
@@ -98,7 +72,6 @@ export async function generateCode(deps: GenerateDeps): Promise<void> {
       first = false;
       if (applied) {
         insertAt = document.positionAt(document.offsetAt(insertAt) + text.length);
-        inserted.push(text);
       }
       return applied;
     });
@@ -124,27 +97,36 @@ export async function generateCode(deps: GenerateDeps): Promise<void> {
     async (progress, token) => {
       const abort = new AbortController();
       const sub = token.onCancellationRequested(() => abort.abort());
+      const before = withHeader.slice(0, cursor + header.length);
       let shown = 0;
+      let cut: GenerateCut | undefined;
+      // Brings the document to the first `end` characters of the model's text, whichever side of
+      // what was already streamed that is.
+      const showUpTo = (text: string, end: number) => {
+        if (end > shown) void insert(text.slice(shown, end));
+        else if (end < shown) void removeLast(shown - end);
+        shown = end;
+      };
       try {
         const result = await deps.engine.complete(request, {
           signal: abort.signal,
           onPartial: (text) => {
-            if (text.length <= shown) return;
-            void insert(text.slice(shown));
-            shown = text.length;
+            if (cut || text.length <= shown) return;
+            cut = generateCut(before, text, document.languageId);
+            showUpTo(text, cut ? cut.end : text.length);
             progress.report({ message: `${shown} characters` });
+            if (cut) abort.abort();
           },
         });
-        if (result) {
-          const rest = result.text.trimEnd().slice(shown);
-          const streamed = inserted.join('').slice(header.length);
-          if (rest.length > 0 && result.text.startsWith(streamed)) await insert(rest);
-          // A repetition loop is found a few copies late: what was streamed past the cut goes.
+        if (cut) {
+          deps.log(`generate: stopped at ${shown} characters (${cut.reason})`);
+        } else if (result) {
           const final = result.text.trimEnd();
-          if (streamed.length > final.length && streamed.startsWith(final))
-            await removeLast(streamed.length - final.length);
+          const finalCut = generateCut(before, result.text, document.languageId);
+          // A repetition loop is found a few copies late: what was streamed past the end goes.
+          showUpTo(result.text, finalCut ? finalCut.end : final.length);
           deps.log(
-            `generate: ${result.stats.generatedTokens} tokens in ${result.stats.totalMs.toFixed(0)} ms (${result.stats.stopReason})`,
+            `generate: ${result.stats.generatedTokens} tokens in ${result.stats.totalMs.toFixed(0)} ms (${finalCut?.reason ?? result.stats.stopReason})`,
           );
         } else {
           deps.log('generate: cancelled');
