@@ -113,6 +113,7 @@ export function activate(context: vscode.ExtensionContext): WispApi {
     enabled: () => enabled,
     log,
     onSpeed: (text) => status.setLastSpeed(text),
+    onNoSuggestion: (reason) => status.setLastNoSuggestion(reason),
     startThinking: () => status.startThinking(),
     onSuggestion: (shown) => {
       lastSuggestion = shown;

@@ -4,6 +4,10 @@
 // listed here; this module has no `vscode` import.
 import { DEVICE_SETTINGS, DeviceSetting } from './engine/process/protocol';
 
+/** Single- or multi-line suggestions; `auto` decides from the cursor's line (inline-request.ts maxLinesFor). */
+export type MultilineMode = 'auto' | 'never' | 'always';
+const MULTILINE_MODES: readonly MultilineMode[] = ['auto', 'never', 'always'];
+
 export interface WispSettings {
   temperature: number;
   topK: number;
@@ -25,6 +29,9 @@ export interface WispSettings {
   device: DeviceSetting;
   /** Per language id; '*' is the default. */
   enable: Record<string, boolean>;
+  multiline: MultilineMode;
+  /** Globs of files never completed, never read as context (completion/excluded-files.ts). */
+  exclude: string[];
 }
 
 export const DEFAULT_SETTINGS: WispSettings = {
@@ -43,6 +50,14 @@ export const DEFAULT_SETTINGS: WispSettings = {
   model: 'wisp-code-small',
   device: 'auto',
   enable: { '*': true },
+  multiline: 'auto',
+  exclude: [
+    '**/.env',
+    '**/.env.*',
+    '**/*.{pem,key,p12,pfx,crt,cer,der,jks,keystore}',
+    '**/id_{rsa,dsa,ecdsa,ed25519}',
+    '**/secrets.*',
+  ],
 };
 
 function clampNumber(value: unknown, min: number, max: number, fallback: number, integer = false): number {
@@ -76,11 +91,21 @@ export function normalizeSettings(raw: Partial<Record<keyof WispSettings, unknow
     model: typeof raw.model === 'string' && raw.model.trim() ? raw.model.trim() : d.model,
     device: DEVICE_SETTINGS.includes(raw.device as DeviceSetting) ? (raw.device as DeviceSetting) : d.device,
     enable: enable as Record<string, boolean>,
+    multiline: MULTILINE_MODES.includes(raw.multiline as MultilineMode)
+      ? (raw.multiline as MultilineMode)
+      : d.multiline,
+    exclude: Array.isArray(raw.exclude)
+      ? raw.exclude.filter((g): g is string => typeof g === 'string' && g.trim() !== '')
+      : d.exclude,
   };
 }
 
 /** What runs and where code goes: never taken from a workspace's settings. */
-export const MACHINE_ONLY_SETTINGS: ReadonlySet<keyof WispSettings> = new Set<keyof WispSettings>(['model', 'device']);
+export const MACHINE_ONLY_SETTINGS: ReadonlySet<keyof WispSettings> = new Set<keyof WispSettings>([
+  'model',
+  'device',
+  'exclude',
+]);
 
 /** The weight the engine mixes the context cache in with; 0 when it is off. */
 export function contextCacheWeight(settings: WispSettings): number {

@@ -4,7 +4,8 @@
 import * as vscode from 'vscode';
 import type { EngineClient } from '../engine/process/engine-client';
 import type { WispSettings } from '../settings';
-import { crossFileTarget } from '../completion/document-input';
+import { crossFileTarget, documentPaths } from '../completion/document-input';
+import { excludingGlob } from '../completion/excluded-files';
 import { GenerateCut, commentLine, generateCut } from '../completion/generate-rules';
 import { prepareInline } from '../completion/inline-request';
 
@@ -26,6 +27,11 @@ export async function generateCode(deps: GenerateDeps): Promise<void> {
     return;
   }
   const document = editor.document;
+  const glob = excludingGlob(documentPaths(document), deps.settings().exclude);
+  if (glob !== undefined) {
+    void vscode.window.showWarningMessage(`Wisp does not read this file: it matches wisp.exclude (${glob}).`);
+    return;
+  }
   let insertAt = editor.selection.isEmpty ? editor.selection.active : editor.selection.end;
   let header = '';
   if (editor.selection.isEmpty) {

@@ -15,6 +15,7 @@ function openDocument(document: vscode.TextDocument): OpenDocument {
   return {
     key: document.uri.toString(),
     path: vscode.workspace.asRelativePath(document.uri, false),
+    absolutePath: document.uri.scheme === 'untitled' ? undefined : document.uri.fsPath,
     version: document.version,
     // Only the start of a large file is read: the engine would not index more.
     text: () =>
@@ -34,6 +35,7 @@ export function watchContextFiles(engine: EngineClient, settings: () => WispSett
       documents: vscode.workspace.textDocuments.filter(wanted).map(openDocument),
       visibleKeys: new Set(vscode.window.visibleTextEditors.map((e) => e.document.uri.toString())),
       activeKey: active?.uri.toString(),
+      exclude: current.exclude,
     });
     engine.setContextFiles(current.contextFromOtherFiles ? files : []);
   };

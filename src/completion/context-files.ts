@@ -2,14 +2,17 @@
 // files in visible editors, then the other open documents and the files edited this session (kept
 // after they close), by how recently they were edited or looked at. The engine indexes them into
 // its context cache and, for models with repository tokens, takes similar chunks from them
-// (engine/related-context.ts, engine/cross-file.ts). No `vscode` import: context-files-watcher.ts
-// feeds it the editor's state.
+// (engine/related-context.ts, engine/cross-file.ts). A file wisp.exclude names is never read: it is
+// neither indexed nor kept. No `vscode` import: context-files-watcher.ts feeds it the editor's state.
 import type { ContextFile } from '../engine/process/protocol';
+import { excludingGlob } from './excluded-files';
 
 export interface OpenDocument {
   key: string;
   /** Workspace-relative path. */
   path: string;
+  /** Absolute path of a file on disk (wisp.exclude matches either). */
+  absolutePath?: string;
   version: number;
   /** The start of the text (read only when the version changed). */
   text: () => string;
@@ -20,6 +23,8 @@ export interface EditorState {
   visibleKeys: ReadonlySet<string>;
   /** The document being edited: its text is the prompt itself. */
   activeKey: string | undefined;
+  /** wisp.exclude's globs. */
+  exclude: readonly string[];
 }
 
 export interface ContextFileLimits {
@@ -36,6 +41,7 @@ export const BACKGROUND_WEIGHT = 0.25;
 
 interface Entry {
   path: string;
+  absolutePath?: string;
   /** The editor's version of the document (restarts when a document is opened again). */
   docVersion: number;
   /** This tracker's version of the text, sent to the engine: it never repeats for another text. */
@@ -60,6 +66,11 @@ export class ContextFileTracker {
     const tick = ++this.clock;
     const openKeys = new Set<string>();
     for (const doc of state.documents) {
+      if (excludingGlob({ relative: doc.path, absolute: doc.absolutePath }, state.exclude) !== undefined) {
+        // Excluded now, perhaps not when it was read: forget what was read.
+        this.entries.delete(doc.key);
+        continue;
+      }
       openKeys.add(doc.key);
       const entry = this.entries.get(doc.key);
       const visible = state.visibleKeys.has(doc.key);
@@ -67,6 +78,7 @@ export class ContextFileTracker {
         const text = doc.text();
         this.entries.set(doc.key, {
           path: doc.path,
+          absolutePath: doc.absolutePath,
           docVersion: doc.version,
           version: ++this.versions,
           text,
@@ -91,6 +103,7 @@ export class ContextFileTracker {
       }
       if (doc.key === state.activeKey) entry.touched = tick;
       entry.path = doc.path;
+      entry.absolutePath = doc.absolutePath;
       entry.open = true;
       entry.visible = visible;
     }
@@ -98,7 +111,8 @@ export class ContextFileTracker {
       if (openKeys.has(key)) continue;
       entry.open = false;
       entry.visible = false;
-      if (!entry.edited) this.entries.delete(key);
+      const excluded = excludingGlob({ relative: entry.path, absolute: entry.absolutePath }, state.exclude);
+      if (!entry.edited || excluded !== undefined) this.entries.delete(key);
     }
     const closedEdited = [...this.entries].filter(([, e]) => !e.open).sort((a, b) => b[1].touched - a[1].touched);
     for (const [key] of closedEdited.slice(this.limits.maxClosedEdited)) this.entries.delete(key);

@@ -3,6 +3,7 @@
 // document the same way.
 import * as vscode from 'vscode';
 import type { CrossFileTarget } from '../engine/process/protocol';
+import type { DocumentPaths } from './excluded-files';
 import type { InlineInput } from './inline-request';
 import type { DocumentStyle } from './postprocess';
 
@@ -28,5 +29,13 @@ export function inlineInput(document: vscode.TextDocument, position: vscode.Posi
     documentLength: document.offsetAt(document.lineAt(document.lineCount - 1).range.end),
     cursor: document.offsetAt(position),
     crossFile: crossFileTarget(document),
+  };
+}
+
+/** The names wisp.exclude is matched against. */
+export function documentPaths(document: vscode.TextDocument): DocumentPaths {
+  return {
+    relative: vscode.workspace.asRelativePath(document.uri, false),
+    absolute: document.uri.scheme === 'untitled' ? undefined : document.uri.fsPath,
   };
 }

@@ -1,25 +1,36 @@
-// What the inline provider does for one keystroke, without VS Code: answer from a suggestion the
-// user is typing through, or wait out the debounce, ask the engine, and post-process. The provider
+// What the inline provider does for one keystroke, without VS Code: refuse an excluded file, answer
+// from a suggestion the user is typing through, or wait out the debounce, ask the engine, and
+// post-process; a request that ends with nothing to show says why (no-suggestion.ts). The provider
 // (provider.ts) only adapts VS Code's document, position and cancellation token to this, so the
 // typing-storm test and the keystroke benchmark drive exactly the editor's logic.
 import type { CompletionResult, CompletionRequest } from '../engine/process/protocol';
 import type { CompleteOptions } from '../engine/process/engine-client';
 import type { WispSettings } from '../settings';
-import { InlineInput, finishInline, prepareInline } from './inline-request';
-import type { DocumentStyle } from './postprocess';
+import { DocumentPaths, excludingGlob } from './excluded-files';
+import { InlineInput, filterInline, prepareInline } from './inline-request';
+import { NoSuggestion, whyNothingShown } from './no-suggestion';
+import type { DocumentStyle, FilterAction } from './postprocess';
 import { SuggestionMemory } from './suggestion-memory';
 
 export interface InlineQuery extends InlineInput {
   documentKey: string;
+  /** Checked against wisp.exclude before the document is read. */
+  paths: DocumentPaths;
   style: DocumentStyle;
   signal: AbortSignal;
 }
 
 export interface InlineAnswer {
+  /** '' when there is nothing to show; `reason` says why. */
   text: string;
   /** 'memory': typed through a suggestion already shown, no model call. */
   source: 'memory' | 'model';
+  /** This completer's count of requests: the keystroke this answer is for. */
+  keystroke: number;
   result?: CompletionResult;
+  reason?: NoSuggestion;
+  /** The filters that changed the model's text. */
+  filtered?: FilterAction[];
 }
 
 export interface CompletionBackend {
@@ -45,6 +56,7 @@ export function debounce(ms: number, signal: AbortSignal): Promise<boolean> {
 
 export class InlineCompleter {
   private readonly memory = new SuggestionMemory();
+  private keystrokes = 0;
 
   /** `startThinking` marks an engine call as running until the function it returns is called. */
   constructor(
@@ -57,12 +69,22 @@ export class InlineCompleter {
     this.memory.clear();
   }
 
-  async complete(query: InlineQuery, settings: WispSettings): Promise<InlineAnswer | undefined> {
-    if (query.signal.aborted) return undefined;
+  async complete(query: InlineQuery, settings: WispSettings): Promise<InlineAnswer> {
+    const keystroke = ++this.keystrokes;
+    const none = (reason: NoSuggestion, result?: CompletionResult): InlineAnswer => ({
+      text: '',
+      source: 'model',
+      keystroke,
+      result,
+      reason,
+    });
+    const glob = excludingGlob(query.paths, settings.exclude);
+    if (glob !== undefined) return none({ kind: 'excluded', glob });
+    if (query.signal.aborted) return none({ kind: 'debounced' });
     const prepared = prepareInline(query, settings);
     const remembered = this.memory.lookup(query.documentKey, query.cursor, prepared.prefix, prepared.suffix);
-    if (remembered !== undefined) return { text: remembered, source: 'memory' };
-    if (!(await debounce(settings.debounceMs, query.signal))) return undefined;
+    if (remembered !== undefined) return { text: remembered, source: 'memory', keystroke };
+    if (!(await debounce(settings.debounceMs, query.signal))) return none({ kind: 'debounced' });
     const done = this.startThinking();
     let result: CompletionResult | undefined;
     try {
@@ -70,10 +92,17 @@ export class InlineCompleter {
     } finally {
       done();
     }
-    if (!result || query.signal.aborted) return undefined;
-    const text = finishInline(prepared, result, query.style);
-    if (!text) return { text: '', source: 'model', result };
-    this.memory.remember(query.documentKey, query.cursor, prepared.prefix, prepared.suffix, text);
-    return { text, source: 'model', result };
+    if (!result || query.signal.aborted) {
+      // The editor cancels a request when the next keystroke asks for a new one; by the time the
+      // engine has let go, that one has been counted. Otherwise the editor gave up on it (Escape).
+      return none({ kind: 'cancelled', keystroke: this.keystrokes > keystroke ? keystroke + 1 : undefined }, result);
+    }
+    const report = filterInline(prepared, result, query.style);
+    if (report.text === undefined) {
+      const reason = whyNothingShown(result, report, prepared.request.timeBudgetMs);
+      return { ...none(reason, result), filtered: report.actions };
+    }
+    this.memory.remember(query.documentKey, query.cursor, prepared.prefix, prepared.suffix, report.text);
+    return { text: report.text, source: 'model', keystroke, result, filtered: report.actions };
   }
 }

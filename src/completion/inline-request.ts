@@ -3,9 +3,9 @@
 // `dist/cli.js complete` all build requests here, so the command line shows exactly what the
 // editor would.
 import type { CompletionRequest, CompletionResult, CrossFileTarget } from '../engine/process/protocol';
-import { WispSettings, contextCacheWeight } from '../settings';
+import { MultilineMode, WispSettings, contextCacheWeight } from '../settings';
 import { WindowLimits, windowAroundCursor } from './context-window';
-import { DocumentStyle, EditorContext, postprocess } from './postprocess';
+import { DocumentStyle, EditorContext, FilterReport, runFilters } from './postprocess';
 
 /** Characters of text per prompt token requested (code averages 3–4; more keeps the budget full). */
 const CHARS_PER_TOKEN = 6;
@@ -26,6 +26,7 @@ export interface PreparedInline {
   prefix: string;
   suffix: string;
   context: EditorContext;
+  multiline: MultilineMode;
   request: CompletionRequest;
 }
 
@@ -39,14 +40,18 @@ export function windowLimits(settings: WispSettings): WindowLimits {
   };
 }
 
+/** The most lines a suggestion may have (wisp.multiline `always`, and `auto` where it allows several). */
+const MULTI_LINE_LIMIT = 8;
+
 /**
- * Single line when the cursor has code after it on its line or the line already has content that
- * does not open a block; several lines after a block opener or on a blank line.
+ * `auto`: single line when the cursor has code after it on its line or the line already has content
+ * that does not open a block; several lines after a block opener or on a blank line.
  */
-export function maxLinesFor(ctx: EditorContext): number {
+export function maxLinesFor(ctx: EditorContext, mode: MultilineMode = 'auto'): number {
+  if (mode !== 'auto') return mode === 'never' ? 1 : MULTI_LINE_LIMIT;
   if (ctx.lineSuffix.trim().length > 0 && !/^[)\]}"'`;,]*$/.test(ctx.lineSuffix.trim())) return 1;
   const before = ctx.linePrefix.trimEnd();
-  if (before.trim().length === 0 || /[:{([]$|=>$/.test(before)) return 8;
+  if (before.trim().length === 0 || /[:{([]$|=>$/.test(before)) return MULTI_LINE_LIMIT;
   return 1;
 }
 
@@ -73,7 +78,7 @@ export function inlineRequest(
     maxNewTokens: settings.maxNewTokens,
     // Two blank lines end a suggestion: past them the model is writing code the user has not reached.
     stop: ['\n\n\n'],
-    maxLines: maxLinesFor(ctx),
+    maxLines: maxLinesFor(ctx, settings.multiline),
     timeBudgetMs: settings.timeBudgetMs,
   };
 }
@@ -98,7 +103,12 @@ export function prepareInline(
   const context = editorContext(window.prefix, window.suffix);
   const request = inlineRequest(window.prefix, window.suffix, context, settings, purpose);
   if (settings.contextFromOtherFiles && input.crossFile) request.crossFile = input.crossFile;
-  return { prefix: window.prefix, suffix: window.suffix, context, request };
+  return { prefix: window.prefix, suffix: window.suffix, context, multiline: settings.multiline, request };
+}
+
+/** The filters' work on the engine's answer: the text to show and which filter cut or dropped what. */
+export function filterInline(prepared: PreparedInline, result: CompletionResult, style: DocumentStyle): FilterReport {
+  return runFilters(result.text, { ...prepared.context, style, multiline: prepared.multiline });
 }
 
 export function finishInline(
@@ -106,7 +116,7 @@ export function finishInline(
   result: CompletionResult,
   style: DocumentStyle,
 ): string | undefined {
-  return postprocess(result.text, prepared.context, style);
+  return filterInline(prepared, result, style).text;
 }
 
 /** Indentation and line endings of a text, for callers with no editor to ask. */

@@ -1,5 +1,8 @@
-// What is done to the model's text before it is shown. Each filter is one small function with
-// golden cases in test/unit/data/postprocess/*.json; `postprocess` runs them in order.
+// What is done to the model's text before it is shown: an ordered list of small filters (FILTERS),
+// each with one signature (text in, text out; '' drops the suggestion) and golden cases of its own in
+// test/unit/data/postprocess/<filter>.json. `runFilters` reports every filter that changed the text,
+// so the log can say which one cut a suggestion or dropped it.
+import type { MultilineMode } from '../settings';
 import { cutLoop, trailingLoop } from '../shared/repetition';
 
 export interface EditorContext {
@@ -15,6 +18,12 @@ export interface DocumentStyle {
   eol: '\n' | '\r\n';
   insertSpaces: boolean;
   tabSize: number;
+}
+
+/** What every filter is given besides the text. */
+export interface FilterContext extends EditorContext {
+  style: DocumentStyle;
+  multiline: MultilineMode;
 }
 
 const OPENERS: Record<string, string> = { '(': ')', '[': ']', '{': '}' };
@@ -80,11 +89,15 @@ export function cutAtUnmatchedCloser(text: string, ctx: EditorContext): string {
   return text;
 }
 
-/** With text after the cursor on its line, a suggestion stays on that line. */
-export function keepFirstLineWhenMidLine(text: string, ctx: EditorContext): string {
+/**
+ * wisp.multiline: `never` keeps one line, `always` keeps them all, and `auto` keeps one line when the
+ * cursor has code after it on its line (a suggestion stays on that line).
+ */
+export function keepToLineLimit(text: string, ctx: FilterContext): string {
+  if (ctx.multiline === 'always') return text;
   const rest = ctx.lineSuffix.trim();
   const onlyClosers = /^[)\]}"'`;,]*$/.test(rest);
-  if (rest.length === 0 || onlyClosers) return text;
+  if (ctx.multiline === 'auto' && (rest.length === 0 || onlyClosers)) return text;
   const newline = text.indexOf('\n');
   return newline >= 0 ? text.slice(0, newline) : text;
 }
@@ -111,19 +124,25 @@ export function cutRepetitionLoop(text: string): string {
   return loop ? cutLoop(text, loop) : text;
 }
 
-/** A suggestion that only repeats what follows the cursor is noise. */
-export function repeatsFollowingText(text: string, ctx: EditorContext): boolean {
+/** Spaces at line ends and blank lines at the end are never worth showing. */
+export function trimTrailingSpace(text: string): string {
+  return text.replace(/[ \t]+$/gm, '').replace(/\n+$/, '');
+}
+
+/** A suggestion that only repeats what follows the cursor is noise: dropped. */
+export function dropRepeatOfFollowingText(text: string, ctx: EditorContext): string {
   const suggestion = text.trim();
-  if (suggestion.length === 0) return true;
+  if (suggestion.length === 0) return text;
   const following = [ctx.lineSuffix, ...ctx.nextLines].join('\n').trim();
-  if (following.startsWith(suggestion)) return true;
+  if (following.startsWith(suggestion)) return '';
   const firstLine = suggestion.split('\n')[0].trim();
   const nextLine = ctx.nextLines.find((l) => l.trim().length > 0)?.trim();
-  return firstLine.length > 0 && nextLine === firstLine;
+  return firstLine.length > 0 && nextLine === firstLine ? '' : text;
 }
 
 /** Write the suggestion in the document's indentation and line endings. */
-export function adaptToDocument(text: string, style: DocumentStyle): string {
+export function adaptToDocument(text: string, ctx: FilterContext): string {
+  const style = ctx.style;
   const lines = text.split('\n').map((line, i) => {
     if (i === 0) return line;
     const indent = line.match(/^[ \t]*/)![0];
@@ -137,13 +156,67 @@ export function adaptToDocument(text: string, style: DocumentStyle): string {
   return lines.join(style.eol);
 }
 
-export function postprocess(raw: string, ctx: EditorContext, style: DocumentStyle): string | undefined {
-  let text = cutRepetitionLoop(normalizeLineEndings(raw));
-  text = keepFirstLineWhenMidLine(text, ctx);
-  text = stopAtScopeEnd(text, ctx);
-  text = cutAtUnmatchedCloser(text, ctx);
-  text = trimOverlapWithLineSuffix(text, ctx);
-  text = text.replace(/[ \t]+$/gm, '').replace(/\n+$/, '');
-  if (repeatsFollowingText(text, ctx)) return undefined;
-  return adaptToDocument(text, style);
+/** One step of post-processing: the text so far in, the text to keep out; '' drops the suggestion. */
+export type Filter = (text: string, ctx: FilterContext) => string;
+
+/** In the order they run; each name is its golden-case file (test/unit/data/postprocess/<name>.json). */
+export const FILTERS: ReadonlyArray<{ name: string; run: Filter }> = [
+  { name: 'line-endings', run: normalizeLineEndings },
+  { name: 'repetition-loop', run: cutRepetitionLoop },
+  { name: 'line-limit', run: keepToLineLimit },
+  { name: 'scope-end', run: stopAtScopeEnd },
+  { name: 'unmatched-closer', run: cutAtUnmatchedCloser },
+  { name: 'line-suffix-overlap', run: trimOverlapWithLineSuffix },
+  { name: 'trailing-space', run: trimTrailingSpace },
+  { name: 'repeats-following-text', run: dropRepeatOfFollowingText },
+  { name: 'document-style', run: adaptToDocument },
+];
+
+/** A filter that changed the text: what it was given and what it kept. */
+export interface FilterAction {
+  filter: string;
+  before: string;
+  after: string;
+}
+
+export interface FilterReport {
+  /** Undefined when nothing is left to show. */
+  text: string | undefined;
+  /** Every filter that changed the text, in order. */
+  actions: FilterAction[];
+  /** The filter that left nothing, when one did (not set when the model's answer was blank already). */
+  droppedBy?: FilterAction;
+}
+
+export function runFilters(raw: string, ctx: FilterContext, filters = FILTERS): FilterReport {
+  const actions: FilterAction[] = [];
+  let text = raw;
+  for (const { name, run } of filters) {
+    const after = run(text, ctx);
+    if (after === text) continue;
+    const action = { filter: name, before: text, after };
+    actions.push(action);
+    text = after;
+    if (text.trim() === '') return { text: undefined, actions, droppedBy: raw.trim() === '' ? undefined : action };
+  }
+  return { text: text.trim() === '' ? undefined : text, actions };
+}
+
+const shown = (s: string, max = 40) => JSON.stringify(s.length > max ? `${s.slice(0, max)}…` : s);
+
+/** "scope-end removed \"\\n\\ndef sub(…\"" — for the log. */
+export function describeAction(action: FilterAction): string {
+  const { filter, before, after } = action;
+  if (after === '') return `${filter} dropped ${shown(before)}`;
+  if (before.startsWith(after)) return `${filter} removed ${shown(before.slice(after.length))}`;
+  return `${filter} rewrote ${shown(before)} as ${shown(after)}`;
+}
+
+export function postprocess(
+  raw: string,
+  ctx: EditorContext,
+  style: DocumentStyle,
+  multiline: MultilineMode = 'auto',
+): string | undefined {
+  return runFilters(raw, { ...ctx, style, multiline }).text;
 }

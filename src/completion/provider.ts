@@ -4,8 +4,10 @@ import * as vscode from 'vscode';
 import type { EngineClient } from '../engine/process/engine-client';
 import { WispSettings, isEnabledFor } from '../settings';
 import type { CompletionResult } from '../engine/process/protocol';
-import { documentStyle, inlineInput } from './document-input';
+import { documentPaths, documentStyle, inlineInput } from './document-input';
 import { InlineCompleter } from './inline-completer';
+import { describeNoSuggestion } from './no-suggestion';
+import { FilterAction, describeAction } from './postprocess';
 
 /** A suggestion the provider handed to the editor, for the token view. */
 export interface ShownSuggestion {
@@ -21,6 +23,8 @@ export interface ProviderDeps {
   enabled: () => boolean;
   log: (line: string) => void;
   onSpeed: (text: string) => void;
+  /** Why the last request showed nothing, or undefined when it showed a suggestion. */
+  onNoSuggestion?: (reason: string | undefined) => void;
   startThinking: () => () => void;
   onSuggestion?: (shown: ShownSuggestion) => void;
 }
@@ -57,12 +61,20 @@ export class WispInlineProvider implements vscode.InlineCompletionItemProvider {
       const query = {
         ...inlineInput(document, position),
         documentKey: key,
+        paths: documentPaths(document),
         style: documentStyle(document),
         signal: abort.signal,
       };
       const answer = await this.completer.complete(query, settings);
-      if (answer?.result) this.logResult(document, position, answer.result);
-      if (!answer?.text || token.isCancellationRequested) return undefined;
+      const where = `${document.fileName.split(/[\\/]/).pop()}:${position.line + 1}`;
+      if (answer.result) this.logResult(where, answer.keystroke, answer.result, answer.filtered ?? []);
+      if (answer.reason) {
+        const why = describeNoSuggestion(answer.reason);
+        this.deps.log(`no suggestion #${answer.keystroke} ${where}: ${why}`);
+        this.deps.onNoSuggestion?.(why);
+      }
+      if (!answer.text || token.isCancellationRequested) return undefined;
+      this.deps.onNoSuggestion?.(undefined);
       this.deps.onSuggestion?.({ documentKey: key, offset: query.cursor, text: answer.text });
       return [new vscode.InlineCompletionItem(answer.text, new vscode.Range(position, position))];
     } catch (err) {
@@ -73,13 +85,15 @@ export class WispInlineProvider implements vscode.InlineCompletionItemProvider {
     }
   }
 
-  private logResult(document: vscode.TextDocument, position: vscode.Position, result: CompletionResult): void {
+  private logResult(where: string, keystroke: number, result: CompletionResult, filtered: FilterAction[]): void {
     const s = result.stats;
+    const filters = filtered.length ? `; filters: ${filtered.map(describeAction).join(', ')}` : '';
     this.deps.log(
-      `complete ${document.fileName.split(/[\\/]/).pop()}:${position.line + 1} prompt ${s.promptTokens} tok ` +
+      `complete #${keystroke} ${where} prompt ${s.promptTokens} tok ` +
         `(reused ${s.reusedTokens}, prefilled ${s.prefilledTokens}${s.headerTokens ? `, other files' chunks ${s.headerTokens}` : ''}) → ${s.generatedTokens} tok, ` +
         `prefill ${s.prefillMs.toFixed(1)} ms, decode ${s.decodeMs.toFixed(1)} ms, total ${s.totalMs.toFixed(1)} ms, ${s.stopReason}` +
-        (s.relatedTokens ? `, context cache holds ${s.relatedTokens} tokens of other files` : ''),
+        (s.relatedTokens ? `, context cache holds ${s.relatedTokens} tokens of other files` : '') +
+        filters,
     );
     this.deps.onSpeed(`${Math.round(s.totalMs)} ms`);
   }

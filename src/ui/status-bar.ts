@@ -8,6 +8,7 @@ export class StatusBar implements vscode.Disposable {
   private enabled = true;
   private thinking = 0;
   private lastSpeed: string | undefined;
+  private lastNoSuggestion: string | undefined;
 
   constructor() {
     this.item = vscode.window.createStatusBarItem('wisp.status', vscode.StatusBarAlignment.Right, 100);
@@ -45,6 +46,13 @@ export class StatusBar implements vscode.Disposable {
     this.render();
   }
 
+  /** Why the last request showed nothing (undefined once one shows a suggestion), for the tooltip. */
+  setLastNoSuggestion(reason: string | undefined): void {
+    if (reason === this.lastNoSuggestion) return;
+    this.lastNoSuggestion = reason;
+    this.render();
+  }
+
   private render(): void {
     const { status, message, info } = this.engineState;
     const model = info ? `${info.modelName} (${info.variant}, ${info.providers.join('+')})` : '';
@@ -67,6 +75,8 @@ export class StatusBar implements vscode.Disposable {
     } else {
       text = this.lastSpeed ? `$(sparkle) Wisp ${this.lastSpeed}` : '$(sparkle) Wisp';
       tooltip = `Wisp ready — ${model}${message ? `\n${message}` : ''}`;
+      if (this.lastNoSuggestion)
+        tooltip += `\nLast request showed nothing: ${this.lastNoSuggestion}. Click for the log.`;
     }
     this.item.text = text;
     this.item.tooltip = tooltip;

@@ -10,7 +10,8 @@ import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 import { prepareInline } from '../completion/inline-request';
 import type { ShownSuggestion } from '../completion/provider';
-import { inlineInput } from '../completion/document-input';
+import { documentPaths, inlineInput } from '../completion/document-input';
+import { excludingGlob } from '../completion/excluded-files';
 import type { EngineClient } from '../engine/process/engine-client';
 import type { TokenViewData } from '../engine/process/protocol';
 import type { WispSettings } from '../settings';
@@ -167,6 +168,8 @@ export class TokenView implements vscode.Disposable, TokenViewTestHook {
       this.drawnAt = place.key;
     }
     const settings = this.deps.settings();
+    const glob = excludingGlob(documentPaths(editor.document), settings.exclude);
+    if (glob !== undefined) return this.postStatus(`Wisp does not read this file: it matches wisp.exclude (${glob}).`);
     const prepared = prepareInline(inlineInput(editor.document, editor.selection.active), settings);
     const { request } = prepared;
     const offset = editor.document.offsetAt(editor.selection.active);

@@ -2,7 +2,7 @@
 // named in the machine settings.
 import * as assert from 'assert';
 import * as vscode from 'vscode';
-import { api, complete, configuredModel, extension, positionAfter, workspaceFile } from './helpers';
+import { api, complete, configuredModel, extension, positionAfter, setSetting, workspaceFile } from './helpers';
 
 describe('activation', () => {
   it('activates and returns its API', async () => {
@@ -34,15 +34,27 @@ describe('activation', () => {
   it('wisp.toggle turns inline completions off, and on again', async () => {
     const wisp = await api();
     await wisp.whenReady();
-    const doc = await vscode.workspace.openTextDocument(workspaceFile('sample.ts'));
-    const position = positionAfter(doc, 'export function fibonacci(n: number): number {\n  ');
-    assert.notDeepStrictEqual(await complete(wisp.provider, doc, position), [], 'no suggestion to begin with');
-    await vscode.commands.executeCommand('wisp.toggle');
+    // The first request after loading can take longer than the default budget on a busy machine; an
+    // empty answer would then prove nothing about the toggle.
+    await setSetting('timeBudgetMs', 60_000);
     try {
-      assert.deepStrictEqual(await complete(wisp.provider, doc, position), [], 'a suggestion while toggled off');
-    } finally {
+      const doc = await vscode.workspace.openTextDocument(workspaceFile('sample.ts'));
+      const position = positionAfter(doc, 'export function fibonacci(n: number): number {\n  ');
+      assert.notDeepStrictEqual(await complete(wisp.provider, doc, position), [], 'no suggestion to begin with');
       await vscode.commands.executeCommand('wisp.toggle');
+      try {
+        assert.deepStrictEqual(await complete(wisp.provider, doc, position), [], 'a suggestion while toggled off');
+      } finally {
+        await vscode.commands.executeCommand('wisp.toggle');
+      }
+      assert.notDeepStrictEqual(
+        await complete(wisp.provider, doc, position),
+        [],
+        'no suggestion once toggled on again',
+      );
+    } finally {
+      await setSetting('timeBudgetMs', undefined);
     }
-    assert.notDeepStrictEqual(await complete(wisp.provider, doc, position), [], 'no suggestion once toggled on again');
-  });
+    // The first request after loading took 51 s on the loaded machine.
+  }).timeout(300_000);
 });

@@ -23,6 +23,14 @@ describe('settings', () => {
     assert.equal(isEnabledFor(normalizeSettings({ enable: { '*': false, python: true } }), 'python'), true);
   });
 
+  it('takes wisp.multiline from its three modes and wisp.exclude as a list of globs', () => {
+    assert.equal(normalizeSettings({ multiline: 'never' }).multiline, 'never');
+    assert.equal(normalizeSettings({ multiline: 'sometimes' }).multiline, 'auto');
+    assert.deepEqual(normalizeSettings({ exclude: ['**/*.secret', 3, ' '] }).exclude, ['**/*.secret']);
+    assert.deepEqual(normalizeSettings({ exclude: 'nope' }).exclude, DEFAULT_SETTINGS.exclude);
+    assert.ok(MACHINE_ONLY_SETTINGS.has('exclude'), 'a workspace cannot un-exclude a file');
+  });
+
   it('resolves bundled ids under the extension and keeps absolute folders', () => {
     assert.equal(resolveModelDir('wisp-code-small', '/ext'), '/ext/models/wisp-code-small');
     assert.equal(resolveModelDir('/opt/models/qwen', '/ext'), '/opt/models/qwen');

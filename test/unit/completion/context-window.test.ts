@@ -42,5 +42,9 @@ describe('context window', () => {
     assert.equal(maxLinesFor(editorContext('x = foo', '\n')), 1);
     assert.equal(maxLinesFor(editorContext('foo(', 'bar)\n')), 1);
     assert.equal(maxLinesFor(editorContext('foo(', ')\n')), 8);
+    // wisp.multiline: `never` and `always` ignore where the cursor is.
+    assert.equal(maxLinesFor(editorContext('def f(x):', '\n'), 'never'), 1);
+    assert.equal(maxLinesFor(editorContext('foo(', 'bar)\n'), 'always'), 8);
+    assert.equal(maxLinesFor(editorContext('x = foo', '\n'), 'auto'), 1);
   });
 });
