@@ -7,7 +7,8 @@ family's special tokens (the tiny-gpt fixture's byte-level BPE merges, with the 
 tokens placed where the family puts them). reference.json holds what torch computed.
 
   gpt_bigcode   StarCoder: multi-query attention, fused past_key_values.{i}.key_value [B, past, 2*hd]
-  qwen2         Qwen2.5-Coder: grouped-query attention, rotary, model.onnx and model_fp16.onnx
+  qwen2         Qwen2.5-Coder: grouped-query attention, rotary, model.onnx, model_fp16.onnx and
+                weight-only 4-bit model_q4.onnx / model_q4_acc4.onnx
   llama         CodeLlama tokens (<PRE> <SUF> <MID> <EOT>): grouped-query attention, rotary
   codegen       CodeGen: partial GPT-J rotary, parallel block, no FIM tokens
   gpt2-merged   GPT-2 as the older decoder_model_merged.onnx (If on use_cache_branch, no position_ids)
@@ -33,6 +34,7 @@ from export_onnx import generation_config as gpt2_generation_config, hf_config a
 from families import FamilyModel, FamilySpec  # noqa: E402
 from gpt import GPT  # noqa: E402
 from make_fixture import CONFIG as TINY_GPT_CONFIG  # noqa: E402
+from quantize_onnx import quantize_weight_only  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TINY = os.path.join(REPO, "test", "fixtures", "tiny-gpt")
@@ -139,7 +141,7 @@ def qwen2_family():
     gen = {"bos_token_id": eos, "eos_token_id": eos, "max_new_tokens": 2048,
            "transformers_version": TRANSFORMERS_VERSION}
     return dict(name="qwen2", tok=tok, spec=spec, config=config, tok_config=tok_config, gen=gen,
-                fim=("<|fim_prefix|>", "<|fim_suffix|>", "<|fim_middle|>"), fp16=True)
+                fim=("<|fim_prefix|>", "<|fim_suffix|>", "<|fim_middle|>"), fp16=True, weight_only=True)
 
 
 def codellama_family():
@@ -449,6 +451,14 @@ def reference(model, prompt_ids, fim_ids, special_ids, fp16):
     return ref
 
 
+def weight_only_variants(out):
+    """model_q4.onnx (MatMulNBits 4-bit, fp32 compute, as transformers.js' model_q4) and
+    model_q4_acc4.onnx (int8 compute inside the kernel), for the exact-reuse tests of quantized weights."""
+    for name, level in (("model_q4.onnx", 0), ("model_q4_acc4.onnx", 4)):
+        m, _ = quantize_weight_only(onnx.load(os.path.join(out, "onnx", "model.onnx")), 4, 32, level)
+        onnx.save(m, os.path.join(out, "onnx", name))
+
+
 def write_json(path, value, indent=2):
     with open(path, "w", encoding="utf-8") as f:
         json.dump(value, f, indent=indent, ensure_ascii=False)
@@ -470,6 +480,8 @@ def build_family(fam, out_root, seed):
     export_family(model, os.path.join(out, "onnx", "model.onnx"))
     if fam["fp16"]:
         to_fp16_io(os.path.join(out, "onnx", "model.onnx"), os.path.join(out, "onnx", "model_fp16.onnx"))
+    if fam.get("weight_only"):
+        weight_only_variants(out)
     write_json(os.path.join(out, "config.json"), fam["config"])
     write_json(os.path.join(out, "generation_config.json"), fam["gen"])
     write_json(os.path.join(out, "tokenizer_config.json"), fam["tok_config"])

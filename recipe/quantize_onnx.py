@@ -17,6 +17,7 @@ computed independently and the KV cache stays exact; the embedding lookup stays 
 gets its own quantized copy.
 
 usage: /usr/bin/python3 recipe/quantize_onnx.py [IN.onnx] [OUT.onnx] [--no-embed] [--weight-only 8|4]
+       [--accuracy-level 4]
 """
 import argparse
 import os
@@ -80,7 +81,7 @@ class Rewriter:
         ]
 
 
-def nbits_matmul(rw, x, Wt, out, tag, bits, block):
+def nbits_matmul(rw, x, Wt, out, tag, bits, block, accuracy_level=0):
     """out = x @ Wt.T with Wt [N,K] quantized per block of `block` along K (MatMulNBits layout)."""
     N, K = Wt.shape
     assert K % block == 0, (K, block)
@@ -94,22 +95,27 @@ def nbits_matmul(rw, x, Wt, out, tag, bits, block):
         q = (q[:, :, 0::2] | (q[:, :, 1::2] << 4)).astype(np.uint8)
     qn, sn = rw.const(tag + "_Wnbits", q), rw.const(tag + "_Wscale", scale.astype(np.float32).reshape(-1))
     rw.nodes.append(helper.make_node("MatMulNBits", [x, qn, sn], [out], name=rw.name(tag + "_nbits"),
-                                     domain="com.microsoft", K=K, N=N, bits=bits, block_size=block))
+                                     domain="com.microsoft", K=K, N=N, bits=bits, block_size=block,
+                                     **({"accuracy_level": accuracy_level} if accuracy_level else {})))
 
 
-def quantize_weight_only(model, bits=8, block=32):
+def quantize_weight_only(model, bits=8, block=32, accuracy_level=0):
+    """accuracy_level 4 lets onnxruntime quantize each activation row to int8 per block and use
+    integer dot products (as llama.cpp does for Q4_0/Q8_0); rows stay independent of each other."""
     g = model.graph
     rw = Rewriter(g)
     replaced = set()
     for n in g.node:
         if n.op_type == "MatMul" and n.input[1] in rw.inits and len(rw.inits[n.input[1]].dims) == 2:
-            nbits_matmul(rw, n.input[0], rw.weight(n.input[1]).T.copy(), n.output[0], "mm", bits, block)
+            nbits_matmul(rw, n.input[0], rw.weight(n.input[1]).T.copy(), n.output[0], "mm", bits, block,
+                         accuracy_level)
             replaced.add(n.input[1])
         elif n.op_type == "Gemm" and n.input[1] in rw.inits:
             attrs = {a.name: helper.get_attribute_value(a) for a in n.attribute}
             assert attrs.get("transB") == 1 and not attrs.get("transA", 0)
             head = rw.name("lm_head")
-            nbits_matmul(rw, n.input[0], rw.weight(n.input[1]), head, "lm_head", bits, block)  # wte is already [N,K]
+            nbits_matmul(rw, n.input[0], rw.weight(n.input[1]), head, "lm_head", bits, block,  # wte is [N,K]
+                         accuracy_level)
             bias = n.input[2] if len(n.input) > 2 else ""
             rw.nodes.append(helper.make_node("Add", [head, bias], [n.output[0]]) if bias
                             else helper.make_node("Identity", [head], [n.output[0]]))
@@ -173,9 +179,11 @@ def main():
     ap.add_argument("--no-embed", dest="embed", action="store_false", help="keep the embedding fp32")
     ap.add_argument("--weight-only", type=int, choices=(4, 8), help="MatMulNBits with this many bits instead")
     ap.add_argument("--block", type=int, default=32, help="MatMulNBits block size along K")
+    ap.add_argument("--accuracy-level", type=int, default=0, choices=(0, 1, 2, 3, 4),
+                    help="MatMulNBits accuracy_level (4: int8 activations inside the kernel)")
     a = ap.parse_args()
     if a.weight_only:
-        m, n = quantize_weight_only(onnx.load(a.src), a.weight_only, a.block)
+        m, n = quantize_weight_only(onnx.load(a.src), a.weight_only, a.block, a.accuracy_level)
     else:
         m, n = quantize(onnx.load(a.src), a.embed)
     onnx.save(m, a.dst)
