@@ -8,6 +8,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { REPO_ROOT } from '../unit/fixture';
 
+/** How long a stopped server may take to exit on its own before it is killed. */
+const STOP_GRACE_MS = 5_000;
+
 function cacheDir(): string {
   return process.env.WISP_CACHE || path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'wisp');
 }
@@ -78,9 +81,13 @@ export async function startLlamaServer(bin: string, gguf: string, nCtx: number):
   child.stderr!.on('data', keep);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const url = `http://127.0.0.1:${port}`;
+  // llama-server's graceful shutdown can wait on an idle keep-alive connection for minutes (seen
+  // on a loaded machine): after a grace period it is killed outright.
   const stop = async (signal: NodeJS.Signals = 'SIGTERM') => {
     if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+    const kill = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
     await exited;
+    clearTimeout(kill);
   };
   for (let i = 0; i < 600; i++) {
     if (child.exitCode !== null) throw new Error(`llama-server exited (${child.exitCode}):\n${log}`);
