@@ -36,6 +36,15 @@ class Rewriter:
         self.inits = {i.name: i for i in graph.initializer}
         self.nodes, self.new_inits, self.n = [], [], 0
 
+    def install(self, replaced):
+        """Puts the rewritten nodes in the graph, dropping replaced weights nothing reads any more."""
+        used = {i for n in self.nodes for i in n.input}
+        keep = [i for i in self.g.initializer if i.name not in replaced or i.name in used]
+        del self.g.initializer[:]
+        self.g.initializer.extend(keep + self.new_inits)
+        del self.g.node[:]
+        self.g.node.extend(self.nodes)
+
     def name(self, base):
         self.n += 1
         return f"{base}_q{self.n}"
@@ -122,12 +131,7 @@ def quantize_weight_only(model, bits=8, block=32, accuracy_level=0):
             replaced.add(n.input[1])
         else:
             rw.nodes.append(n)
-    used = {i for n in rw.nodes for i in n.input}
-    keep = [i for i in g.initializer if i.name not in replaced or i.name in used]
-    del g.initializer[:]
-    g.initializer.extend(keep + rw.new_inits)
-    del g.node[:]
-    g.node.extend(rw.nodes)
+    rw.install(replaced)
     if not any(o.domain == "com.microsoft" for o in model.opset_import):
         model.opset_import.append(helper.make_opsetid("com.microsoft", 1))
     # onnx's checker does not know contrib ops; check the standard parts only
@@ -162,12 +166,7 @@ def quantize(model, embed=True):
             replaced.add(tied)
         else:
             rw.nodes.append(n)
-    used = {i for n in rw.nodes for i in n.input}
-    keep = [i for i in g.initializer if i.name not in replaced or i.name in used]
-    del g.initializer[:]
-    g.initializer.extend(keep + rw.new_inits)
-    del g.node[:]
-    g.node.extend(rw.nodes)
+    rw.install(replaced)
     onnx.checker.check_model(model, full_check=True)
     return model, len(replaced)
 
