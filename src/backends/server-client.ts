@@ -13,8 +13,7 @@ import type {
   InspectAnswer,
   InspectRequest,
 } from '../engine/process/protocol';
-import { LOOP_COPIES, cutLoop, trailingLoop } from '../shared/repetition';
-import { firstStop } from '../shared/stop-rules';
+import { endOfText } from '../shared/stop-rules';
 import type { CompletionEngine } from './completion-engine';
 import type { FimTemplateSetting } from './fim-template';
 import { ServerFormat, ServerFrame, ServerTimings } from './server-format';
@@ -238,17 +237,10 @@ export class ServerClient implements CompletionEngine {
         if (frame.timings) timings = { ...timings, ...frame.timings };
         text += frame.text;
         if (frame.text) frameCount++;
-        const cut = firstStop(text, request.stop, request.maxLines);
-        if (cut >= 0) {
-          text = text.slice(0, cut);
-          stop = 'stop';
-          break;
-        }
-        // A repetition loop ends the text as it ends the local engine's.
-        const loop = trailingLoop(text, LOOP_COPIES);
-        if (loop) {
-          text = cutLoop(text, loop);
-          stop = 'loop';
+        // The same end rules as the local engine's.
+        const end = endOfText(text, request.stop, request.maxLines);
+        if (end) {
+          ({ text, reason: stop } = end);
           break;
         }
         if (frame.text) onPartial?.(text);

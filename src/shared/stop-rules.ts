@@ -2,6 +2,7 @@
 // `maxLines`-th line (counted from its first non-blank character). The local engine stops
 // generating there (decode/generate.ts); the server backends cut the streamed text there and end
 // the request, since not every server honours stop strings and none counts lines.
+import { LOOP_COPIES, cutLoop, trailingLoop } from './repetition';
 
 /** Index of the line break that ends the `maxLines`-th line of content, or -1. */
 function lineLimit(text: string, maxLines: number | undefined): number {
@@ -25,4 +26,19 @@ export function firstStop(text: string, stops: readonly string[], maxLines: numb
     if (i >= 0 && (cut < 0 || i < cut)) cut = i;
   }
   return cut;
+}
+
+/**
+ * The text cut where it must end, and why: a stop string or the line limit ('stop'), or a unit
+ * repeated LOOP_COPIES times at its end ('loop', one copy kept); undefined while it may go on.
+ */
+export function endOfText(
+  text: string,
+  stops: readonly string[],
+  maxLines: number | undefined,
+): { text: string; reason: 'stop' | 'loop' } | undefined {
+  const cut = firstStop(text, stops, maxLines);
+  if (cut >= 0) return { text: text.slice(0, cut), reason: 'stop' };
+  const loop = trailingLoop(text, LOOP_COPIES);
+  return loop ? { text: cutLoop(text, loop), reason: 'loop' } : undefined;
 }

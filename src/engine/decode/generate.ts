@@ -3,8 +3,7 @@
 // loop so that a cancel message that arrived meanwhile is seen.
 import { Rng, SamplingParams, sample } from './sampler';
 import { Healing, restrictTo } from './token-healing';
-import { LOOP_COPIES, cutLoop, trailingLoop } from '../../shared/repetition';
-import { firstStop } from '../../shared/stop-rules';
+import { endOfText } from '../../shared/stop-rules';
 
 export interface Stepper {
   /** Feed tokens after everything fed so far; returns the logits of the last one. */
@@ -106,16 +105,9 @@ export async function generate(
     }
     tokens.push(next);
     text = stableText(decoder, tokens).slice(healed);
-    const cut = firstStop(text, options.stop, options.maxLines);
-    if (cut >= 0) {
-      text = text.slice(0, cut);
-      stopReason = 'stop';
-      break;
-    }
-    const loop = trailingLoop(text, LOOP_COPIES);
-    if (loop) {
-      text = cutLoop(text, loop);
-      stopReason = 'loop';
+    const end = endOfText(text, options.stop, options.maxLines);
+    if (end) {
+      ({ text, reason: stopReason } = end);
       break;
     }
     options.onText?.(text);
