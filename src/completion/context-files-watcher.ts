@@ -7,8 +7,10 @@ import { MAX_CONTEXT_FILE_CHARS } from '../engine/process/protocol';
 import type { WispSettings } from '../settings';
 import { isEnabledFor } from '../settings';
 import { ContextFileTracker, OpenDocument } from './context-files';
+import { SettleTimer } from './settle-timer';
 
 const SETTLE_MS = 500;
+const MAX_WAIT_MS = 2_000;
 const SCHEMES = new Set(['file', 'untitled', 'vscode-remote']);
 
 function openDocument(document: vscode.TextDocument): OpenDocument {
@@ -25,9 +27,7 @@ function openDocument(document: vscode.TextDocument): OpenDocument {
 
 export function watchContextFiles(engine: CompletionEngine, settings: () => WispSettings): vscode.Disposable {
   const tracker = new ContextFileTracker();
-  let timer: NodeJS.Timeout | undefined;
   const sync = () => {
-    timer = undefined;
     const current = settings();
     const wanted = (d: vscode.TextDocument) => SCHEMES.has(d.uri.scheme) && isEnabledFor(current, d.languageId);
     const active = vscode.window.activeTextEditor?.document;
@@ -39,10 +39,8 @@ export function watchContextFiles(engine: CompletionEngine, settings: () => Wisp
     });
     engine.setContextFiles(current.contextFromOtherFiles ? files : []);
   };
-  const schedule = () => {
-    clearTimeout(timer);
-    timer = setTimeout(sync, SETTLE_MS);
-  };
+  const timer = new SettleTimer(sync, SETTLE_MS, MAX_WAIT_MS);
+  const schedule = () => timer.schedule();
   const activeKey = () => vscode.window.activeTextEditor?.document.uri.toString();
   schedule();
   const subscriptions = [
@@ -56,14 +54,13 @@ export function watchContextFiles(engine: CompletionEngine, settings: () => Wisp
     // Turned off, the other files must be gone before the next request: no settling.
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (e.affectsConfiguration('wisp.contextFromOtherFiles')) {
-        clearTimeout(timer);
-        sync();
+        timer.runNow();
       } else if (e.affectsConfiguration('wisp')) schedule();
     }),
   ];
   return {
     dispose: () => {
-      clearTimeout(timer);
+      timer.cancel();
       for (const s of subscriptions) s.dispose();
     },
   };
