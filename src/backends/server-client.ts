@@ -238,7 +238,7 @@ export class ServerClient implements CompletionEngine {
         text += frame.text;
         if (frame.text) frameCount++;
         // The same end rules as the local engine's.
-        const end = endOfText(text, request.stop, request.maxLines);
+        const end = endOfText(text, request.stop, request.maxLines, request.editor);
         if (end) {
           ({ text, reason: stop } = end);
           break;

@@ -79,6 +79,8 @@ export function inlineRequest(
     // Two blank lines end a suggestion: past them the model is writing code the user has not reached.
     stop: ['\n\n\n'],
     maxLines: maxLinesFor(ctx, settings.multiline),
+    // The filters cut at the scope's end; the generation stops there instead of running on.
+    editor: ctx,
     timeBudgetMs: settings.timeBudgetMs,
   };
 }

@@ -3,16 +3,17 @@
 // test/unit/data/postprocess/<filter>.json. `runFilters` reports every filter that changed the text,
 // so the log can say which one cut a suggestion or dropped it.
 import type { MultilineMode } from '../settings';
-import { cutLoop, trailingLoop } from '../shared/repetition';
+import { FILTER_LOOP_COPIES, cutLoop, trailingLoop } from '../shared/repetition';
+import {
+  type EditorContext,
+  indentWidth,
+  repeatsNextLine,
+  scopeEndLine,
+  unmatchedCloser,
+  withoutLineSuffixOverlap,
+} from '../shared/scope-rules';
 
-export interface EditorContext {
-  /** Text of the cursor's line before the cursor. */
-  linePrefix: string;
-  /** Text of the cursor's line after the cursor. */
-  lineSuffix: string;
-  /** The lines after the cursor's line (a few are enough). */
-  nextLines: string[];
-}
+export type { EditorContext };
 
 export interface DocumentStyle {
   eol: '\n' | '\r\n';
@@ -26,19 +27,6 @@ export interface FilterContext extends EditorContext {
   multiline: MultilineMode;
 }
 
-const OPENERS: Record<string, string> = { '(': ')', '[': ']', '{': '}' };
-const CLOSERS = new Set([')', ']', '}']);
-
-function indentWidth(line: string, tabSize = 4): number {
-  let width = 0;
-  for (const ch of line) {
-    if (ch === ' ') width++;
-    else if (ch === '\t') width += tabSize - (width % tabSize);
-    else break;
-  }
-  return width;
-}
-
 /** The model may answer in CRLF or mixed endings; work on \n only. */
 export function normalizeLineEndings(text: string): string {
   return text.replace(/\r\n?/g, '\n');
@@ -50,14 +38,8 @@ export function normalizeLineEndings(text: string): string {
  */
 export function stopAtScopeEnd(text: string, ctx: EditorContext): string {
   const lines = text.split('\n');
-  const base = indentWidth(ctx.linePrefix);
-  for (let i = 1; i < lines.length; i++) {
-    if (lines[i].trim() === '') continue;
-    if (indentWidth(lines[i]) < base) {
-      return lines.slice(0, i).join('\n');
-    }
-  }
-  return text;
+  const end = scopeEndLine(lines, ctx);
+  return end < 0 ? text : lines.slice(0, end).join('\n');
 }
 
 /**
@@ -66,27 +48,10 @@ export function stopAtScopeEnd(text: string, ctx: EditorContext): string {
  * keep it and cut right after it (the scope ends there).
  */
 export function cutAtUnmatchedCloser(text: string, ctx: EditorContext): string {
-  const stack: string[] = [];
-  let quote: string | undefined;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i];
-    if (quote) {
-      if (ch === '\\') i++;
-      else if (ch === quote || ch === '\n') quote = undefined;
-      continue;
-    }
-    if (ch === '"' || ch === "'" || ch === '`') quote = ch;
-    else if (OPENERS[ch]) stack.push(OPENERS[ch]);
-    else if (CLOSERS.has(ch)) {
-      if (stack.length > 0 && stack[stack.length - 1] === ch) {
-        stack.pop();
-        continue;
-      }
-      const after = ctx.lineSuffix.trimStart();
-      return after.startsWith(ch) ? text.slice(0, i).trimEnd() : text.slice(0, i + 1);
-    }
-  }
-  return text;
+  const i = unmatchedCloser(text);
+  if (i < 0) return text;
+  const after = ctx.lineSuffix.trimStart();
+  return after.startsWith(text[i]) ? text.slice(0, i).trimEnd() : text.slice(0, i + 1);
 }
 
 /**
@@ -104,14 +69,7 @@ export function keepToLineLimit(text: string, ctx: FilterContext): string {
 
 /** Drop the part of the first line that the rest of the line already has (e.g. `);`). */
 export function trimOverlapWithLineSuffix(text: string, ctx: EditorContext): string {
-  const rest = ctx.lineSuffix.trim();
-  if (rest.length === 0) return text;
-  const newline = text.indexOf('\n');
-  const first = newline >= 0 ? text.slice(0, newline) : text;
-  const trimmedFirst = first.trimEnd();
-  if (!trimmedFirst.endsWith(rest)) return text;
-  const kept = trimmedFirst.slice(0, trimmedFirst.length - rest.length);
-  return kept + (newline >= 0 ? text.slice(newline) : '');
+  return withoutLineSuffixOverlap(text, ctx.lineSuffix);
 }
 
 /**
@@ -120,7 +78,7 @@ export function trimOverlapWithLineSuffix(text: string, ctx: EditorContext): str
  * ("[0, 0, 0, 0]") does not reach the end of the text, and is kept.
  */
 export function cutRepetitionLoop(text: string): string {
-  const loop = trailingLoop(text, 3);
+  const loop = trailingLoop(text, FILTER_LOOP_COPIES);
   return loop ? cutLoop(text, loop) : text;
 }
 
@@ -135,9 +93,7 @@ export function dropRepeatOfFollowingText(text: string, ctx: EditorContext): str
   if (suggestion.length === 0) return text;
   const following = [ctx.lineSuffix, ...ctx.nextLines].join('\n').trim();
   if (following.startsWith(suggestion)) return '';
-  const firstLine = suggestion.split('\n')[0].trim();
-  const nextLine = ctx.nextLines.find((l) => l.trim().length > 0)?.trim();
-  return firstLine.length > 0 && nextLine === firstLine ? '' : text;
+  return repeatsNextLine(suggestion, ctx) ? '' : text;
 }
 
 /** Write the suggestion in the document's indentation and line endings. */

@@ -23,6 +23,7 @@ import type { SamplingParams } from './decode/sampler';
 import { ModelTokenizer } from './model/tokenizer';
 import { Healing, TokenHealer } from './decode/token-healing';
 import { lookupDraft } from './decode/prompt-lookup';
+import type { EditorContext } from '../shared/scope-rules';
 
 export interface EngineOptions {
   modelDir: string;
@@ -46,6 +47,11 @@ export interface CompletionRequest {
   stop: string[];
   /** Stop after this many lines of content (see generate.ts); 0 or absent = no limit. */
   maxLines?: number;
+  /**
+   * The cursor's surroundings: generation stops where post-processing's scope rules would cut the
+   * rest (shared/scope-rules.ts); absent = it runs until the other limits.
+   */
+  editor?: EditorContext;
   timeBudgetMs: number;
   contextTokens: number;
   /** Share of the context the suffix may take (0–1). */
@@ -366,6 +372,7 @@ export class Engine {
         maxNewTokens: newTokens,
         stop: request.stop,
         maxLines: request.maxLines,
+        editor: request.editor,
         stopIds: this.tokenizer.stopIds,
         timeBudgetMs: request.timeBudgetMs,
         startedAt,

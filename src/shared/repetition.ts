@@ -9,6 +9,9 @@
  */
 export const LOOP_COPIES = 8;
 
+/** Copies of a unit at the end of a suggestion that make the repetition-loop filter cut it (postprocess.ts). */
+export const FILTER_LOOP_COPIES = 3;
+
 /** Longest repeating unit looked for, in characters. */
 const MAX_LOOP_UNIT = 40;
 

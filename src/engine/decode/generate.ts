@@ -1,9 +1,11 @@
 // The autoregressive loop: feed, sample, stop. Stops on an end token, a stop string, a repetition
-// loop, the token budget, the time budget, or cancellation — checked between steps, after yielding to the event
-// loop so that a cancel message that arrived meanwhile is seen.
+// loop, a scope rule of post-processing, the token budget, the time budget, or cancellation —
+// checked between steps, after yielding to the event loop so that a cancel message that arrived
+// meanwhile is seen.
 import { Rng, SamplingParams, sample } from './sampler';
 import { Healing, restrictTo } from './token-healing';
 import { endOfText } from '../../shared/stop-rules';
+import type { EditorContext } from '../../shared/scope-rules';
 
 export interface Stepper {
   /** Feed tokens after everything fed so far; returns the logits of the last one. */
@@ -18,7 +20,8 @@ export interface TokenDecoder {
   decode(ids: number[]): string;
 }
 
-export type StopReason = 'eos' | 'stop' | 'length' | 'time' | 'cancelled' | 'context' | 'loop';
+/** 'filter': post-processing would cut the rest (shared/scope-rules.ts). */
+export type StopReason = 'eos' | 'stop' | 'length' | 'time' | 'cancelled' | 'context' | 'loop' | 'filter';
 
 export interface GenerateOptions {
   sampling: SamplingParams;
@@ -28,6 +31,8 @@ export interface GenerateOptions {
   stop: readonly string[];
   /** Generation ends when this many lines of content are complete (leading blank lines do not count). */
   maxLines?: number;
+  /** The cursor's surroundings, to stop where the filters would cut the rest; absent = no such stop. */
+  editor?: EditorContext;
   stopIds: ReadonlySet<number>;
   /** Wall-clock limit measured from `startedAt`. */
   timeBudgetMs: number;
@@ -105,7 +110,7 @@ export async function generate(
     }
     tokens.push(next);
     text = stableText(decoder, tokens).slice(healed);
-    const end = endOfText(text, options.stop, options.maxLines);
+    const end = endOfText(text, options.stop, options.maxLines, options.editor);
     if (end) {
       ({ text, reason: stopReason } = end);
       break;
