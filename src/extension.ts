@@ -5,7 +5,7 @@ import { generateCode } from './commands/generate-code';
 import { SelectModelPrompts, selectModel } from './commands/select-model';
 import { BackendSwitch } from './backends/backend-switch';
 import { watchContextFiles } from './completion/context-files-watcher';
-import { ShownSuggestion, WispInlineProvider } from './completion/provider';
+import { ACCEPTED_COMMAND, ShownSuggestion, WispInlineProvider } from './completion/provider';
 import { EngineClient, EngineState } from './engine/process/engine-client';
 import type { DeviceSpeeds } from './engine/process/protocol';
 import { resolveModelDir } from './shared/model-location';
@@ -139,6 +139,9 @@ export function activate(context: vscode.ExtensionContext): WispApi {
     { dispose: () => engine.dispose() },
     { dispose: () => localEngine.dispose() },
     vscode.languages.registerInlineCompletionItemProvider(COMPLETION_SELECTOR, provider),
+    vscode.commands.registerCommand(ACCEPTED_COMMAND, (documentKey: string, offset: number) =>
+      provider.accepted(documentKey, offset),
+    ),
     watchContextFiles(engine, () => readSettings()),
     vscode.commands.registerCommand('wisp.generate', () =>
       generateCode({ engine, settings: () => readSettings(), log }),

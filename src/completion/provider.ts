@@ -1,11 +1,13 @@
 // The inline completion provider: adapts VS Code's document, position and cancellation token to
 // InlineCompleter (inline-completer.ts), and reports what happened to the log and the status bar.
+// VS Code has no event for an accepted inline suggestion; it runs the item's command when the
+// suggestion is accepted whole (not on a partial accept), and that command starts the prefetch.
 import * as vscode from 'vscode';
 import type { CompletionEngine } from '../backends/completion-engine';
 import { WispSettings, isEnabledFor } from '../settings';
 import type { CompletionResult } from '../engine/process/protocol';
 import { documentPaths, documentStyle, inlineInput } from './document-input';
-import { InlineCompleter } from './inline-completer';
+import { CompleterStats, InlineCompleter, InlineQuery } from './inline-completer';
 import { describeNoSuggestion } from './no-suggestion';
 import { FilterAction, describeAction } from './postprocess';
 
@@ -29,6 +31,14 @@ export interface ProviderDeps {
   onSuggestion?: (shown: ShownSuggestion) => void;
 }
 
+/** The command an item runs when it is accepted whole (registered in extension.ts). */
+export const ACCEPTED_COMMAND = 'wisp.suggestionAccepted';
+
+const FROM: Record<string, string> = {
+  kept: 'from the generation kept while typing',
+  prefetch: 'from the prefetch after an accept',
+};
+
 export class WispInlineProvider implements vscode.InlineCompletionItemProvider {
   private readonly completer: InlineCompleter;
 
@@ -39,6 +49,38 @@ export class WispInlineProvider implements vscode.InlineCompletionItemProvider {
   /** Suggestions made under other settings must not be served again. */
   forgetSuggestions(): void {
     this.completer.forgetSuggestions();
+  }
+
+  /** Keystrokes answered, by where the suggestion came from; generations stopped and their tokens. */
+  get stats(): CompleterStats {
+    return this.completer.stats;
+  }
+
+  /**
+   * A suggestion made for `documentKey` was accepted whole, leaving the cursor at `offset`: if the
+   * cursor is still there, compute the next suggestion now.
+   */
+  accepted(documentKey: string, offset: number): void {
+    const editor = vscode.window.activeTextEditor;
+    const document = editor?.document;
+    if (!editor || !document || document.uri.toString() !== documentKey) return;
+    const position = editor.selection.active;
+    if (!editor.selection.isEmpty || document.offsetAt(position) !== offset) return;
+    if (!this.deps.enabled() || this.deps.engine.state.status !== 'ready') return;
+    const settings = this.deps.settings();
+    if (!isEnabledFor(settings, document.languageId)) return;
+    this.deps.log(`prefetch after an accept at ${where(document, position)}`);
+    this.completer.prefetch(this.query(document, position, new AbortController().signal), settings);
+  }
+
+  private query(document: vscode.TextDocument, position: vscode.Position, signal: AbortSignal): InlineQuery {
+    return {
+      ...inlineInput(document, position),
+      documentKey: document.uri.toString(),
+      paths: documentPaths(document),
+      style: documentStyle(document),
+      signal,
+    };
   }
 
   async provideInlineCompletionItems(
@@ -58,25 +100,27 @@ export class WispInlineProvider implements vscode.InlineCompletionItemProvider {
     const sub = token.onCancellationRequested(() => abort.abort());
     const key = document.uri.toString();
     try {
-      const query = {
-        ...inlineInput(document, position),
-        documentKey: key,
-        paths: documentPaths(document),
-        style: documentStyle(document),
-        signal: abort.signal,
-      };
+      const query = this.query(document, position, abort.signal);
       const answer = await this.completer.complete(query, settings);
-      const where = `${document.fileName.split(/[\\/]/).pop()}:${position.line + 1}`;
-      if (answer.result) this.logResult(where, answer.keystroke, answer.result, answer.filtered ?? []);
+      const at = where(document, position);
+      if (answer.result) this.logResult(at, answer.keystroke, answer.result, answer.filtered ?? []);
       if (answer.reason) {
         const why = describeNoSuggestion(answer.reason);
-        this.deps.log(`no suggestion #${answer.keystroke} ${where}: ${why}`);
+        this.deps.log(`no suggestion #${answer.keystroke} ${at}: ${why}`);
         this.deps.onNoSuggestion?.(why);
       }
+      if (answer.text && FROM[answer.source])
+        this.deps.log(`suggestion #${answer.keystroke} ${at} ${FROM[answer.source]}`);
       if (!answer.text || token.isCancellationRequested) return undefined;
       this.deps.onNoSuggestion?.(undefined);
       this.deps.onSuggestion?.({ documentKey: key, offset: query.cursor, text: answer.text });
-      return [new vscode.InlineCompletionItem(answer.text, new vscode.Range(position, position))];
+      const item = new vscode.InlineCompletionItem(answer.text, new vscode.Range(position, position));
+      item.command = {
+        command: ACCEPTED_COMMAND,
+        title: 'Wisp: suggestion accepted',
+        arguments: [key, query.cursor + answer.text.length],
+      };
+      return [item];
     } catch (err) {
       this.deps.log(`completion failed: ${(err as Error).message}`);
       return undefined;
@@ -85,11 +129,11 @@ export class WispInlineProvider implements vscode.InlineCompletionItemProvider {
     }
   }
 
-  private logResult(where: string, keystroke: number, result: CompletionResult, filtered: FilterAction[]): void {
+  private logResult(at: string, keystroke: number, result: CompletionResult, filtered: FilterAction[]): void {
     const s = result.stats;
     const filters = filtered.length ? `; filters: ${filtered.map(describeAction).join(', ')}` : '';
     this.deps.log(
-      `complete #${keystroke} ${where} prompt ${s.promptTokens} tok ` +
+      `complete #${keystroke} ${at} prompt ${s.promptTokens} tok ` +
         `(reused ${s.reusedTokens}, prefilled ${s.prefilledTokens}${s.headerTokens ? `, other files' chunks ${s.headerTokens}` : ''}) → ${s.generatedTokens} tok, ` +
         `prefill ${s.prefillMs.toFixed(1)} ms, decode ${s.decodeMs.toFixed(1)} ms, total ${s.totalMs.toFixed(1)} ms, ${s.stopReason}` +
         (s.relatedTokens ? `, context cache holds ${s.relatedTokens} tokens of other files` : '') +
@@ -97,4 +141,8 @@ export class WispInlineProvider implements vscode.InlineCompletionItemProvider {
     );
     this.deps.onSpeed(`${Math.round(s.totalMs)} ms`);
   }
+}
+
+function where(document: vscode.TextDocument, position: vscode.Position): string {
+  return `${document.fileName.split(/[\\/]/).pop()}:${position.line + 1}`;
 }

@@ -1,46 +1,55 @@
-// Answering from a suggestion already shown. When the user types the characters the ghost text
+// Answering from a suggestion already made. When the user types the characters the ghost text
 // shows, the rest of the suggestion is still the answer: no model call, no latency. Entries are
-// keyed by document and remember the text just before the cursor when they were made, so a later
-// request can tell whether the user typed exactly a prefix of the suggestion since.
+// keyed by the place they were made for (typed-along.ts), so a later request can tell whether the
+// user typed exactly a prefix of the suggestion since. A suggestion can also be made before any
+// keystroke shows it: by a generation the user kept typing along with after its own keystroke was
+// gone ('kept'), or by the prefetch after an accept ('prefetch'); the first time such an entry
+// answers, the answer says where it came from, and afterwards it is one the user has seen ('shown').
+import { CursorAt, Place, placeOf, typedAlong } from './typed-along';
+
+export type SuggestionOrigin = 'shown' | 'kept' | 'prefetch';
 
 interface Remembered {
-  documentKey: string;
-  /** Document offset of the cursor when the suggestion was made. */
-  offset: number;
-  /** Text just before that cursor position. */
-  before: string;
-  suffix: string;
+  place: Place;
   text: string;
+  origin: SuggestionOrigin;
 }
-
-/** Characters before the cursor compared to recognise the same place in the document. */
-const ANCHOR_CHARS = 256;
 
 export class SuggestionMemory {
   private entries: Remembered[] = [];
 
   constructor(private readonly capacity = 32) {}
 
-  remember(documentKey: string, offset: number, prefix: string, suffix: string, text: string): void {
-    this.entries = this.entries.filter((e) => !(e.documentKey === documentKey && e.offset === offset));
-    this.entries.unshift({ documentKey, offset, before: prefix.slice(-ANCHOR_CHARS), suffix, text });
+  remember(at: CursorAt, text: string, origin: SuggestionOrigin = 'shown'): void {
+    this.entries = this.entries.filter(
+      (e) => !(e.place.documentKey === at.documentKey && e.place.offset === at.offset),
+    );
+    this.entries.unshift({ place: placeOf(at), text, origin });
     if (this.entries.length > this.capacity) this.entries.pop();
   }
 
   /**
    * The rest of a remembered suggestion, if everything typed since it was made is a prefix of it
-   * (and the text after the cursor is unchanged); undefined otherwise.
+   * (and the text after the cursor is unchanged), with where it came from; undefined otherwise.
+   * From then on the entry counts as shown.
    */
-  lookup(documentKey: string, offset: number, prefix: string, suffix: string): string | undefined {
+  lookup(at: CursorAt): { text: string; origin: SuggestionOrigin } | undefined {
     for (const e of this.entries) {
-      if (e.documentKey !== documentKey || offset < e.offset || suffix !== e.suffix) continue;
-      const typedLength = offset - e.offset;
-      if (typedLength >= e.text.length || prefix.length < e.before.length + typedLength) continue;
-      const typed = prefix.slice(prefix.length - typedLength);
-      const before = prefix.slice(prefix.length - typedLength - e.before.length, prefix.length - typedLength);
-      if (before === e.before && e.text.startsWith(typed)) return e.text.slice(typedLength);
+      const typed = typedAlong(e.place, e.text, at);
+      if (typed === undefined || typed >= e.text.length) continue;
+      const origin = e.origin;
+      e.origin = 'shown';
+      return { text: e.text.slice(typed), origin };
     }
     return undefined;
+  }
+
+  /** Whether a remembered suggestion answers at this place (without marking it shown). */
+  has(at: CursorAt): boolean {
+    return this.entries.some((e) => {
+      const typed = typedAlong(e.place, e.text, at);
+      return typed !== undefined && typed < e.text.length;
+    });
   }
 
   clear(): void {

@@ -138,7 +138,8 @@ describe('typing storm', () => {
       await new Promise((r) => setTimeout(r, 1000 / KEYS_PER_SECOND));
     }
     await Promise.race([
-      Promise.all(pendingQueries),
+      // Generations outlive the keystrokes that started them (inline-completer.ts): wait for those too.
+      Promise.all(pendingQueries).then(() => completer.settled()),
       new Promise((_, reject) => setTimeout(() => reject(new Error('requests did not end')), 30_000)),
     ]);
     const rssEnd = rssMb(pid);
