@@ -73,6 +73,8 @@ export function debounce(ms: number, signal: AbortSignal): Promise<boolean> {
 export interface CompleterStats {
   /** Keystrokes answered with a suggestion, by where it came from. */
   served: Record<AnswerSource, number>;
+  /** Tokens generated, by every generation (those stopped: the tokens they had streamed). */
+  generatedTokens: number;
   /** Generations a keystroke stopped because the user did not type along with them. */
   stopped: number;
   /** Tokens those generations had streamed: generated, then thrown away. */
@@ -110,6 +112,7 @@ export class InlineCompleter {
   private readonly keep: boolean;
   readonly stats: CompleterStats = {
     served: { memory: 0, model: 0, kept: 0, prefetch: 0 },
+    generatedTokens: 0,
     stopped: 0,
     discardedTokens: 0,
   };
@@ -264,6 +267,7 @@ export class InlineCompleter {
   private finished(generation: Generation, at: CursorAt, result: CompletionResult | undefined): void {
     if (this.running === generation) this.running = undefined;
     if (generation.abort.signal.aborted) this.discarded(generation);
+    else if (result) this.stats.generatedTokens += result.stats.generatedTokens;
     if (!result || generation.abort.signal.aborted) return;
     const text = filterInline(generation.prepared, result, generation.style).text;
     if (text === undefined) return;
@@ -281,6 +285,7 @@ export class InlineCompleter {
 
   private discarded(generation: Generation): void {
     this.stats.stopped++;
+    this.stats.generatedTokens += generation.steps;
     this.stats.discardedTokens += generation.steps;
   }
 }

@@ -5,6 +5,9 @@
 // host's longest event-loop block. See test/bench/NOTES.md for what it found.
 //
 //   npm run bench -- [--quick] [--json OUT] [--model DIR] [--keys N] [--files N] [--no-peer] [--seed N]
+//                    [--accept] [--without keep,early-stop,prefetch]
+//     --accept: the typist presses Tab on a suggestion that is exactly what comes next;
+//     --without: issue 14's levers to turn off (all three: the pipeline before them)
 //   npm run bench -- --real-size [--shape qwen2.5-coder-0.5b] [--pairs q4,q8,fp32] [--threads 2,1]
 //                    [--keys N] [--no-reuse-keys N] [--json OUT]   (Wisp against llama-server: real-size.ts)
 //
@@ -42,6 +45,9 @@ interface Args {
   records?: string;
   seed: number;
   intervalMs: number;
+  accept: boolean;
+  /** Issue 14's levers turned off: keep, early-stop, prefetch. */
+  without: string[];
 }
 
 function parseArgs(argv: string[]): Args {
@@ -62,6 +68,8 @@ function parseArgs(argv: string[]): Args {
     records: value('--records'),
     seed: Number(value('--seed') ?? 1),
     intervalMs: Number(value('--interval') ?? 80),
+    accept: argv.includes('--accept'),
+    without: (value('--without') ?? '').split(',').filter((x) => x),
   };
 }
 
@@ -304,6 +312,10 @@ async function main(): Promise<void> {
     contextCache: spec.contextCache,
     documentKey: seg.path,
     timeline: { intervalMs: args.intervalMs, seed: args.seed + fileIndex },
+    keep: !args.without.includes('keep'),
+    earlyStop: !args.without.includes('early-stop'),
+    prefetch: !args.without.includes('prefetch'),
+    accept: args.accept,
   });
   const dump = (name: string, seg: TypingSegment, mode: string, records: KeyRecord[]) => {
     if (!args.records) return;
@@ -498,6 +510,8 @@ async function main(): Promise<void> {
       budget_s: args.budgetS,
       skipped_phases: skipped,
       seed: args.seed,
+      accept: args.accept,
+      without: args.without,
       wall_s: 0,
     },
   };
@@ -537,6 +551,8 @@ type Report = {
     load_average_at_start: number[];
     interval_ms: number;
     debounce_ms: number;
+    accept: boolean;
+    without: string[];
   };
 };
 
@@ -607,19 +623,21 @@ function printTable(r: Report): void {
     out.push(title);
     out.push('');
     out.push(
-      '| engine | p50 ms | p95 ms | +debounce p50 / p95 | engine call p50 / p95 | prefilled mean / p95 | prefill ms p50 | generated mean | decode ms/token | answered / keys | typing-through | accept | chars saved | cache-led tokens | engine CPU ms/key | cores: bench / others | files | same as wisp |',
+      '| engine | p50 ms | p95 ms | +debounce p50 / p95 | engine call p50 / p95 | prefilled mean / p95 | prefill ms p50 | generated mean | decode ms/token | answered / keys | typing-through | accept | chars saved | cache-led tokens | engine CPU ms/key | cores: bench / others | files | same as wisp | tokens generated / discarded | kept / prefetch | accepts |',
     );
-    out.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+    out.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
     for (const [name, s] of Object.entries(table)) {
       out.push(
         `| ${name} | ${s.p50_ms} | ${s.p95_ms} | ${s.ready_p50_ms} / ${s.ready_p95_ms} | ${s.engine_p50_ms} / ${s.engine_p95_ms} | ${s.prefill_tokens_mean} / ${s.prefill_tokens_p95} | ${f(s.prefill_ms_p50)} | ${s.generated_tokens_mean} | ${f(s.decode_ms_per_token)} | ` +
-          `${s.answered} / ${s.keys} | ${(s.typing_through_share * 100).toFixed(1)}% | ${(s.accept_proxy * 100).toFixed(1)}% | ${s.chars_saved} (${(s.chars_saved_share * 100).toFixed(1)}%) | ${s.cache_led_share > 0 ? `${(s.cache_led_share * 100).toFixed(1)}%` : '–'} | ${s.engine_cpu_ms_per_key} | ${s.own_cores} / ${s.other_cores} | ${s.files} | ${Number.isFinite(s.same_as_wisp) ? `${(s.same_as_wisp * 100).toFixed(0)}%` : ''} |`,
+          `${s.answered} / ${s.keys} | ${(s.typing_through_share * 100).toFixed(1)}% | ${(s.accept_proxy * 100).toFixed(1)}% | ${s.chars_saved} (${(s.chars_saved_share * 100).toFixed(1)}%) | ${s.cache_led_share > 0 ? `${(s.cache_led_share * 100).toFixed(1)}%` : '–'} | ${s.engine_cpu_ms_per_key} | ${s.own_cores} / ${s.other_cores} | ${s.files} | ${Number.isFinite(s.same_as_wisp) ? `${(s.same_as_wisp * 100).toFixed(0)}%` : ''} | ` +
+          `${s.tokens_generated} / ${s.tokens_discarded} | ${(s.kept_share * 100).toFixed(1)}% / ${(s.prefetch_share * 100).toFixed(1)}% | ${s.accepts} |`,
       );
     }
     out.push('');
   };
   rows(
-    `Live replay: ${r.setup.interval_ms} ms between keys (jittered) with pauses, ${r.setup.debounce_ms} ms debounce, stale requests cancelled; p50/p95 exclude the debounce wait`,
+    `Live replay: ${r.setup.interval_ms} ms between keys (jittered) with pauses, ${r.setup.debounce_ms} ms debounce, stale requests cancelled; p50/p95 exclude the debounce wait` +
+      `${r.setup.accept ? '; Tab on suggestions that are exactly what comes next' : ''}${r.setup.without.length ? `; without ${r.setup.without.join(', ')}` : ''}`,
     r.keystroke,
   );
   rows('Every keystroke: each key waits for its suggestion (no debounce, no cancellation)', r.every_keystroke);

@@ -1,22 +1,25 @@
 // Keystroke replay: a person types a segment of a real file, one character at a time, and every
 // keystroke goes through what the inline provider does (src/completion/provider.ts), without VS
-// Code: the prompt window (prepareInline), typing-through (SuggestionMemory), the debounce, the
-// engine through an EngineClient (which cancels the stale request when a new one starts, as the
-// editor's cancellation token does), and post-processing (finishInline).
+// Code: the provider's own InlineCompleter (the prompt window, typing-through, the generation kept
+// while the user types along with it, the debounce, post-processing, the prefetch after an accept),
+// with the engine through an EngineClient (which cancels the stale request when a new one starts).
 //
 // The timeline is real time: keys arrive ~80 ms apart (jittered) with pauses, so debounce,
 // cancellation and typing-through happen as they would. Every engine replays the same timeline.
+// With `accept`, the person presses Tab on a suggestion that is exactly what they would type next:
+// its characters are skipped, and the next key comes when the next character was due.
 import type { CompletionRequest, CompletionResult } from '../../src/engine/engine';
-import { detectStyle, finishInline, prepareInline } from '../../src/completion/inline-request';
+import { InlineAnswer, InlineCompleter, InlineQuery } from '../../src/completion/inline-completer';
+import { detectStyle } from '../../src/completion/inline-request';
 import type { DocumentStyle } from '../../src/completion/postprocess';
-import { SuggestionMemory } from '../../src/completion/suggestion-memory';
+import type { CompleteOptions } from '../../src/engine/process/engine-client';
 import { WispSettings, contextCacheWeight } from '../../src/settings';
 import { mean, percentile, rng, round, sleep } from './measure';
 import type { TypingSegment } from './sources';
 
 /** What the provider needs from the engine client (EngineClient has exactly this method). */
 export interface CompletionBackend {
-  complete(request: CompletionRequest, options: { signal?: AbortSignal }): Promise<CompletionResult | undefined>;
+  complete(request: CompletionRequest, options?: CompleteOptions): Promise<CompletionResult | undefined>;
 }
 
 export interface TimelineOptions {
@@ -39,7 +42,8 @@ export function keyTimes(typed: string, options: TimelineOptions): number[] {
   return times;
 }
 
-export type KeyOutcome = 'typing-through' | 'model' | 'empty' | 'cancelled' | 'failed';
+/** 'kept': from a generation an earlier keystroke started; 'prefetch': from the prefetch after an accept. */
+export type KeyOutcome = 'typing-through' | 'model' | 'kept' | 'prefetch' | 'empty' | 'cancelled' | 'failed';
 
 export interface KeyRecord {
   key: number;
@@ -60,6 +64,11 @@ export interface KeyRecord {
   suggestion?: string;
   /** The suggestion's first line is what the person types next. */
   accepted?: boolean;
+  /** Tokens generated, and of those thrown away (stopped generations), since the record before. */
+  generatedTokens?: number;
+  discardedTokens?: number;
+  /** The person pressed Tab on the suggestion before: this key is at the cursor after it. */
+  afterAccept?: boolean;
 }
 
 export interface ReplayOptions {
@@ -78,6 +87,15 @@ export interface ReplayOptions {
   contextCache: boolean;
   documentKey: string;
   timeline: TimelineOptions;
+  /**
+   * Issue 14's levers, each on by default: keep the generation the user types along with, stop
+   * while decoding where the filters would cut, prefetch after an accept.
+   */
+  keep?: boolean;
+  earlyStop?: boolean;
+  prefetch?: boolean;
+  /** The person presses Tab on a suggestion that is exactly what they would type next. */
+  accept?: boolean;
 }
 
 const sum = (values: readonly number[]) => values.reduce((a, b) => a + b, 0);
@@ -93,9 +111,12 @@ function firstLine(s: string): string {
  */
 export class Typist {
   readonly records: KeyRecord[] = [];
-  private readonly memory = new SuggestionMemory();
+  private readonly completer: InlineCompleter;
   private readonly after: string;
   private readonly style: DocumentStyle;
+  /** Engine call time of each result, for the records. */
+  private readonly callMs = new WeakMap<CompletionResult, number>();
+  private counted = { generated: 0, discarded: 0 };
 
   constructor(
     readonly seg: TypingSegment,
@@ -104,91 +125,154 @@ export class Typist {
   ) {
     this.after = seg.text.slice(seg.start + seg.length);
     this.style = detectStyle(seg.text);
-  }
-
-  async key(key: number, keyAt: number, signal: AbortSignal, debounce: boolean): Promise<void> {
-    const { seg, options, records, memory } = this;
-    // the document after `key` characters: what was typed so far, then the rest of the file
-    const doc = seg.text.slice(0, seg.start + key) + this.after;
-    const cursor = seg.start + key;
-    const next = seg.text.slice(cursor, seg.start + seg.length);
-    const prepared = prepareInline(
-      { slice: (a, b) => doc.slice(a, b), documentLength: doc.length, cursor },
-      options.settings,
-    );
-    prepared.request = {
-      ...prepared.request,
+    // The provider's request, with the bench's overrides: single line, at most `maxNewTokens`,
+    // KV reuse, the suffix share and the context cache as the row asks.
+    const adjust = (request: CompletionRequest): CompletionRequest => ({
+      ...request,
       maxNewTokens: options.maxNewTokens,
       maxLines: 1,
       reuseCache: options.reuseCache,
-    };
-    if (options.suffixShare !== undefined) prepared.request.suffixShare = options.suffixShare;
-    prepared.request.contextCacheWeight = options.contextCache ? contextCacheWeight(options.settings) : 0;
-    const judge = (s: string) => firstLine(s).length > 0 && next.startsWith(firstLine(s));
+      ...(options.suffixShare !== undefined ? { suffixShare: options.suffixShare } : {}),
+      contextCacheWeight: options.contextCache ? contextCacheWeight(options.settings) : 0,
+      editor: options.earlyStop === false ? undefined : request.editor,
+    });
+    this.completer = new InlineCompleter(
+      {
+        complete: async (request, callOptions) => {
+          const sent = performance.now();
+          const result = await backend.complete(adjust(request), callOptions);
+          if (result) this.callMs.set(result, performance.now() - sent);
+          return result;
+        },
+      },
+      undefined,
+      { keepGenerations: options.keep !== false },
+    );
+  }
 
-    const remembered = memory.lookup(options.documentKey, cursor, prepared.prefix, prepared.suffix);
-    if (remembered !== undefined) {
-      const ms = performance.now() - keyAt;
+  private query(key: number, signal: AbortSignal): InlineQuery {
+    const { seg } = this;
+    // the document after `key` characters: what was typed so far, then the rest of the file
+    const doc = seg.text.slice(0, seg.start + key) + this.after;
+    return {
+      slice: (a, b) => doc.slice(a, b),
+      documentLength: doc.length,
+      cursor: seg.start + key,
+      documentKey: this.options.documentKey,
+      paths: { relative: this.options.documentKey },
+      style: this.style,
+      signal,
+    };
+  }
+
+  /** What the person would type next from key `key`. */
+  private next(key: number): string {
+    return this.seg.text.slice(this.seg.start + key, this.seg.start + this.seg.length);
+  }
+
+  async key(key: number, keyAt: number, signal: AbortSignal, debounce: boolean, afterAccept = false): Promise<void> {
+    const { options, records } = this;
+    const settings = debounce ? options.settings : { ...options.settings, debounceMs: 0 };
+    let answer: InlineAnswer;
+    try {
+      answer = await this.completer.complete(this.query(key, signal), settings);
+    } catch (err) {
+      records.push({ key, outcome: 'failed', suggestion: (err as Error).message, ...this.tokens() });
+      return;
+    }
+    const readyMs = performance.now() - keyAt;
+    const next = this.next(key);
+    const judge = (s: string) => firstLine(s).length > 0 && next.startsWith(firstLine(s));
+    const mark = afterAccept ? { afterAccept } : {};
+    if (answer.reason?.kind === 'debounced' || answer.reason?.kind === 'cancelled') {
+      records.push({ key, outcome: 'cancelled', ...mark, ...this.tokens() });
+      return;
+    }
+    if (answer.source !== 'model') {
+      const outcome = answer.source === 'memory' ? 'typing-through' : answer.source;
       records.push({
         key,
-        outcome: 'typing-through',
-        readyMs: ms,
-        workMs: ms,
-        suggestion: remembered,
-        accepted: judge(remembered),
+        outcome,
+        readyMs,
+        workMs: readyMs,
+        suggestion: answer.text,
+        accepted: judge(answer.text),
+        ...mark,
+        ...this.tokens(),
       });
       return;
     }
-    const debounceStart = performance.now();
-    if (debounce) {
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, options.settings.debounceMs);
-        signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
-      });
-    }
-    if (signal.aborted) {
-      records.push({ key, outcome: 'cancelled' });
-      return;
-    }
-    const waited = performance.now() - debounceStart;
-    const sent = performance.now();
-    let result: CompletionResult | undefined;
-    try {
-      result = await this.backend.complete(prepared.request, { signal });
-    } catch (err) {
-      records.push({ key, outcome: 'failed', suggestion: (err as Error).message });
-      return;
-    }
-    const engineMs = performance.now() - sent;
-    if (!result || signal.aborted) {
-      records.push({ key, outcome: 'cancelled' });
-      return;
-    }
-    const suggestion = finishInline(prepared, result, this.style);
-    const readyMs = performance.now() - keyAt;
+    const result = answer.result!;
     const base = {
       key,
       readyMs,
-      workMs: readyMs - waited,
-      engineMs,
+      // the debounce wait is the settings' (a model call always waits it out)
+      workMs: readyMs - settings.debounceMs,
+      engineMs: this.callMs.get(result),
       prefilled: result.stats.prefilledTokens,
       generated: result.stats.generatedTokens,
       prefillMs: result.stats.prefillMs,
       decodeMs: result.stats.decodeMs,
       cacheLed: result.stats.cacheLedTokens ?? 0,
+      ...mark,
     };
-    if (!suggestion) {
-      records.push({ ...base, outcome: 'empty' });
+    if (!answer.text) {
+      records.push({ ...base, outcome: 'empty', ...this.tokens() });
       return;
     }
-    memory.remember(options.documentKey, cursor, prepared.prefix, prepared.suffix, suggestion);
-    records.push({ ...base, outcome: 'model', suggestion, accepted: judge(suggestion) });
+    records.push({
+      ...base,
+      outcome: 'model',
+      suggestion: answer.text,
+      accepted: judge(answer.text),
+      ...this.tokens(),
+    });
+  }
+
+  /**
+   * The suggestion shown at key `key` if it is exactly what the person types next (so they press
+   * Tab on it), else undefined.
+   */
+  acceptable(key: number): string | undefined {
+    const last = [...this.records].reverse().find((r) => r.key === key);
+    if (!last?.suggestion || last.outcome === 'failed' || last.outcome === 'empty' || last.outcome === 'cancelled')
+      return undefined;
+    return this.next(key).startsWith(last.suggestion) ? last.suggestion : undefined;
+  }
+
+  /** The person accepted the suggestion whole, which left the cursor at key `key`. */
+  accepted(key: number): void {
+    if (this.options.prefetch !== false)
+      this.completer.prefetch(this.query(key, new AbortController().signal), this.options.settings);
+  }
+
+  /** Generated and discarded tokens since the last call. */
+  private tokens(): { generatedTokens: number; discardedTokens: number } {
+    const { generatedTokens, discardedTokens } = this.completer.stats;
+    const delta = {
+      generatedTokens: generatedTokens - this.counted.generated,
+      discardedTokens: discardedTokens - this.counted.discarded,
+    };
+    this.counted = { generated: generatedTokens, discarded: discardedTokens };
+    return delta;
+  }
+
+  /** Waits for every generation to end, and counts their tokens on the last record. */
+  async settle(): Promise<void> {
+    await this.completer.settled();
+    const last = this.records[this.records.length - 1];
+    if (!last) return;
+    const more = this.tokens();
+    last.generatedTokens = (last.generatedTokens ?? 0) + more.generatedTokens;
+    last.discardedTokens = (last.discardedTokens ?? 0) + more.discardedTokens;
   }
 
   /** The state before typing began, answered and awaited (the file was open; its prompt is cached). */
   async warmUp(): Promise<void> {
     await this.key(0, performance.now(), new AbortController().signal, false);
+    await this.completer.settled();
     this.records.length = 0;
+    this.tokens();
   }
 }
 
@@ -204,14 +288,19 @@ export async function replay(
   const pending: Promise<void>[] = [];
   let current: AbortController | undefined;
   const t0 = performance.now();
-  for (let k = 0; k < seg.length; k++) {
+  let k = 0;
+  while (k < seg.length) {
     await sleep(t0 + times[k] - performance.now());
     current?.abort(); // the editor cancels the previous request's token when the next keystroke comes
+    const tab = options.accept ? typist.acceptable(k) : undefined;
+    k += tab ? tab.length : 1;
+    if (tab) typist.accepted(k);
     const controller = new AbortController();
     current = controller;
-    pending.push(typist.key(k + 1, performance.now(), controller.signal, true));
+    pending.push(typist.key(k, performance.now(), controller.signal, true, tab !== undefined));
   }
   await Promise.all(pending);
+  await typist.settle();
   return typist.records.sort((a, b) => a.key - b.key);
 }
 
@@ -270,6 +359,14 @@ export interface ReplaySummary {
   accept_proxy: number;
   chars_saved: number;
   chars_saved_share: number;
+  /** Tokens generated in all, and of those thrown away by a keystroke that stopped their generation. */
+  tokens_generated: number;
+  tokens_discarded: number;
+  /** Shares of shown suggestions that a kept generation and the prefetch after an accept served. */
+  kept_share: number;
+  prefetch_share: number;
+  /** Suggestions the person accepted with Tab (with `accept`). */
+  accepts: number;
 }
 
 /**
@@ -277,10 +374,9 @@ export interface ReplaySummary {
  * characters it covers would not have been typed; overlapping suggestions count once.
  */
 export function summarize(records: KeyRecord[], typedLength: number, reference?: KeyRecord[]): ReplaySummary {
-  const answered = records.filter(
-    (r) => r.outcome === 'model' || r.outcome === 'typing-through' || r.outcome === 'empty',
-  );
-  const shown = records.filter((r) => r.outcome === 'model' || r.outcome === 'typing-through');
+  const shownOutcomes = new Set(['model', 'typing-through', 'kept', 'prefetch']);
+  const answered = records.filter((r) => shownOutcomes.has(r.outcome) || r.outcome === 'empty');
+  const shown = records.filter((r) => shownOutcomes.has(r.outcome));
   const calls = records.filter((r) => r.outcome === 'model' || r.outcome === 'empty');
   let coveredUntil = 0;
   let saved = 0;
@@ -341,5 +437,10 @@ export function summarize(records: KeyRecord[], typedLength: number, reference?:
     accept_proxy: round(shown.length ? shown.filter((r) => r.accepted).length / shown.length : 0, 3),
     chars_saved: saved,
     chars_saved_share: round(saved / Math.max(1, typedLength), 3),
+    tokens_generated: sum(records.map((r) => r.generatedTokens ?? 0)),
+    tokens_discarded: sum(records.map((r) => r.discardedTokens ?? 0)),
+    kept_share: round(shown.filter((r) => r.outcome === 'kept').length / Math.max(1, shown.length), 3),
+    prefetch_share: round(shown.filter((r) => r.outcome === 'prefetch').length / Math.max(1, shown.length), 3),
+    accepts: records.filter((r) => r.afterAccept).length,
   };
 }

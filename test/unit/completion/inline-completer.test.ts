@@ -96,11 +96,10 @@ describe('generations kept while typing, and the prefetch', () => {
     assert.equal(two.source, 'kept');
     assert.equal(two.text, shown.slice(1));
     assert.equal(calls, 1, 'one generation for both keystrokes');
-    assert.deepEqual(completer.stats, {
-      served: { memory: 0, model: 0, kept: 1, prefetch: 0 },
-      stopped: 0,
-      discardedTokens: 0,
-    });
+    assert.deepEqual(completer.stats.served, { memory: 0, model: 0, kept: 1, prefetch: 0 });
+    assert.equal(completer.stats.stopped, 0);
+    assert.equal(completer.stats.discardedTokens, 0);
+    assert.ok(completer.stats.generatedTokens > 0);
   });
 
   it('a keystroke that types something else stops it, and its streamed tokens count as discarded', async () => {
