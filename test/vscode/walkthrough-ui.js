@@ -53,9 +53,14 @@ async function main() {
     await page.locator('.part.statusbar').getByText('Wisp').first().waitFor({ timeout: 120000 });
     log('Wisp is in the status bar');
 
+    // The text of the walkthrough on show: the page's details slide, while the page shows it (the
+    // categories slide lists every walkthrough's title too).
+    const pageText = () =>
+      page.evaluate(() =>
+        [...document.querySelectorAll('.showDetails .gettingStartedSlideDetails')].map((e) => e.innerText).join('\n'),
+      );
     // Extensions' walkthroughs are registered some seconds after start-up; before that, the page
     // shows another one. Ask again until ours is on the page.
-    const pageText = () => page.evaluate(() => document.querySelector('.gettingStartedContainer')?.innerText ?? '');
     let text = '';
     const end = Date.now() + 90000;
     while (Date.now() < end && !text.includes(WALKTHROUGH)) {
