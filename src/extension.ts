@@ -2,6 +2,8 @@
 import * as vscode from 'vscode';
 import { DownloadPrompts, downloadModelCommand } from './commands/download-model';
 import { generateCode } from './commands/generate-code';
+import { runTestCompletion } from './commands/run-test-completion';
+import { ServerPrompts, useModelServer } from './commands/use-model-server';
 import { SelectModelPrompts, selectModel } from './commands/select-model';
 import { BackendSwitch } from './backends/backend-switch';
 import { watchContextFiles } from './completion/context-files-watcher';
@@ -9,6 +11,7 @@ import { ACCEPTED_COMMAND, ShownSuggestion, WispInlineProvider } from './complet
 import { EngineClient, EngineState } from './engine/process/engine-client';
 import type { DeviceSpeeds } from './engine/process/protocol';
 import { resolveModelDir } from './shared/model-location';
+import type { WispSettings } from './settings';
 import { readSettings } from './ui/read-settings';
 import { StatusBar } from './ui/status-bar';
 import { TokenView, TokenViewTestHook } from './ui/token-view';
@@ -23,9 +26,14 @@ export interface WispApi {
   /** Select Model and Download Model… with scripted answers in place of the pickers, for the real-editor tests. */
   modelCommands: {
     selectModel(prompts: SelectModelPrompts): Promise<string | undefined>;
-    downloadModel(prompts: DownloadPrompts, hubUrl: string): Promise<string | undefined>;
+    downloadModel(prompts: DownloadPrompts, hubUrl: string, suggestedRepo?: string): Promise<string | undefined>;
   };
+  /** Use a Model Server… with scripted answers, for the real-editor tests. */
+  useModelServer(prompts: ServerPrompts): Promise<Partial<WispSettings> | undefined>;
 }
+
+/** `<publisher>.<name>#<walkthrough id>`, as workbench.action.openWalkthrough takes it. */
+export const WALKTHROUGH_ID = 'wisp-dev.wisp#wisp.gettingStarted';
 
 const ENABLED_KEY = 'wisp.inlineEnabled';
 /** Decode speeds per model, device and onnxruntime version, measured by the engine (device-speed.ts). */
@@ -156,7 +164,18 @@ export function activate(context: vscode.ExtensionContext): WispApi {
     vscode.commands.registerCommand('wisp.showTokenView', showTokenView),
     vscode.commands.registerCommand('wisp.selectModel', () => selectModel(modelDeps)),
     // The public hub: the only network Wisp uses, and only from here.
-    vscode.commands.registerCommand('wisp.downloadModel', () => downloadModelCommand({ ...modelDeps, endpoint: {} })),
+    // `repo`: the id the walkthrough's Download button proposes (a command-link argument).
+    vscode.commands.registerCommand('wisp.downloadModel', (repo?: unknown) =>
+      downloadModelCommand({ ...modelDeps, endpoint: {} }, undefined, typeof repo === 'string' ? repo : undefined),
+    ),
+    vscode.commands.registerCommand('wisp.testCompletion', () =>
+      // The backend follows the settings as they are now, even before their change event arrives.
+      runTestCompletion({ engine, settings: () => readSettings(), whenReady: () => loadModel(true), log }),
+    ),
+    vscode.commands.registerCommand('wisp.useModelServer', () => useModelServer(readSettings(), log)),
+    vscode.commands.registerCommand('wisp.gettingStarted', () =>
+      vscode.commands.executeCommand('workbench.action.openWalkthrough', WALKTHROUGH_ID, false),
+    ),
     { dispose: () => tokenView?.dispose() },
     vscode.commands.registerCommand('wisp.setServerApiKey', async () => {
       const key = await vscode.window.showInputBox({
@@ -194,7 +213,9 @@ export function activate(context: vscode.ExtensionContext): WispApi {
     tokenView: () => tokenView,
     modelCommands: {
       selectModel: (prompts) => selectModel(modelDeps, prompts),
-      downloadModel: (prompts, hubUrl) => downloadModelCommand({ ...modelDeps, endpoint: { hubUrl } }, prompts),
+      downloadModel: (prompts, hubUrl, suggestedRepo) =>
+        downloadModelCommand({ ...modelDeps, endpoint: { hubUrl } }, prompts, suggestedRepo),
     },
+    useModelServer: (prompts) => useModelServer(readSettings(), log, prompts),
   };
 }

@@ -4,6 +4,7 @@
 //   server   node --test out/test/server/            (a real llama-server; built into ~/.cache/wisp when missing)
 //   suites   test/vscode/run-suites.js               (mocha inside a real VS Code extension host)
 //   ui       test/vscode/e2e-ui.js                   (a real workbench driven through chromium)
+//   walkthrough test/vscode/walkthrough-ui.js        (the Getting Started page in that workbench)
 //   vsix     test/vscode/vsix.js                     (the packaged VSIX, installed into code-server)
 // Each stage's output goes to the console and to ci-artifacts/<stage>.log. The closing line,
 // "N passed, N failed", counts every test of every stage; a stage that crashes or times out
@@ -57,6 +58,13 @@ const STAGES = [
     cmd: [process.execPath, 'test/vscode/e2e-ui.js'],
     parse: ourLine,
     timeoutMs: 12 * MIN,
+    needsVSCode: true,
+  },
+  {
+    name: 'walkthrough',
+    cmd: [process.execPath, 'test/vscode/walkthrough-ui.js', '--no-media'],
+    parse: ourLine,
+    timeoutMs: 8 * MIN,
     needsVSCode: true,
   },
   {

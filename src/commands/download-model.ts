@@ -12,14 +12,17 @@ import {
   listModelVariants,
 } from '../hub/hub-download';
 import { modelFolderName, validateRepoId, validateRevision } from '../hub/hub-names';
+import { RECOMMENDED_MODEL } from '../hub/recommended-model';
 import { ModelCommandDeps, switchModel } from './select-model';
 
 /** The questions the command asks, separate so the real-editor tests can answer them. */
 export interface DownloadPrompts {
-  askRepoId(): Thenable<string | undefined>;
+  /** `suggested`: the id the caller proposes (the walkthrough's recommended model), filled in. */
+  askRepoId(suggested?: string): Thenable<string | undefined>;
   /** '' for the default branch; undefined when the user backs out. */
   askRevision(): Thenable<string | undefined>;
-  pickVariant(listing: ModelListing): Thenable<ModelVariant | undefined>;
+  /** `recommended`: the variant to offer first, when the repository is the recommended model. */
+  pickVariant(listing: ModelListing, recommended?: string): Thenable<ModelVariant | undefined>;
   offerSwitch(folder: ModelFolder): Thenable<boolean>;
 }
 
@@ -34,9 +37,10 @@ const explain = (validate: () => unknown) => {
 };
 
 export const downloadPrompts: DownloadPrompts = {
-  askRepoId: () =>
+  askRepoId: (suggested) =>
     vscode.window.showInputBox({
       title: 'Wisp: Download Model (1/3)',
+      value: suggested,
       prompt: 'Hugging Face repository id of a model in the ONNX layout',
       placeHolder: 'onnx-community/Qwen2.5-Coder-0.5B-Instruct',
       ignoreFocusOut: true,
@@ -50,13 +54,15 @@ export const downloadPrompts: DownloadPrompts = {
       ignoreFocusOut: true,
       validateInput: (value) => explain(() => validateRevision(value)),
     }),
-  pickVariant: async (listing) => {
-    const items = listing.variants.map((variant) => ({
-      label: variant.name,
-      description: formatBytes(variant.totalBytes),
-      detail: variant.files.map((f) => f.path).join(', '),
-      variant,
-    }));
+  pickVariant: async (listing, recommended) => {
+    const items = listing.variants
+      .map((variant) => ({
+        label: variant.name,
+        description: `${formatBytes(variant.totalBytes)}${variant.name === recommended ? ' · recommended' : ''}`,
+        detail: variant.files.map((f) => f.path).join(', '),
+        variant,
+      }))
+      .sort((a, b) => Number(b.variant.name === recommended) - Number(a.variant.name === recommended));
     const picked = await vscode.window.showQuickPick(items, {
       title: `Wisp: Download Model (3/3) — ${listing.ref.repo}`,
       placeHolder: 'Which variant to download',
@@ -82,8 +88,9 @@ const inProgress = new Set<string>();
 export async function downloadModelCommand(
   deps: DownloadModelDeps,
   prompts: DownloadPrompts = downloadPrompts,
+  suggestedRepo?: string,
 ): Promise<string | undefined> {
-  const repo = await prompts.askRepoId();
+  const repo = await prompts.askRepoId(suggestedRepo);
   if (!repo) return undefined;
   const revision = await prompts.askRevision();
   if (revision === undefined) return undefined;
@@ -91,7 +98,10 @@ export async function downloadModelCommand(
     const listing = await withNotification(`Wisp: listing the files of ${repo}`, (signal) =>
       listModelVariants(repo, revision, deps.endpoint, signal),
     );
-    const variant = await prompts.pickVariant(listing);
+    const variant = await prompts.pickVariant(
+      listing,
+      listing.ref.repo === RECOMMENDED_MODEL.repo ? RECOMMENDED_MODEL.variant : undefined,
+    );
     if (!variant) return undefined;
     const key = modelFolderName(listing.ref);
     if (inProgress.has(key)) {
