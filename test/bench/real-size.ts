@@ -721,9 +721,9 @@ const ROW_LABEL: Record<string, string> = {
   llamacpp: 'llama-server',
 };
 
-function table(results: PairResult[], decodePast: number[]): string {
+function table(results: PairResult[], decodePast: number[], prompt: number): string {
   const out = [
-    `| weights | threads | row | engine call p50 / p95 | answered live | prefilled / key | ${decodePast.map((p) => `decode ms/token @${p} (× floor)`).join(' | ')} | prefill 480 | load | peak RSS |`,
+    `| weights | threads | row | engine call p50 / p95 | answered live | prefilled / key | ${decodePast.map((p) => `decode ms/token @${p} (× floor)`).join(' | ')} | prefill ${prompt} | load | peak RSS |`,
     `|---|---:|---|---:|---:|---:|${decodePast.map(() => '---:|').join('')}---:|---:|---:|`,
   ];
   for (const r of results) {
@@ -787,7 +787,7 @@ export async function realSizeMain(
     results,
   };
   console.log(`\n${a.shape}, ${machine()}, read bandwidth ${bw} GB/s, load average ${report.load_average_1m}\n`);
-  console.log(table(results, a.decodePast));
+  console.log(table(results, a.decodePast, a.prompt));
   if (report.ratios) console.log(`\nratios (engine call p50): ${JSON.stringify(report.ratios)}`);
   if (a.json) {
     fs.mkdirSync(path.dirname(path.resolve(a.json)), { recursive: true });
