@@ -232,14 +232,23 @@ const dynamicImport = new Function('specifier', 'return import(specifier)') as (
 export function runRealSizePeer(repo: string): void {
   let tjs: any;
   let model: any;
-  const generate = async (ids: number[], count: number): Promise<number[]> => {
+  /** Greedy generation of exactly `count` tokens; `stepTimes` gets the time each step ended. */
+  const generate = async (ids: number[], count: number, stepTimes: number[] = []): Promise<number[]> => {
     const n = ids.length;
+    // generate() calls its stopping criteria once after every step
+    class StepClock extends tjs.StoppingCriteria {
+      _call(rows: unknown[]): boolean[] {
+        stepTimes.push(performance.now());
+        return rows.map(() => false);
+      }
+    }
     const out = await model.generate({
       input_ids: new tjs.Tensor('int64', BigInt64Array.from(ids.map(BigInt)), [1, n]),
       attention_mask: new tjs.Tensor('int64', new BigInt64Array(n).fill(1n), [1, n]),
       max_new_tokens: count,
       min_new_tokens: count,
       do_sample: false,
+      stopping_criteria: [new StepClock()],
     });
     return Array.from(out.data as BigInt64Array, Number).slice(n);
   };
@@ -260,14 +269,9 @@ export function runRealSizePeer(repo: string): void {
       return { loadMs: performance.now() - t0 };
     }
     if (msg.decodePast) {
-      // generate() times the prompt and the steps together: the difference of 1 and `generate` tokens
-      const ids = promptIds(msg.decodePast, 7);
-      const t0 = performance.now();
-      await generate(ids, 1);
-      const one = performance.now() - t0;
-      const t1 = performance.now();
-      await generate(ids, msg.generate);
-      return { msPerToken: (performance.now() - t1 - one) / (msg.generate - 1) };
+      const ends: number[] = [];
+      await generate(promptIds(msg.decodePast, 7), msg.generate, ends);
+      return { msPerToken: median(ends.slice(1).map((t, i) => t - ends[i])) };
     }
     const t0 = performance.now();
     const tokens = await generate(msg.ids!, msg.generate);
