@@ -9,7 +9,8 @@
 //     --accept: the typist presses Tab on a suggestion that is exactly what comes next;
 //     --without: issue 14's levers to turn off (all three: the pipeline before them)
 //   npm run bench -- --real-size [--shape qwen2.5-coder-0.5b] [--pairs q4,q8,fp32] [--threads 2,1]
-//                    [--keys N] [--no-reuse-keys N] [--json OUT]   (Wisp against llama-server: real-size.ts)
+//                    [--rows R,..] [--keys N] [--no-reuse-keys N] [--live-keys N] [--json OUT]
+//                    (Wisp, transformers.js and llama-server on a 0.5B shape: real-size.ts)
 //
 // Processes: this one plays the extension host (replay driver, EngineClients, timer-lag probe);
 // Wisp runs in the real engine process (dist/engine.js) forked by the real EngineClient;
@@ -25,7 +26,7 @@ import { DEFAULT_SETTINGS, WispSettings, contextCacheWeight } from '../../src/se
 import { Figures, FigureOptions, measureFigures, variantPaths } from './figures';
 import { LagProbe, loadMeter, machine, peakRssMb, processCpuMs, round } from './measure';
 import { peerPackageDir, runPeerEngine } from './peer-engine';
-import { realSizeMain, runRealSizeWisp } from './real-size';
+import { realSizeMain, runRealSizePeer, runRealSizeWisp } from './real-size';
 import { KeyRecord, ReplayOptions, ReplaySummary, Typist, replay, replayLockstep, summarize } from './replay';
 import { SOURCES, TypingSegment, typingSegment } from './sources';
 
@@ -704,8 +705,10 @@ if (role === 'peer') {
   runPeerEngine(REPO);
 } else if (role === 'real-size-wisp') {
   runRealSizeWisp();
+} else if (role === 'real-size-peer') {
+  runRealSizePeer(REPO);
 } else if (process.argv.includes('--real-size')) {
-  realSizeMain(REPO, __filename, process.argv.slice(2)).catch((err: Error) => {
+  realSizeMain(REPO, __filename, process.argv.slice(2), ensurePeer).catch((err: Error) => {
     console.error(err.stack ?? String(err));
     process.exit(1);
   });

@@ -115,7 +115,7 @@ parentPort.on('message', () => {
 `;
 
 /** Read bandwidth (GB/s) with one worker per core each reading its own 64 MB slice, best of `reps`. */
-async function bandwidth(method: 'sum' | 'memcmp', reps = 5): Promise<number> {
+export async function bandwidth(method: 'sum' | 'memcmp', reps = 5): Promise<number> {
   const workers = os.cpus().length;
   const per = 64 * 2 ** 20;
   const sab = new SharedArrayBuffer(per * workers);

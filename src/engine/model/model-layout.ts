@@ -1,5 +1,6 @@
 // What a decoder-only ONNX graph expects and returns, read from the graph itself and config.json,
 // so no single model's layout is hard-coded. Pure: the session's metadata goes in, a layout comes out.
+import { LOGITS_START_INPUT } from './last-rows-graph';
 
 export type KvDtype = 'float32' | 'float16';
 
@@ -36,6 +37,8 @@ export interface ModelLayout {
   /** Cache inputs in feed order, and the outputs that return them one position longer. */
   pastNames: string[];
   presentNames: string[];
+  /** The input that asks for the last k rows of logits ([-k]; see last-rows-graph.ts), when the graph has one. */
+  logitsStartInput?: string;
 }
 
 /** The shape of one cache tensor holding `length` positions, batch 1. The past axis is always the second last. */
@@ -182,5 +185,6 @@ export function readModelLayout(inputs: TensorInfo[], outputs: TensorInfo[], con
     useCacheBranchInput: useCacheBranch?.name,
     pastNames,
     presentNames,
+    logitsStartInput: inputNames.has(LOGITS_START_INPUT) ? LOGITS_START_INPUT : undefined,
   };
 }

@@ -7,6 +7,8 @@ import { deviceCandidates } from './device';
 import { DeviceSpeeds, judgeAccelerator, median, softwareWebgpuAdapter, speedKey } from './device-speed';
 import { providerErrorReason } from './provider-messages';
 import { sliceGraph } from './slice-graph';
+import { lastRowsGraph } from './last-rows-graph';
+import { MalformedProto, fileSource } from './onnx-proto';
 import { halvesToFloats } from './float16';
 import type { KvState } from '../sequence-cache';
 import { ModelLayout, ModelLayoutError, TensorInfo, kvTensorDims, readModelLayout } from './model-layout';
@@ -91,7 +93,7 @@ export class KvPast implements KvState {
 }
 
 export interface ForwardResult {
-  /** Logits of the last fed position. */
+  /** Logits of the rows asked for (forward: the last fed position; forwardAll: every fed one), row-major. */
   logits: Float32Array;
   present: KvPast;
 }
@@ -102,6 +104,8 @@ export interface SessionOptions {
   threads: number;
   /** Earlier measurements (see device-speed.ts); those this load makes are added to `deviceSpeeds`. */
   deviceSpeeds?: DeviceSpeeds;
+  /** false keeps the graph's LM head on every fed position (the benchmark's before/after); default true. */
+  lastRowLogits?: boolean;
 }
 
 export class ModelLoadError extends Error {}
@@ -120,6 +124,38 @@ function tensorInfos(metadata: readonly ort.InferenceSession.ValueMetadata[]): T
   return metadata.map((m) =>
     m.isTensor ? { name: m.name, type: m.type, shape: m.shape } : { name: m.name, type: 'non-tensor', shape: [] },
   );
+}
+
+/**
+ * What to hand onnxruntime: the graph rewritten to compute logits for the rows asked for only
+ * (last-rows-graph.ts; its weights stay in the file, read from the model's folder), or the path.
+ */
+function modelToLoad(
+  onnxPath: string,
+  config: Record<string, unknown>,
+  lastRowLogits: boolean,
+): { model: string | Uint8Array; options: ort.InferenceSession.SessionOptions } {
+  if (!lastRowLogits) return { model: onnxPath, options: {} };
+  const fd = fs.openSync(onnxPath, 'r');
+  let rewritten: Uint8Array | undefined;
+  try {
+    const vocab = config.vocab_size ?? config.n_vocab;
+    rewritten = lastRowsGraph(fileSource(fd, fs.fstatSync(fd).size), {
+      location: path.basename(onnxPath),
+      vocabSize: typeof vocab === 'number' ? vocab : undefined,
+    });
+  } catch (err) {
+    // onnxruntime, given the path, says what is wrong with the file in its own words
+    if (!(err instanceof MalformedProto)) throw err;
+  } finally {
+    fs.closeSync(fd);
+  }
+  if (!rewritten) return { model: onnxPath, options: {} };
+  const folder = path.dirname(path.resolve(onnxPath));
+  return {
+    model: rewritten,
+    options: { extra: { session: { model_external_initializers_file_folder_path: folder } } },
+  };
 }
 
 /** A session with its graph's layout, on one provider. */
@@ -156,9 +192,11 @@ export class ModelSession {
     options: SessionOptions,
   ): Promise<ModelSession> {
     const candidates = deviceCandidates(options.device, process.platform, cudaProviderInstalled());
+    const toLoad = modelToLoad(onnxPath, config, options.lastRowLogits ?? true);
     const base: ort.InferenceSession.SessionOptions = {
       graphOptimizationLevel: 'all',
       ...(options.threads > 0 ? { intraOpNumThreads: options.threads, interOpNumThreads: 1 } : {}),
+      ...toLoad.options,
     };
     const speeds: DeviceSpeeds = { ...options.deviceSpeeds };
     const passed: string[] = [];
@@ -166,7 +204,7 @@ export class ModelSession {
     for (const candidate of candidates) {
       let opened: Opened;
       try {
-        opened = await ModelSession.open(onnxPath, config, candidate, base);
+        opened = await ModelSession.open(onnxPath, toLoad.model, config, candidate, base);
       } catch (err) {
         if (err instanceof ModelLoadError) throw err;
         const reason = providerErrorReason((err as Error).message);
@@ -182,7 +220,7 @@ export class ModelSession {
       const isSoftware = candidate === 'webgpu' && software;
       if (options.device === 'auto' && candidate !== 'cpu') {
         const ms = await ModelSession.timed(speeds, onnxPath, candidate, opened);
-        const cpuMs = await ModelSession.timed(speeds, onnxPath, 'cpu', undefined, config, base);
+        const cpuMs = await ModelSession.timed(speeds, onnxPath, 'cpu', undefined, toLoad.model, config, base);
         const verdict = judgeAccelerator(ms, cpuMs, isSoftware);
         if (!verdict.use) {
           await opened.session.release();
@@ -208,11 +246,12 @@ export class ModelSession {
    */
   private static async open(
     onnxPath: string,
+    model: string | Uint8Array,
     config: Record<string, unknown>,
     provider: string,
     base: ort.InferenceSession.SessionOptions,
   ): Promise<Opened> {
-    let session = await ort.InferenceSession.create(onnxPath, { ...base, executionProviders: [provider] });
+    let session = await ModelSession.createSession(model, { ...base, executionProviders: [provider] });
     let layout: ModelLayout;
     try {
       layout = readModelLayout(tensorInfos(session.inputMetadata), tensorInfos(session.outputMetadata), config);
@@ -226,7 +265,7 @@ export class ModelSession {
       const preferredOutputLocation = Object.fromEntries(
         layout.presentNames.map((name) => [name, 'gpu-buffer' as const]),
       );
-      session = await ort.InferenceSession.create(onnxPath, {
+      session = await ModelSession.createSession(model, {
         ...base,
         executionProviders: [provider],
         preferredOutputLocation,
@@ -235,18 +274,28 @@ export class ModelSession {
     return { session, layout };
   }
 
+  private static createSession(
+    model: string | Uint8Array,
+    options: ort.InferenceSession.SessionOptions,
+  ): Promise<ort.InferenceSession> {
+    return typeof model === 'string'
+      ? ort.InferenceSession.create(model, options)
+      : ort.InferenceSession.create(model, options);
+  }
+
   /** ms per decode step on `provider`: remembered, or measured on `opened` (or a session opened for it). */
   private static async timed(
     speeds: DeviceSpeeds,
     onnxPath: string,
     provider: string,
     opened: Opened | undefined,
+    model: string | Uint8Array = onnxPath,
     config: Record<string, unknown> = {},
     base: ort.InferenceSession.SessionOptions = {},
   ): Promise<number> {
     const key = speedKey(onnxPath, provider, ort.env.versions.common);
     if (speeds[key] !== undefined) return speeds[key];
-    const own = opened ?? (await ModelSession.open(onnxPath, config, provider, base));
+    const own = opened ?? (await ModelSession.open(onnxPath, model, config, provider, base));
     const probe = new ModelSession(own.session, own.layout, [provider], undefined, undefined, speeds);
     try {
       speeds[key] = await probe.decodeStepMs();
@@ -287,14 +336,20 @@ export class ModelSession {
   }
 
   /** Feed `ids` after the positions held by `past`; returns the last position's logits and the new cache. */
-  async forward(ids: readonly number[], past: KvPast): Promise<ForwardResult> {
-    const all = await this.forwardAll(ids, past);
-    const vocab = this.layout.vocabSize;
-    return { logits: all.logits.subarray((ids.length - 1) * vocab, ids.length * vocab), present: all.present };
+  forward(ids: readonly number[], past: KvPast): Promise<ForwardResult> {
+    return this.forwardRows(ids, past, 1);
   }
 
   /** Like forward, with the logits of every fed position ([ids.length × vocab], row-major). */
-  async forwardAll(ids: readonly number[], past: KvPast): Promise<{ logits: Float32Array; present: KvPast }> {
+  forwardAll(ids: readonly number[], past: KvPast): Promise<ForwardResult> {
+    return this.forwardRows(ids, past, ids.length);
+  }
+
+  /**
+   * Feed `ids`; the logits of the last `rows` fed positions ([rows × vocab]). A graph with the
+   * last-rows input computes only those; any other computes all and the rest are dropped here.
+   */
+  private async forwardRows(ids: readonly number[], past: KvPast, rows: number): Promise<ForwardResult> {
     if (ids.length === 0) throw new Error('forward needs at least one token');
     const { layout } = this;
     const n = ids.length;
@@ -305,6 +360,9 @@ export class ModelSession {
     const inputIds = new BigInt64Array(n);
     for (let i = 0; i < n; i++) inputIds[i] = BigInt(ids[i]);
     const feeds: Record<string, ort.Tensor> = { input_ids: new ort.Tensor('int64', inputIds, [1, n]) };
+    if (layout.logitsStartInput) {
+      feeds[layout.logitsStartInput] = new ort.Tensor('int64', new BigInt64Array([BigInt(-rows)]), [1]);
+    }
     if (layout.hasAttentionMask) {
       feeds.attention_mask = new ort.Tensor('int64', new BigInt64Array(total).fill(1n), [1, total]);
     }
@@ -329,10 +387,11 @@ export class ModelSession {
       if (pastTensors !== past.tensors) for (const t of pastTensors) t.dispose();
     }
     const logitsTensor = out.logits;
-    const logits =
+    const all =
       logitsTensor.type === 'float16'
         ? halvesToFloats(logitsTensor.data as Uint16Array)
         : (logitsTensor.data as Float32Array);
+    const logits = all.subarray(all.length - rows * layout.vocabSize);
     const present = new KvPast(
       layout.presentNames.map((name) => out[name]),
       total,

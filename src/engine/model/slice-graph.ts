@@ -5,52 +5,7 @@
 //
 // The graph is written as ONNX protobuf bytes here (a few fields of ModelProto) rather than
 // shipped as a file: it depends only on the element type, and onnxruntime takes a model as bytes.
-
-/** ONNX TensorProto.DataType: FLOAT, FLOAT16, INT64. */
-const ELEM = { float32: 1, float16: 10, int64: 7 } as const;
-
-function varint(value: number): number[] {
-  const out: number[] = [];
-  let v = value;
-  while (v > 127) {
-    out.push((v & 127) | 128);
-    v = Math.floor(v / 128);
-  }
-  out.push(v);
-  return out;
-}
-
-/** A signed int64 varint (two's complement over 10 bytes for negatives). */
-function int64Varint(value: number): number[] {
-  if (value >= 0) return varint(value);
-  let v = BigInt.asUintN(64, BigInt(value));
-  const out: number[] = [];
-  while (v > 127n) {
-    out.push(Number(v & 127n) | 128);
-    v >>= 7n;
-  }
-  out.push(Number(v));
-  return out;
-}
-
-const field = (num: number, bytes: number[]): number[] => [
-  ...varint((num << 3) | 2),
-  ...varint(bytes.length),
-  ...bytes,
-];
-const int = (num: number, value: number): number[] => [...varint(num << 3), ...int64Varint(value)];
-const str = (num: number, text: string): number[] => field(num, [...Buffer.from(text, 'utf8')]);
-
-/** ValueInfoProto of a tensor whose dims are numbers or symbolic names. */
-function valueInfo(name: string, elem: number, dims: (number | string)[]): number[] {
-  const dimProtos = dims.flatMap((d) => field(1, typeof d === 'number' ? int(1, d) : str(2, d)));
-  const tensorType = [...int(1, elem), ...field(2, dimProtos)];
-  return [...str(1, name), ...field(2, field(1, tensorType))];
-}
-
-function int64Initializer(name: string, values: number[]): number[] {
-  return [...int(1, values.length), ...int(2, ELEM.int64), ...field(7, values.flatMap(int64Varint)), ...str(8, name)];
-}
+import { ELEM, field, int64Initializer, int, str, valueInfo } from './onnx-proto';
 
 /**
  * Model bytes: output = Slice(data, starts=[0], ends=[keep], axes=[-2]) over a rank-`rank` tensor,
