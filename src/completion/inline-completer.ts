@@ -223,7 +223,9 @@ export class InlineCompleter {
     this.stopRunning();
     const abort = new AbortController();
     // Without keeping, the keystroke's cancellation is the generation's.
-    if (!this.keep && owner) owner.addEventListener('abort', () => abort.abort(), { once: true });
+    const cancel = () => abort.abort();
+    const tied = !this.keep && owner !== undefined;
+    if (tied) owner.addEventListener('abort', cancel, { once: true });
     const generation: Generation = {
       place: placeOf(at),
       prepared,
@@ -254,7 +256,10 @@ export class InlineCompleter {
           throw err;
         },
       )
-      .finally(done);
+      .finally(() => {
+        if (tied) owner.removeEventListener('abort', cancel);
+        done();
+      });
     // The owner reads the failure from its own await; a kept generation's is the next request's.
     const forget = () => void this.unsettled.delete(ended);
     const ended: Promise<void> = generation.done.then(forget, forget);
