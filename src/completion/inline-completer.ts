@@ -174,15 +174,15 @@ export class InlineCompleter {
   /**
    * After a suggestion was accepted whole, at the cursor after it: compute the next suggestion now,
    * so that the editor's next request is answered at once. Nothing is started where a suggestion or
-   * a generation for this place exists already.
+   * a generation for this place exists already. Returns the generation's answer, when one started.
    */
-  prefetch(query: InlineQuery, settings: WispSettings): void {
-    if (!this.keep || excludingGlob(query.paths, settings.exclude) !== undefined) return;
+  prefetch(query: InlineQuery, settings: WispSettings): Promise<CompletionResult | undefined> | undefined {
+    if (!this.keep || excludingGlob(query.paths, settings.exclude) !== undefined) return undefined;
     const prepared = prepareInline(query, settings);
     const at = cursorAt(query, prepared);
-    if (this.running && typedAlong(this.running.place, this.running.streamed, at) !== undefined) return;
-    if (this.memory.has(at)) return;
-    this.start(at, prepared, query.style, 'prefetch');
+    if (this.running && typedAlong(this.running.place, this.running.streamed, at) !== undefined) return undefined;
+    if (this.memory.has(at)) return undefined;
+    return this.start(at, prepared, query.style, 'prefetch').done;
   }
 
   /**
