@@ -174,15 +174,15 @@ export class InlineCompleter {
   /**
    * After a suggestion was accepted whole, at the cursor after it: compute the next suggestion now,
    * so that the editor's next request is answered at once. Nothing is started where a suggestion or
-   * a generation for this place exists already.
+   * a generation for this place exists already. Returns the generation's answer, when one started.
    */
-  prefetch(query: InlineQuery, settings: WispSettings): void {
-    if (!this.keep || excludingGlob(query.paths, settings.exclude) !== undefined) return;
+  prefetch(query: InlineQuery, settings: WispSettings): Promise<CompletionResult | undefined> | undefined {
+    if (!this.keep || excludingGlob(query.paths, settings.exclude) !== undefined) return undefined;
     const prepared = prepareInline(query, settings);
     const at = cursorAt(query, prepared);
-    if (this.running && typedAlong(this.running.place, this.running.streamed, at) !== undefined) return;
-    if (this.memory.has(at)) return;
-    this.start(at, prepared, query.style, 'prefetch');
+    if (this.running && typedAlong(this.running.place, this.running.streamed, at) !== undefined) return undefined;
+    if (this.memory.has(at)) return undefined;
+    return this.start(at, prepared, query.style, 'prefetch').done;
   }
 
   /**
@@ -223,7 +223,9 @@ export class InlineCompleter {
     this.stopRunning();
     const abort = new AbortController();
     // Without keeping, the keystroke's cancellation is the generation's.
-    if (!this.keep && owner) owner.addEventListener('abort', () => abort.abort(), { once: true });
+    const cancel = () => abort.abort();
+    const tied = !this.keep && owner !== undefined;
+    if (tied) owner.addEventListener('abort', cancel, { once: true });
     const generation: Generation = {
       place: placeOf(at),
       prepared,
@@ -254,7 +256,10 @@ export class InlineCompleter {
           throw err;
         },
       )
-      .finally(done);
+      .finally(() => {
+        if (tied) owner.removeEventListener('abort', cancel);
+        done();
+      });
     // The owner reads the failure from its own await; a kept generation's is the next request's.
     const forget = () => void this.unsettled.delete(ended);
     const ended: Promise<void> = generation.done.then(forget, forget);

@@ -69,8 +69,14 @@ export class WispInlineProvider implements vscode.InlineCompletionItemProvider {
     if (!this.deps.enabled() || this.deps.engine.state.status !== 'ready') return;
     const settings = this.deps.settings();
     if (!isEnabledFor(settings, document.languageId)) return;
-    this.deps.log(`prefetch after an accept at ${where(document, position)}`);
-    this.completer.prefetch(this.query(document, position, new AbortController().signal), settings);
+    const at = where(document, position);
+    const started = this.completer.prefetch(this.query(document, position, new AbortController().signal), settings);
+    if (!started) return;
+    this.deps.log(`prefetch after an accept at ${at}`);
+    started.then(
+      (result) => result && this.logResult(`prefetch ${at}`, result, []),
+      (err: Error) => this.deps.log(`prefetch failed: ${err.message}`),
+    );
   }
 
   private query(document: vscode.TextDocument, position: vscode.Position, signal: AbortSignal): InlineQuery {
@@ -103,7 +109,7 @@ export class WispInlineProvider implements vscode.InlineCompletionItemProvider {
       const query = this.query(document, position, abort.signal);
       const answer = await this.completer.complete(query, settings);
       const at = where(document, position);
-      if (answer.result) this.logResult(at, answer.keystroke, answer.result, answer.filtered ?? []);
+      if (answer.result) this.logResult(`complete #${answer.keystroke} ${at}`, answer.result, answer.filtered ?? []);
       if (answer.reason) {
         const why = describeNoSuggestion(answer.reason);
         this.deps.log(`no suggestion #${answer.keystroke} ${at}: ${why}`);
@@ -129,11 +135,12 @@ export class WispInlineProvider implements vscode.InlineCompletionItemProvider {
     }
   }
 
-  private logResult(at: string, keystroke: number, result: CompletionResult, filtered: FilterAction[]): void {
+  /** `what`: "complete #N file:line" or "prefetch file:line". */
+  private logResult(what: string, result: CompletionResult, filtered: FilterAction[]): void {
     const s = result.stats;
     const filters = filtered.length ? `; filters: ${filtered.map(describeAction).join(', ')}` : '';
     this.deps.log(
-      `complete #${keystroke} ${at} prompt ${s.promptTokens} tok ` +
+      `${what} prompt ${s.promptTokens} tok ` +
         `(reused ${s.reusedTokens}, prefilled ${s.prefilledTokens}${s.headerTokens ? `, other files' chunks ${s.headerTokens}` : ''}) → ${s.generatedTokens} tok, ` +
         `prefill ${s.prefillMs.toFixed(1)} ms, decode ${s.decodeMs.toFixed(1)} ms, total ${s.totalMs.toFixed(1)} ms, ${s.stopReason}` +
         (s.relatedTokens ? `, context cache holds ${s.relatedTokens} tokens of other files` : '') +

@@ -14,7 +14,7 @@ import { openaiFormat } from '../../../src/backends/openai-format';
 import { llamaCppFormat } from '../../../src/backends/llama-cpp-format';
 import type { ServerFormat } from '../../../src/backends/server-format';
 
-type Scenario = 'ok' | 'error' | 'cut' | 'garbage' | 'slow';
+type Scenario = 'ok' | 'dedent' | 'error' | 'cut' | 'garbage' | 'slow';
 
 const request: CompletionRequest = {
   prefix: 'def add(a, b):\n    ',
@@ -30,6 +30,8 @@ const request: CompletionRequest = {
 
 const API_KEY = 'sk-test-4f1c9e0b7d';
 const PIECES = ['return', ' a', ' +', ' b'];
+/** An answer that goes on past the end of the cursor's block. */
+const DEDENT_PIECES = ['return', ' a + b', '\n', 'print', '(add', '(1, 2))', '\n', 'print', '(3)'];
 
 interface Seen {
   path: string;
@@ -38,8 +40,8 @@ interface Seen {
   closedEarly: boolean;
 }
 
-function ollamaFrames(): string[] {
-  const frames = PIECES.map((p) => JSON.stringify({ model: 'm', created_at: 't', response: p, done: false }));
+function ollamaFrames(pieces = PIECES): string[] {
+  const frames = pieces.map((p) => JSON.stringify({ model: 'm', created_at: 't', response: p, done: false }));
   frames.push(
     JSON.stringify({
       model: 'm',
@@ -55,10 +57,10 @@ function ollamaFrames(): string[] {
   return frames.map((f) => `${f}\n`);
 }
 
-function openaiFrames(): string[] {
+function openaiFrames(pieces = PIECES): string[] {
   const chunk = (text: string, finish: string | null) =>
     JSON.stringify({ id: 'c', object: 'text_completion', choices: [{ index: 0, text, finish_reason: finish }] });
-  const frames = PIECES.map((p, i) => chunk(p, i === PIECES.length - 1 ? 'stop' : null));
+  const frames = pieces.map((p, i) => chunk(p, i === pieces.length - 1 ? 'stop' : null));
   frames.push(JSON.stringify({ id: 'c', choices: [], usage: { prompt_tokens: 19, completion_tokens: 4 } }));
   frames.push('[DONE]');
   return frames.map((f) => `data: ${f}\n\n`);
@@ -79,10 +81,12 @@ function loopback(format: 'ollama' | 'openai') {
       };
       state.seen.push(seen);
       res.on('close', () => (seen.closedEarly = !res.writableEnded));
-      const frames = format === 'ollama' ? ollamaFrames() : openaiFrames();
+      const pieces = state.scenario === 'dedent' ? DEDENT_PIECES : PIECES;
+      const frames = format === 'ollama' ? ollamaFrames(pieces) : openaiFrames(pieces);
       const type = format === 'ollama' ? 'application/x-ndjson' : 'text/event-stream';
       switch (state.scenario) {
         case 'ok':
+        case 'dedent':
           res.writeHead(200, { 'content-type': type });
           for (const f of frames) res.write(f);
           res.end();
@@ -176,6 +180,17 @@ for (const [kind, format, path] of [
         assert.equal(result?.stats.prefilledTokens, 19);
       }
       assert.equal(result?.stats.generatedTokens, 4);
+    });
+
+    it('stops reading where the filters would cut the rest (the end of the cursor’s block)', async () => {
+      state.scenario = 'dedent';
+      const full = await client().complete(request);
+      assert.equal(full?.text, DEDENT_PIECES.join(''));
+      const editor = { linePrefix: '    ', lineSuffix: '', nextLines: ['', 'print(add(1, 2))'] };
+      const result = await client().complete({ ...request, editor });
+      // Ended on the dedented line's first character, which the scope-end filter then cuts.
+      assert.equal(result?.text, 'return a + b\np');
+      assert.equal(result?.stats.stopReason, 'filter');
     });
 
     it('an error status gives the server’s own error text; requests are held off, then tried again', async () => {

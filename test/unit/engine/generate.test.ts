@@ -4,6 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { CompletionRequest, Engine } from '../../../src/engine/engine';
 import { generate } from '../../../src/engine/decode/generate';
 import { GREEDY } from '../../../src/engine/decode/sampler';
+import { runFilters } from '../../../src/completion/postprocess';
 import { TINY_MODEL } from '../fixture';
 
 const base: CompletionRequest = {
@@ -39,6 +40,23 @@ describe('generation loop', () => {
     const r = await engine.complete({ ...base, stop: [stop] });
     assert.equal(r.stats.stopReason, 'stop');
     assert.equal(r.text, full.text.slice(0, full.text.indexOf(stop)));
+  });
+
+  it('stops where the filters would cut the rest: the same text shown, fewer tokens', async () => {
+    const long = { ...base, prefix: 'function add(a, b) {\n  ', maxNewTokens: 40, tokenHealing: false };
+    const full = await engine.complete(long);
+    assert.match(full.text, /\n\s*\S/, `the fixture model wrote one line only: ${JSON.stringify(full.text)}`);
+    // Every later line is indented less than this: the scope ends at the first of them.
+    const editor = { linePrefix: ' '.repeat(40), lineSuffix: '', nextLines: [] };
+    const early = await engine.complete({ ...long, editor });
+    assert.equal(early.stats.stopReason, 'filter');
+    assert.ok(early.stats.generatedTokens < full.stats.generatedTokens);
+    const ctx = {
+      ...editor,
+      style: { eol: '\n' as const, insertSpaces: true, tabSize: 4 },
+      multiline: 'always' as const,
+    };
+    assert.equal(runFilters(early.text, ctx).text, runFilters(full.text, ctx).text);
   });
 
   it('stops at the time budget', async () => {
