@@ -46,6 +46,8 @@ export interface WispSettings {
   multiline: MultilineMode;
   /** Globs of files never completed, never read as context (completion/excluded-files.ts). */
   exclude: string[];
+  /** Suggestions the model is less sure of (shared/confidence.ts; 0–1) are not shown; 0 shows all. */
+  minConfidence: number;
 }
 
 export const DEFAULT_SETTINGS: WispSettings = {
@@ -76,6 +78,7 @@ export const DEFAULT_SETTINGS: WispSettings = {
     '**/id_{rsa,dsa,ecdsa,ed25519}',
     '**/secrets.*',
   ],
+  minConfidence: 0,
 };
 
 function urlSetting(value: unknown, fallback: string): string {
@@ -131,6 +134,7 @@ export function normalizeSettings(raw: Partial<Record<keyof WispSettings, unknow
     exclude: Array.isArray(raw.exclude)
       ? raw.exclude.filter((g): g is string => typeof g === 'string' && g.trim() !== '')
       : d.exclude,
+    minConfidence: clampNumber(raw.minConfidence, 0, 1, d.minConfidence),
   };
 }
 

@@ -11,6 +11,7 @@ import { InlineInput, filterInline, prepareInline } from './inline-request';
 import { NoSuggestion, whyNothingShown } from './no-suggestion';
 import type { DocumentStyle, FilterAction } from './postprocess';
 import { SuggestionMemory } from './suggestion-memory';
+import { shownConfidence } from '../shared/confidence';
 
 export interface InlineQuery extends InlineInput {
   documentKey: string;
@@ -100,6 +101,16 @@ export class InlineCompleter {
     const report = filterInline(prepared, result, query.style);
     if (report.text === undefined) {
       const reason = whyNothingShown(result, report, prepared.request.timeBudgetMs);
+      return { ...none(reason, result), filtered: report.actions };
+    }
+    const confidence = shownConfidence(result, report.text);
+    if (confidence !== undefined && confidence < settings.minConfidence) {
+      const reason: NoSuggestion = {
+        kind: 'low-confidence',
+        text: report.text,
+        confidence,
+        threshold: settings.minConfidence,
+      };
       return { ...none(reason, result), filtered: report.actions };
     }
     this.memory.remember(query.documentKey, query.cursor, prepared.prefix, prepared.suffix, report.text);

@@ -8,6 +8,7 @@ import { documentPaths, documentStyle, inlineInput } from './document-input';
 import { InlineCompleter } from './inline-completer';
 import { describeNoSuggestion } from './no-suggestion';
 import { FilterAction, describeAction } from './postprocess';
+import { shownConfidence } from '../shared/confidence';
 
 /** A suggestion the provider handed to the editor, for the token view. */
 export interface ShownSuggestion {
@@ -67,7 +68,7 @@ export class WispInlineProvider implements vscode.InlineCompletionItemProvider {
       };
       const answer = await this.completer.complete(query, settings);
       const where = `${document.fileName.split(/[\\/]/).pop()}:${position.line + 1}`;
-      if (answer.result) this.logResult(where, answer.keystroke, answer.result, answer.filtered ?? []);
+      if (answer.result) this.logResult(where, answer.keystroke, answer.result, answer.filtered ?? [], answer.text);
       if (answer.reason) {
         const why = describeNoSuggestion(answer.reason);
         this.deps.log(`no suggestion #${answer.keystroke} ${where}: ${why}`);
@@ -85,14 +86,22 @@ export class WispInlineProvider implements vscode.InlineCompletionItemProvider {
     }
   }
 
-  private logResult(where: string, keystroke: number, result: CompletionResult, filtered: FilterAction[]): void {
+  private logResult(
+    where: string,
+    keystroke: number,
+    result: CompletionResult,
+    filtered: FilterAction[],
+    shown: string,
+  ): void {
     const s = result.stats;
     const filters = filtered.length ? `; filters: ${filtered.map(describeAction).join(', ')}` : '';
+    const confidence = shown ? shownConfidence(result, shown) : undefined;
     this.deps.log(
       `complete #${keystroke} ${where} prompt ${s.promptTokens} tok ` +
         `(reused ${s.reusedTokens}, prefilled ${s.prefilledTokens}${s.headerTokens ? `, other files' chunks ${s.headerTokens}` : ''}) → ${s.generatedTokens} tok, ` +
         `prefill ${s.prefillMs.toFixed(1)} ms, decode ${s.decodeMs.toFixed(1)} ms, total ${s.totalMs.toFixed(1)} ms, ${s.stopReason}` +
         (s.relatedTokens ? `, context cache holds ${s.relatedTokens} tokens of other files` : '') +
+        (confidence === undefined ? '' : `, confidence ${confidence.toFixed(2)}`) +
         filters,
     );
     this.deps.onSpeed(`${Math.round(s.totalMs)} ms`);

@@ -23,6 +23,7 @@ import type { SamplingParams } from './decode/sampler';
 import { ModelTokenizer } from './model/tokenizer';
 import { Healing, TokenHealer } from './decode/token-healing';
 import { lookupDraft } from './decode/prompt-lookup';
+import type { TokenLogprob } from '../shared/confidence';
 
 export interface EngineOptions {
   modelDir: string;
@@ -108,6 +109,8 @@ export interface CompletionStats {
 export interface CompletionResult {
   text: string;
   stats: CompletionStats;
+  /** The generated tokens' log-probabilities (confidence.ts); absent from backends that give none. */
+  logprobs?: TokenLogprob[];
 }
 
 export interface EngineInfo {
@@ -384,6 +387,7 @@ export class Engine {
     const finishedAt = performance.now();
     return {
       text: result.text,
+      logprobs: result.logprobs,
       stats: {
         promptTokens: prompt.ids.length,
         reusedTokens: reused,
