@@ -19,7 +19,10 @@ export interface WispSettings {
   seed: number;
   maxNewTokens: number;
   generateMaxNewTokens: number;
+  /** The longest wait before a request; with adaptiveDebounce off, the fixed wait. */
   debounceMs: number;
+  /** The wait follows the typing rhythm and the response time (completion/adaptive-debounce.ts). */
+  adaptiveDebounce: boolean;
   contextTokens: number;
   timeBudgetMs: number;
   contextCache: boolean;
@@ -58,6 +61,7 @@ export const DEFAULT_SETTINGS: WispSettings = {
   maxNewTokens: 48,
   generateMaxNewTokens: 256,
   debounceMs: 75,
+  adaptiveDebounce: true,
   contextTokens: 1024,
   timeBudgetMs: 1500,
   contextCache: true,
@@ -113,6 +117,7 @@ export function normalizeSettings(raw: Partial<Record<keyof WispSettings, unknow
     maxNewTokens: clampNumber(raw.maxNewTokens, 1, 1024, d.maxNewTokens, true),
     generateMaxNewTokens: clampNumber(raw.generateMaxNewTokens, 1, 4096, d.generateMaxNewTokens, true),
     debounceMs: clampNumber(raw.debounceMs, 0, 2000, d.debounceMs, true),
+    adaptiveDebounce: typeof raw.adaptiveDebounce === 'boolean' ? raw.adaptiveDebounce : d.adaptiveDebounce,
     contextTokens: clampNumber(raw.contextTokens, 64, 32768, d.contextTokens, true),
     timeBudgetMs: clampNumber(raw.timeBudgetMs, 50, 60000, d.timeBudgetMs, true),
     contextCache: typeof raw.contextCache === 'boolean' ? raw.contextCache : d.contextCache,

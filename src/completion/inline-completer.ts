@@ -6,6 +6,7 @@
 import type { CompletionResult, CompletionRequest } from '../engine/process/protocol';
 import type { CompleteOptions } from '../engine/process/engine-client';
 import type { WispSettings } from '../settings';
+import { AdaptiveDebounce, cursorPlace } from './adaptive-debounce';
 import { DocumentPaths, excludingGlob } from './excluded-files';
 import { InlineInput, filterInline, prepareInline } from './inline-request';
 import { NoSuggestion, whyNothingShown } from './no-suggestion';
@@ -32,6 +33,8 @@ export interface InlineAnswer {
   reason?: NoSuggestion;
   /** The filters that changed the model's text. */
   filtered?: FilterAction[];
+  /** How long it waited before asking the engine (adaptive-debounce.ts). */
+  waitedMs?: number;
 }
 
 export interface CompletionBackend {
@@ -57,6 +60,7 @@ export function debounce(ms: number, signal: AbortSignal): Promise<boolean> {
 
 export class InlineCompleter {
   private readonly memory = new SuggestionMemory();
+  private readonly debouncer = new AdaptiveDebounce();
   private keystrokes = 0;
 
   /** `startThinking` marks an engine call as running until the function it returns is called. */
@@ -72,6 +76,7 @@ export class InlineCompleter {
 
   async complete(query: InlineQuery, settings: WispSettings): Promise<InlineAnswer> {
     const keystroke = ++this.keystrokes;
+    this.debouncer.keystroke(performance.now());
     const none = (reason: NoSuggestion, result?: CompletionResult): InlineAnswer => ({
       text: '',
       source: 'model',
@@ -85,14 +90,22 @@ export class InlineCompleter {
     const prepared = prepareInline(query, settings);
     const remembered = this.memory.lookup(query.documentKey, query.cursor, prepared.prefix, prepared.suffix);
     if (remembered !== undefined) return { text: remembered, source: 'memory', keystroke };
-    if (!(await debounce(settings.debounceMs, query.signal))) return none({ kind: 'debounced' });
+    if (this.memory.completedAt(query.documentKey, query.cursor, prepared.prefix, prepared.suffix)) {
+      this.debouncer.accept();
+    }
+    const waitedMs = settings.adaptiveDebounce
+      ? this.debouncer.delay(cursorPlace(prepared.context.linePrefix, prepared.context.lineSuffix), settings.debounceMs)
+      : settings.debounceMs;
+    if (!(await debounce(waitedMs, query.signal))) return none({ kind: 'debounced' });
     const done = this.startThinking();
+    const askedAt = performance.now();
     let result: CompletionResult | undefined;
     try {
       result = await this.engine.complete(prepared.request, { signal: query.signal });
     } finally {
       done();
     }
+    if (result && !query.signal.aborted) this.debouncer.response(performance.now() - askedAt);
     if (!result || query.signal.aborted) {
       // The editor cancels a request when the next keystroke asks for a new one; by the time the
       // engine has let go, that one has been counted. Otherwise the editor gave up on it (Escape).
@@ -114,6 +127,6 @@ export class InlineCompleter {
       return { ...none(reason, result), filtered: report.actions };
     }
     this.memory.remember(query.documentKey, query.cursor, prepared.prefix, prepared.suffix, report.text);
-    return { text: report.text, source: 'model', keystroke, result, filtered: report.actions };
+    return { text: report.text, source: 'model', keystroke, result, filtered: report.actions, waitedMs };
   }
 }

@@ -68,7 +68,9 @@ export class WispInlineProvider implements vscode.InlineCompletionItemProvider {
       };
       const answer = await this.completer.complete(query, settings);
       const where = `${document.fileName.split(/[\\/]/).pop()}:${position.line + 1}`;
-      if (answer.result) this.logResult(where, answer.keystroke, answer.result, answer.filtered ?? [], answer.text);
+      if (answer.result) {
+        this.logResult(where, answer.keystroke, answer.result, answer.filtered ?? [], answer.text, answer.waitedMs);
+      }
       if (answer.reason) {
         const why = describeNoSuggestion(answer.reason);
         this.deps.log(`no suggestion #${answer.keystroke} ${where}: ${why}`);
@@ -92,12 +94,13 @@ export class WispInlineProvider implements vscode.InlineCompletionItemProvider {
     result: CompletionResult,
     filtered: FilterAction[],
     shown: string,
+    waitedMs: number | undefined,
   ): void {
     const s = result.stats;
     const filters = filtered.length ? `; filters: ${filtered.map(describeAction).join(', ')}` : '';
     const confidence = shown ? shownConfidence(result, shown) : undefined;
     this.deps.log(
-      `complete #${keystroke} ${where} prompt ${s.promptTokens} tok ` +
+      `complete #${keystroke} ${where}${waitedMs === undefined ? '' : ` after ${waitedMs} ms wait`} prompt ${s.promptTokens} tok ` +
         `(reused ${s.reusedTokens}, prefilled ${s.prefilledTokens}${s.headerTokens ? `, other files' chunks ${s.headerTokens}` : ''}) → ${s.generatedTokens} tok, ` +
         `prefill ${s.prefillMs.toFixed(1)} ms, decode ${s.decodeMs.toFixed(1)} ms, total ${s.totalMs.toFixed(1)} ms, ${s.stopReason}` +
         (s.relatedTokens ? `, context cache holds ${s.relatedTokens} tokens of other files` : '') +

@@ -43,6 +43,17 @@ export class SuggestionMemory {
     return undefined;
   }
 
+  /** Whether the text just before the cursor is a remembered suggestion, typed or accepted whole. */
+  completedAt(documentKey: string, offset: number, prefix: string, suffix: string): boolean {
+    return this.entries.some(
+      (e) =>
+        e.documentKey === documentKey &&
+        offset === e.offset + e.text.length &&
+        suffix === e.suffix &&
+        prefix.endsWith(e.before + e.text),
+    );
+  }
+
   clear(): void {
     this.entries = [];
   }

@@ -23,6 +23,15 @@ describe('typing-through', () => {
     assert.equal(memory.lookup('doc', prefix.length, prefix, suffix + 'x'), undefined);
   });
 
+  it('knows a suggestion accepted whole, and nothing else', () => {
+    const memory = new SuggestionMemory();
+    memory.remember('doc', prefix.length, prefix, suffix, 'a + b;');
+    assert.equal(memory.completedAt('doc', prefix.length + 6, prefix + 'a + b;', suffix), true);
+    assert.equal(memory.completedAt('doc', prefix.length + 5, prefix + 'a + b', suffix), false);
+    assert.equal(memory.completedAt('doc', prefix.length + 6, prefix + 'a - b;', suffix), false);
+    assert.equal(memory.completedAt('doc', prefix.length + 6, prefix + 'a + b;', suffix + 'x'), false);
+  });
+
   it('does not answer after an edit before the cursor', () => {
     const memory = new SuggestionMemory();
     memory.remember('doc', prefix.length, prefix, suffix, 'a + b;');
