@@ -2,7 +2,7 @@
 // contributions must match: a unit test checks it), which ones only the user may set
 // (MACHINE_ONLY_SETTINGS), and their validation. ui/read-settings.ts asks VS Code for every key
 // listed here; this module has no `vscode` import.
-import { DEVICE_SETTINGS, DeviceSetting } from './engine/process/protocol';
+import { DEVICE_SETTINGS, DeviceSetting, MAX_CANDIDATES } from './engine/process/protocol';
 import { FIM_TEMPLATE_SETTINGS, FimTemplateSetting } from './backends/fim-template';
 
 export type BackendSetting = 'local' | 'llama.cpp' | 'ollama' | 'openai';
@@ -51,6 +51,8 @@ export interface WispSettings {
   exclude: string[];
   /** Suggestions the model is less sure of (shared/confidence.ts; 0–1) are not shown; 0 shows all. */
   minConfidence: number;
+  /** Sampled suggestions offered for the editor's cycling (Alt+] / Alt+[), at temperature > 0. */
+  candidates: number;
 }
 
 export const DEFAULT_SETTINGS: WispSettings = {
@@ -83,6 +85,7 @@ export const DEFAULT_SETTINGS: WispSettings = {
     '**/secrets.*',
   ],
   minConfidence: 0,
+  candidates: 1,
 };
 
 function urlSetting(value: unknown, fallback: string): string {
@@ -140,6 +143,7 @@ export function normalizeSettings(raw: Partial<Record<keyof WispSettings, unknow
       ? raw.exclude.filter((g): g is string => typeof g === 'string' && g.trim() !== '')
       : d.exclude,
     minConfidence: clampNumber(raw.minConfidence, 0, 1, d.minConfidence),
+    candidates: clampNumber(raw.candidates, 1, MAX_CANDIDATES, d.candidates, true),
   };
 }
 

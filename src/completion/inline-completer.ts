@@ -8,11 +8,10 @@ import type { CompleteOptions } from '../engine/process/engine-client';
 import type { WispSettings } from '../settings';
 import { AdaptiveDebounce, cursorPlace } from './adaptive-debounce';
 import { DocumentPaths, excludingGlob } from './excluded-files';
-import { InlineInput, filterInline, prepareInline } from './inline-request';
+import { InlineInput, alternativesShown, belowConfidence, filterInline, prepareInline } from './inline-request';
 import { NoSuggestion, whyNothingShown } from './no-suggestion';
 import type { DocumentStyle, FilterAction } from './postprocess';
 import { SuggestionMemory } from './suggestion-memory';
-import { shownConfidence } from '../shared/confidence';
 
 export interface InlineQuery extends InlineInput {
   documentKey: string;
@@ -35,6 +34,8 @@ export interface InlineAnswer {
   filtered?: FilterAction[];
   /** How long it waited before asking the engine (adaptive-debounce.ts). */
   waitedMs?: number;
+  /** Other suggestions for the editor's cycling (wisp.candidates), each different from `text`. */
+  alternatives?: string[];
 }
 
 export interface CompletionBackend {
@@ -116,8 +117,8 @@ export class InlineCompleter {
       const reason = whyNothingShown(result, report, prepared.request.timeBudgetMs);
       return { ...none(reason, result), filtered: report.actions };
     }
-    const confidence = shownConfidence(result, report.text);
-    if (confidence !== undefined && confidence < settings.minConfidence) {
+    const confidence = belowConfidence(result, report.text, settings.minConfidence);
+    if (confidence !== undefined) {
       const reason: NoSuggestion = {
         kind: 'low-confidence',
         text: report.text,
@@ -126,7 +127,8 @@ export class InlineCompleter {
       };
       return { ...none(reason, result), filtered: report.actions };
     }
+    const alternatives = alternativesShown(prepared, result, query.style, report.text, settings.minConfidence);
     this.memory.remember(query.documentKey, query.cursor, prepared.prefix, prepared.suffix, report.text);
-    return { text: report.text, source: 'model', keystroke, result, filtered: report.actions, waitedMs };
+    return { text: report.text, source: 'model', keystroke, result, filtered: report.actions, waitedMs, alternatives };
   }
 }

@@ -79,7 +79,8 @@ export class WispInlineProvider implements vscode.InlineCompletionItemProvider {
       if (!answer.text || token.isCancellationRequested) return undefined;
       this.deps.onNoSuggestion?.(undefined);
       this.deps.onSuggestion?.({ documentKey: key, offset: query.cursor, text: answer.text });
-      return [new vscode.InlineCompletionItem(answer.text, new vscode.Range(position, position))];
+      const range = new vscode.Range(position, position);
+      return [answer.text, ...(answer.alternatives ?? [])].map((text) => new vscode.InlineCompletionItem(text, range));
     } catch (err) {
       this.deps.log(`completion failed: ${(err as Error).message}`);
       return undefined;
