@@ -84,7 +84,7 @@ export const DEFAULT_SETTINGS: WispSettings = {
     '**/id_{rsa,dsa,ecdsa,ed25519}',
     '**/secrets.*',
   ],
-  minConfidence: 0,
+  minConfidence: 0.4,
   candidates: 1,
 };
 

@@ -96,7 +96,7 @@ describe('why nothing was shown, from the completer', () => {
   });
 
   it('a finished answer is shown, or says which filter dropped it', async () => {
-    const settings = normalizeSettings({ ...DEFAULT_SETTINGS, debounceMs: 0, maxNewTokens: 8 });
+    const settings = normalizeSettings({ ...DEFAULT_SETTINGS, debounceMs: 0, maxNewTokens: 8, minConfidence: 0 });
     const answer = await completer.complete(query(new AbortController().signal, 'd.py'), settings);
     assert.ok(answer.result);
     if (answer.text) assert.equal(answer.reason, undefined);
@@ -104,7 +104,13 @@ describe('why nothing was shown, from the completer', () => {
   });
 
   it('a suggestion the model is less sure of than wisp.minConfidence: not shown, with its confidence', async () => {
-    const settings = normalizeSettings({ ...DEFAULT_SETTINGS, debounceMs: 0, maxNewTokens: 8, multiline: 'always' });
+    const settings = normalizeSettings({
+      ...DEFAULT_SETTINGS,
+      debounceMs: 0,
+      maxNewTokens: 8,
+      multiline: 'always',
+      minConfidence: 0,
+    });
     const shown = await completer.complete(query(new AbortController().signal, 'e.py'), settings);
     assert.ok(shown.text, 'the fixture model suggests something here');
     const strict = await completer.complete(query(new AbortController().signal, 'f.py'), {
