@@ -89,8 +89,13 @@ export class InlineCompleter {
     if (glob !== undefined) return none({ kind: 'excluded', glob });
     if (query.signal.aborted) return none({ kind: 'debounced' });
     const prepared = prepareInline(query, settings);
-    const remembered = this.memory.lookup(query.documentKey, query.cursor, prepared.prefix, prepared.suffix);
-    if (remembered !== undefined) return { text: remembered, source: 'memory', keystroke };
+    const [remembered, ...others] = this.memory.lookupAll(
+      query.documentKey,
+      query.cursor,
+      prepared.prefix,
+      prepared.suffix,
+    );
+    if (remembered !== undefined) return { text: remembered, source: 'memory', keystroke, alternatives: others };
     if (this.memory.completedAt(query.documentKey, query.cursor, prepared.prefix, prepared.suffix)) {
       this.debouncer.accept();
     }
@@ -128,7 +133,7 @@ export class InlineCompleter {
       return { ...none(reason, result), filtered: report.actions };
     }
     const alternatives = alternativesShown(prepared, result, query.style, report.text, settings.minConfidence);
-    this.memory.remember(query.documentKey, query.cursor, prepared.prefix, prepared.suffix, report.text);
+    this.memory.remember(query.documentKey, query.cursor, prepared.prefix, prepared.suffix, report.text, alternatives);
     return { text: report.text, source: 'model', keystroke, result, filtered: report.actions, waitedMs, alternatives };
   }
 }

@@ -23,6 +23,16 @@ describe('typing-through', () => {
     assert.equal(memory.lookup('doc', prefix.length, prefix, suffix + 'x'), undefined);
   });
 
+  it('answers the rests of the candidates offered with it that match what was typed', () => {
+    const memory = new SuggestionMemory();
+    memory.remember('doc', prefix.length, prefix, suffix, 'a + b;', ['a - b;', 'b + a;']);
+    assert.deepEqual(memory.lookupAll('doc', prefix.length, prefix, suffix), ['a + b;', 'a - b;', 'b + a;']);
+    assert.deepEqual(memory.lookupAll('doc', prefix.length + 2, prefix + 'a ', suffix), ['+ b;', '- b;']);
+    assert.deepEqual(memory.lookupAll('doc', prefix.length + 3, prefix + 'a -', suffix), [' b;']);
+    assert.equal(memory.lookup('doc', prefix.length + 3, prefix + 'a -', suffix), ' b;');
+    assert.deepEqual(memory.lookupAll('doc', prefix.length + 1, prefix + 'c', suffix), []);
+  });
+
   it('knows a suggestion accepted whole, and nothing else', () => {
     const memory = new SuggestionMemory();
     memory.remember('doc', prefix.length, prefix, suffix, 'a + b;');
