@@ -2,7 +2,14 @@
 // log-probabilities on the fixture model.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { confidenceOf, keptLength, keptTokens, logSumExp, shownConfidence } from '../../../src/shared/confidence';
+import {
+  confidenceOf,
+  fromTokenTexts,
+  keptLength,
+  keptTokens,
+  logSumExp,
+  shownConfidence,
+} from '../../../src/shared/confidence';
 import { CompletionRequest, Engine } from '../../../src/engine/engine';
 import { softmax } from '../../../src/engine/decode/sampler';
 import { TINY_MODEL } from '../fixture';
@@ -34,6 +41,29 @@ describe('suggestion confidence', () => {
     assert.equal(keptLength('a = 1\nb = 2\nc = 3', 'a = 1'), 5);
     assert.equal(keptLength('a = 1\n  b = 2\nc = 3', 'a = 1\n\tb = 2'), 13);
     assert.equal(keptLength('a = 1', '  a = 1\r\nb'), 5);
+  });
+
+  it("takes a server's tokens and log-probabilities in the same shape", () => {
+    const tokens = fromTokenTexts([
+      { text: 'return', logprob: Math.log(0.8) },
+      { text: ' a', logprob: Math.log(0.5) },
+      { text: ' + b', logprob: Math.log(0.2) },
+    ]);
+    assert.deepEqual(
+      tokens.map((t) => t.end),
+      [6, 8, 12],
+    );
+    close(shownConfidence({ text: 'return a + b', logprobs: tokens }, 'return a')!, Math.sqrt(0.8 * 0.5));
+    assert.deepEqual(
+      fromTokenTexts(
+        [
+          { text: 'ret', logprob: 0 },
+          { text: 'urn', logprob: 0 },
+        ],
+        4,
+      ).map((t) => t.end),
+      [0, 2],
+    );
   });
 
   it('is unknown without log-probabilities', () => {
