@@ -1,12 +1,14 @@
 // Command-line entry: `node dist/cli.js complete --model DIR --prefix-file P --suffix-file S
 // [--max-new-tokens N] [--temperature T] [--top-k K] [--top-p P] [--seed N] [--device D]
-// [--context-cache W] [--context-file F ...] [--path P --repo R]`. Prints the suggestion the inline
-// provider would show, and nothing else, on stdout. Context files stand for other open editors (context-files.ts).
+// [--context-cache W] [--min-confidence C] [--context-file F ...] [--path P --repo R]`. Prints the
+// suggestion the inline provider would show, and nothing else, on stdout (nothing when its
+// confidence is below --min-confidence, default wisp.minConfidence's; the reason goes to stderr).
+// Context files stand for other open editors (context-files.ts).
 import * as fs from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { DeviceSetting } from './engine/process/protocol';
 import { Engine } from './engine/engine';
-import { detectStyle, finishInline, prepareInline } from './completion/inline-request';
+import { belowConfidence, detectStyle, finishInline, prepareInline } from './completion/inline-request';
 import { VISIBLE_WEIGHT } from './completion/context-files';
 import { MAX_CONTEXT_FILE_CHARS } from './engine/process/protocol';
 import { DEFAULT_SETTINGS, normalizeSettings } from './settings';
@@ -14,7 +16,7 @@ import { DEFAULT_SETTINGS, normalizeSettings } from './settings';
 const USAGE =
   'usage: node dist/cli.js complete --model DIR --prefix-file P [--suffix-file S] [--max-new-tokens N] ' +
   '[--temperature T] [--top-k K] [--top-p P] [--seed N] [--device cpu|auto|...] [--stats] ' +
-  '[--context-cache WEIGHT (0 = off)] [--context-file F ...] [--path WORKSPACE_RELATIVE_PATH --repo NAME]';
+  '[--context-cache WEIGHT (0 = off)] [--min-confidence C] [--context-file F ...] [--path WORKSPACE_RELATIVE_PATH --repo NAME]';
 
 function numberOption(value: string | undefined, name: string): number | undefined {
   if (value === undefined) return undefined;
@@ -39,6 +41,7 @@ async function complete(argv: string[]): Promise<void> {
       stats: { type: 'boolean' },
       'context-file': { type: 'string', multiple: true },
       'context-cache': { type: 'string' },
+      'min-confidence': { type: 'string' },
       path: { type: 'string' },
       repo: { type: 'string' },
     },
@@ -54,6 +57,7 @@ async function complete(argv: string[]): Promise<void> {
     topK: numberOption(values['top-k'], 'top-k') ?? DEFAULT_SETTINGS.topK,
     topP: numberOption(values['top-p'], 'top-p') ?? DEFAULT_SETTINGS.topP,
     seed: numberOption(values.seed, 'seed') ?? DEFAULT_SETTINGS.seed,
+    minConfidence: numberOption(values['min-confidence'], 'min-confidence') ?? DEFAULT_SETTINGS.minConfidence,
     ...(values['context-cache'] !== undefined
       ? {
           contextCache: Number(values['context-cache']) > 0,
@@ -83,7 +87,9 @@ async function complete(argv: string[]): Promise<void> {
     );
     const result = await engine.complete(prepared.request);
     const suggestion = finishInline(prepared, result, detectStyle(text)) ?? '';
-    process.stdout.write(suggestion);
+    const confidence = belowConfidence(result, suggestion, settings.minConfidence);
+    if (confidence === undefined) process.stdout.write(suggestion);
+    else process.stderr.write(`not shown: confidence ${confidence.toFixed(2)} < ${settings.minConfidence}\n`);
     if (values.stats) process.stderr.write(`${JSON.stringify(result.stats)}\n`);
   } finally {
     await engine.dispose();

@@ -2,7 +2,7 @@
 // contributions must match: a unit test checks it), which ones only the user may set
 // (MACHINE_ONLY_SETTINGS), and their validation. ui/read-settings.ts asks VS Code for every key
 // listed here; this module has no `vscode` import.
-import { DEVICE_SETTINGS, DeviceSetting } from './engine/process/protocol';
+import { DEVICE_SETTINGS, DeviceSetting, MAX_CANDIDATES } from './engine/process/protocol';
 import { FIM_TEMPLATE_SETTINGS, FimTemplateSetting } from './backends/fim-template';
 
 export type BackendSetting = 'local' | 'llama.cpp' | 'ollama' | 'openai';
@@ -19,7 +19,10 @@ export interface WispSettings {
   seed: number;
   maxNewTokens: number;
   generateMaxNewTokens: number;
+  /** The longest wait before a request; with adaptiveDebounce off, the fixed wait. */
   debounceMs: number;
+  /** The wait follows the typing rhythm and the response time (completion/adaptive-debounce.ts). */
+  adaptiveDebounce: boolean;
   contextTokens: number;
   timeBudgetMs: number;
   contextCache: boolean;
@@ -46,6 +49,10 @@ export interface WispSettings {
   multiline: MultilineMode;
   /** Globs of files never completed, never read as context (completion/excluded-files.ts). */
   exclude: string[];
+  /** Suggestions the model is less sure of (shared/confidence.ts; 0–1) are not shown; 0 shows all. */
+  minConfidence: number;
+  /** Sampled suggestions offered for the editor's cycling (Alt+] / Alt+[), at temperature > 0. */
+  candidates: number;
 }
 
 export const DEFAULT_SETTINGS: WispSettings = {
@@ -56,6 +63,7 @@ export const DEFAULT_SETTINGS: WispSettings = {
   maxNewTokens: 48,
   generateMaxNewTokens: 256,
   debounceMs: 75,
+  adaptiveDebounce: true,
   contextTokens: 1024,
   timeBudgetMs: 1500,
   contextCache: true,
@@ -76,6 +84,8 @@ export const DEFAULT_SETTINGS: WispSettings = {
     '**/id_{rsa,dsa,ecdsa,ed25519}',
     '**/secrets.*',
   ],
+  minConfidence: 0.4,
+  candidates: 1,
 };
 
 function urlSetting(value: unknown, fallback: string): string {
@@ -110,6 +120,7 @@ export function normalizeSettings(raw: Partial<Record<keyof WispSettings, unknow
     maxNewTokens: clampNumber(raw.maxNewTokens, 1, 1024, d.maxNewTokens, true),
     generateMaxNewTokens: clampNumber(raw.generateMaxNewTokens, 1, 4096, d.generateMaxNewTokens, true),
     debounceMs: clampNumber(raw.debounceMs, 0, 2000, d.debounceMs, true),
+    adaptiveDebounce: typeof raw.adaptiveDebounce === 'boolean' ? raw.adaptiveDebounce : d.adaptiveDebounce,
     contextTokens: clampNumber(raw.contextTokens, 64, 32768, d.contextTokens, true),
     timeBudgetMs: clampNumber(raw.timeBudgetMs, 50, 60000, d.timeBudgetMs, true),
     contextCache: typeof raw.contextCache === 'boolean' ? raw.contextCache : d.contextCache,
@@ -131,6 +142,8 @@ export function normalizeSettings(raw: Partial<Record<keyof WispSettings, unknow
     exclude: Array.isArray(raw.exclude)
       ? raw.exclude.filter((g): g is string => typeof g === 'string' && g.trim() !== '')
       : d.exclude,
+    minConfidence: clampNumber(raw.minConfidence, 0, 1, d.minConfidence),
+    candidates: clampNumber(raw.candidates, 1, MAX_CANDIDATES, d.candidates, true),
   };
 }
 

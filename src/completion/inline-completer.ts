@@ -14,8 +14,16 @@
 import type { CompletionResult, CompletionRequest } from '../engine/process/protocol';
 import type { CompleteOptions } from '../engine/process/engine-client';
 import type { WispSettings } from '../settings';
+import { AdaptiveDebounce, cursorPlace } from './adaptive-debounce';
 import { DocumentPaths, excludingGlob } from './excluded-files';
-import { InlineInput, PreparedInline, filterInline, prepareInline } from './inline-request';
+import {
+  InlineInput,
+  PreparedInline,
+  alternativesShown,
+  belowConfidence,
+  filterInline,
+  prepareInline,
+} from './inline-request';
 import { NoSuggestion, whyNothingShown } from './no-suggestion';
 import type { DocumentStyle, FilterAction } from './postprocess';
 import { SuggestionMemory } from './suggestion-memory';
@@ -46,6 +54,10 @@ export interface InlineAnswer {
   reason?: NoSuggestion;
   /** The filters that changed the model's text. */
   filtered?: FilterAction[];
+  /** How long it waited before asking the engine (adaptive-debounce.ts). */
+  waitedMs?: number;
+  /** Other suggestions for the editor's cycling (wisp.candidates), each different from `text`. */
+  alternatives?: string[];
 }
 
 export interface CompletionBackend {
@@ -98,6 +110,8 @@ interface Generation {
   /** Partial texts streamed: one per token. */
   steps: number;
   origin: 'model' | 'prefetch';
+  /** wisp.minConfidence when it started: a suggestion below it is not remembered either. */
+  minConfidence: number;
   abort: AbortController;
   /** Set while the keystroke that started it still waits for it. */
   owner?: AbortSignal;
@@ -106,6 +120,7 @@ interface Generation {
 
 export class InlineCompleter {
   private readonly memory = new SuggestionMemory();
+  private readonly debouncer = new AdaptiveDebounce();
   private keystrokes = 0;
   private running: Generation | undefined;
   private readonly unsettled = new Set<Promise<void>>();
@@ -134,6 +149,7 @@ export class InlineCompleter {
 
   async complete(query: InlineQuery, settings: WispSettings): Promise<InlineAnswer> {
     const keystroke = ++this.keystrokes;
+    this.debouncer.keystroke(performance.now());
     const none = (reason: NoSuggestion, result?: CompletionResult): InlineAnswer => ({
       text: '',
       source: 'model',
@@ -149,14 +165,20 @@ export class InlineCompleter {
     const early = await this.fromEarlierWork(at, query.signal, keystroke);
     if (early.answer) return early.answer;
     if (early.followed && query.signal.aborted) return none({ kind: 'cancelled', keystroke: keystroke + 1 });
-    if (!(await debounce(settings.debounceMs, query.signal))) return none({ kind: 'debounced' });
+    if (this.memory.completedAt(at)) this.debouncer.accept();
+    const waitedMs = settings.adaptiveDebounce
+      ? this.debouncer.delay(cursorPlace(prepared.context.linePrefix, prepared.context.lineSuffix), settings.debounceMs)
+      : settings.debounceMs;
+    if (!(await debounce(waitedMs, query.signal))) return none({ kind: 'debounced' });
     // A prefetch may have started here meanwhile: the editor asks again as soon as a suggestion
     // is accepted, before the accept's command runs.
     const late = await this.fromEarlierWork(at, query.signal, keystroke);
     if (late.answer) return late.answer;
     if (query.signal.aborted) return none({ kind: 'cancelled', keystroke: keystroke + 1 });
-    const generation = this.start(at, prepared, query.style, 'model', query.signal);
+    const askedAt = performance.now();
+    const generation = this.start(at, prepared, query.style, 'model', settings.minConfidence, query.signal);
     const result = await untilAborted(generation.done, query.signal);
+    if (result && !query.signal.aborted) this.debouncer.response(performance.now() - askedAt);
     if (!result || query.signal.aborted) {
       // The editor cancels a request when the next keystroke asks for a new one; by the time the
       // engine has let go, that one has been counted. Otherwise the editor gave up on it (Escape).
@@ -167,8 +189,19 @@ export class InlineCompleter {
       const reason = whyNothingShown(result, report, prepared.request.timeBudgetMs);
       return { ...none(reason, result), filtered: report.actions };
     }
+    const confidence = belowConfidence(result, report.text, settings.minConfidence);
+    if (confidence !== undefined) {
+      const reason: NoSuggestion = {
+        kind: 'low-confidence',
+        text: report.text,
+        confidence,
+        threshold: settings.minConfidence,
+      };
+      return { ...none(reason, result), filtered: report.actions };
+    }
+    const alternatives = alternativesShown(prepared, result, query.style, report.text, settings.minConfidence);
     this.stats.served.model++;
-    return { text: report.text, source: 'model', keystroke, result, filtered: report.actions };
+    return { text: report.text, source: 'model', keystroke, result, filtered: report.actions, waitedMs, alternatives };
   }
 
   /**
@@ -182,7 +215,7 @@ export class InlineCompleter {
     const at = cursorAt(query, prepared);
     if (this.running && typedAlong(this.running.place, this.running.streamed, at) !== undefined) return undefined;
     if (this.memory.has(at)) return undefined;
-    return this.start(at, prepared, query.style, 'prefetch').done;
+    return this.start(at, prepared, query.style, 'prefetch', settings.minConfidence).done;
   }
 
   /**
@@ -205,7 +238,8 @@ export class InlineCompleter {
     if (!remembered) return { followed };
     const source = remembered.origin === 'shown' ? 'memory' : remembered.origin;
     this.stats.served[source]++;
-    return { answer: { text: remembered.text, source, keystroke }, followed };
+    const answer: InlineAnswer = { text: remembered.text, source, keystroke, alternatives: remembered.alternatives };
+    return { answer, followed };
   }
 
   /** Resolves when every generation started so far has ended (for tests and the bench). */
@@ -218,6 +252,7 @@ export class InlineCompleter {
     prepared: PreparedInline,
     style: DocumentStyle,
     origin: Generation['origin'],
+    minConfidence: number,
     owner?: AbortSignal,
   ): Generation {
     this.stopRunning();
@@ -233,6 +268,7 @@ export class InlineCompleter {
       streamed: '',
       steps: 0,
       origin,
+      minConfidence,
       abort,
       owner,
       done: Promise.resolve(undefined),
@@ -274,11 +310,13 @@ export class InlineCompleter {
     if (generation.abort.signal.aborted) this.discarded(generation);
     else if (result) this.stats.generatedTokens += result.stats.generatedTokens;
     if (!result || generation.abort.signal.aborted) return;
-    const text = filterInline(generation.prepared, result, generation.style).text;
-    if (text === undefined) return;
+    const { prepared, style, minConfidence } = generation;
+    const text = filterInline(prepared, result, style).text;
+    if (text === undefined || belowConfidence(result, text, minConfidence) !== undefined) return;
     const ownerWaits = generation.owner !== undefined && !generation.owner.aborted;
     if (!ownerWaits && !this.keep) return;
-    this.memory.remember(at, text, ownerWaits ? 'shown' : generation.origin === 'prefetch' ? 'prefetch' : 'kept');
+    const origin = ownerWaits ? 'shown' : generation.origin === 'prefetch' ? 'prefetch' : 'kept';
+    this.memory.remember(at, text, origin, alternativesShown(prepared, result, style, text, minConfidence));
   }
 
   private stopRunning(): void {

@@ -6,6 +6,7 @@ import type { CompletionRequest, CompletionResult, CrossFileTarget } from '../en
 import { MultilineMode, WispSettings, contextCacheWeight } from '../settings';
 import { WindowLimits, windowAroundCursor } from './context-window';
 import { DocumentStyle, EditorContext, FilterReport, runFilters } from './postprocess';
+import { shownConfidence } from '../shared/confidence';
 
 /** Characters of text per prompt token requested (code averages 3–4; more keeps the budget full). */
 const CHARS_PER_TOKEN = 6;
@@ -82,6 +83,7 @@ export function inlineRequest(
     // The filters cut at the scope's end; the generation stops there instead of running on.
     editor: ctx,
     timeBudgetMs: settings.timeBudgetMs,
+    ...(settings.candidates > 1 ? { candidates: settings.candidates } : {}),
   };
 }
 
@@ -111,6 +113,32 @@ export function prepareInline(
 /** The filters' work on the engine's answer: the text to show and which filter cut or dropped what. */
 export function filterInline(prepared: PreparedInline, result: CompletionResult, style: DocumentStyle): FilterReport {
   return runFilters(result.text, { ...prepared.context, style, multiline: prepared.multiline });
+}
+
+/** The model's confidence in the text shown is below wisp.minConfidence (unknown confidence never is). */
+export function belowConfidence(result: CompletionResult, shown: string, minConfidence: number): number | undefined {
+  const confidence = shownConfidence(result, shown);
+  return confidence !== undefined && confidence < minConfidence ? confidence : undefined;
+}
+
+/**
+ * The other candidates (CompletionRequest.candidates) as they would be shown: filtered, without those
+ * below wisp.minConfidence, and merged where the filters made them the same as the first or as each other.
+ */
+export function alternativesShown(
+  prepared: PreparedInline,
+  result: CompletionResult,
+  style: DocumentStyle,
+  first: string,
+  minConfidence: number,
+): string[] {
+  const shown = new Set([first]);
+  for (const candidate of result.alternatives ?? []) {
+    const text = filterInline(prepared, { ...result, ...candidate }, style).text;
+    if (text === undefined || belowConfidence({ ...result, ...candidate }, text, minConfidence) !== undefined) continue;
+    shown.add(text);
+  }
+  return [...shown].slice(1);
 }
 
 export function finishInline(

@@ -12,7 +12,9 @@ export type NoSuggestion =
   | { kind: 'filtered'; action: FilterAction }
   | { kind: 'excluded'; glob: string }
   /** The time budget ended the generation before it wrote anything the filters kept. */
-  | { kind: 'time-budget'; budgetMs: number };
+  | { kind: 'time-budget'; budgetMs: number }
+  /** The model's own probability of the text (shared/confidence.ts) was below wisp.minConfidence. */
+  | { kind: 'low-confidence'; text: string; confidence: number; threshold: number };
 
 export function describeNoSuggestion(reason: NoSuggestion): string {
   switch (reason.kind) {
@@ -28,6 +30,10 @@ export function describeNoSuggestion(reason: NoSuggestion): string {
       return `excluded file (wisp.exclude: ${reason.glob})`;
     case 'time-budget':
       return `the time budget ran out (${reason.budgetMs} ms)`;
+    case 'low-confidence': {
+      const text = JSON.stringify(reason.text.length > 40 ? `${reason.text.slice(0, 40)}…` : reason.text);
+      return `confidence ${reason.confidence.toFixed(2)} below wisp.minConfidence ${reason.threshold} for ${text}`;
+    }
   }
 }
 

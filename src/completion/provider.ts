@@ -10,6 +10,7 @@ import { documentPaths, documentStyle, inlineInput } from './document-input';
 import { CompleterStats, InlineCompleter, InlineQuery } from './inline-completer';
 import { describeNoSuggestion } from './no-suggestion';
 import { FilterAction, describeAction } from './postprocess';
+import { shownConfidence } from '../shared/confidence';
 
 /** A suggestion the provider handed to the editor, for the token view. */
 export interface ShownSuggestion {
@@ -74,7 +75,7 @@ export class WispInlineProvider implements vscode.InlineCompletionItemProvider {
     if (!started) return;
     this.deps.log(`prefetch after an accept at ${at}`);
     started.then(
-      (result) => result && this.logResult(`prefetch ${at}`, result, []),
+      (result) => result && this.logResult(`prefetch ${at}`, result, [], '', undefined),
       (err: Error) => this.deps.log(`prefetch failed: ${err.message}`),
     );
   }
@@ -109,7 +110,10 @@ export class WispInlineProvider implements vscode.InlineCompletionItemProvider {
       const query = this.query(document, position, abort.signal);
       const answer = await this.completer.complete(query, settings);
       const at = where(document, position);
-      if (answer.result) this.logResult(`complete #${answer.keystroke} ${at}`, answer.result, answer.filtered ?? []);
+      if (answer.result) {
+        const what = `complete #${answer.keystroke} ${at}`;
+        this.logResult(what, answer.result, answer.filtered ?? [], answer.text, answer.waitedMs);
+      }
       if (answer.reason) {
         const why = describeNoSuggestion(answer.reason);
         this.deps.log(`no suggestion #${answer.keystroke} ${at}: ${why}`);
@@ -120,13 +124,16 @@ export class WispInlineProvider implements vscode.InlineCompletionItemProvider {
       if (!answer.text || token.isCancellationRequested) return undefined;
       this.deps.onNoSuggestion?.(undefined);
       this.deps.onSuggestion?.({ documentKey: key, offset: query.cursor, text: answer.text });
-      const item = new vscode.InlineCompletionItem(answer.text, new vscode.Range(position, position));
-      item.command = {
-        command: ACCEPTED_COMMAND,
-        title: 'Wisp: suggestion accepted',
-        arguments: [key, query.cursor + answer.text.length],
-      };
-      return [item];
+      const range = new vscode.Range(position, position);
+      return [answer.text, ...(answer.alternatives ?? [])].map((text) => {
+        const item = new vscode.InlineCompletionItem(text, range);
+        item.command = {
+          command: ACCEPTED_COMMAND,
+          title: 'Wisp: suggestion accepted',
+          arguments: [key, query.cursor + text.length],
+        };
+        return item;
+      });
     } catch (err) {
       this.deps.log(`completion failed: ${(err as Error).message}`);
       return undefined;
@@ -136,14 +143,22 @@ export class WispInlineProvider implements vscode.InlineCompletionItemProvider {
   }
 
   /** `what`: "complete #N file:line" or "prefetch file:line". */
-  private logResult(what: string, result: CompletionResult, filtered: FilterAction[]): void {
+  private logResult(
+    what: string,
+    result: CompletionResult,
+    filtered: FilterAction[],
+    shown: string,
+    waitedMs: number | undefined,
+  ): void {
     const s = result.stats;
     const filters = filtered.length ? `; filters: ${filtered.map(describeAction).join(', ')}` : '';
+    const confidence = shown ? shownConfidence(result, shown) : undefined;
     this.deps.log(
-      `${what} prompt ${s.promptTokens} tok ` +
+      `${what}${waitedMs === undefined ? '' : ` after ${waitedMs} ms wait`} prompt ${s.promptTokens} tok ` +
         `(reused ${s.reusedTokens}, prefilled ${s.prefilledTokens}${s.headerTokens ? `, other files' chunks ${s.headerTokens}` : ''}) → ${s.generatedTokens} tok, ` +
         `prefill ${s.prefillMs.toFixed(1)} ms, decode ${s.decodeMs.toFixed(1)} ms, total ${s.totalMs.toFixed(1)} ms, ${s.stopReason}` +
         (s.relatedTokens ? `, context cache holds ${s.relatedTokens} tokens of other files` : '') +
+        (confidence === undefined ? '' : `, confidence ${confidence.toFixed(2)}`) +
         filters,
     );
     this.deps.onSpeed(`${Math.round(s.totalMs)} ms`);

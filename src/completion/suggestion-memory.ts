@@ -13,6 +13,8 @@ interface Remembered {
   place: Place;
   text: string;
   origin: SuggestionOrigin;
+  /** Other candidates offered with it (wisp.candidates). */
+  alternatives: string[];
 }
 
 export class SuggestionMemory {
@@ -20,28 +22,36 @@ export class SuggestionMemory {
 
   constructor(private readonly capacity = 32) {}
 
-  remember(at: CursorAt, text: string, origin: SuggestionOrigin = 'shown'): void {
+  remember(at: CursorAt, text: string, origin: SuggestionOrigin = 'shown', alternatives: string[] = []): void {
     this.entries = this.entries.filter(
       (e) => !(e.place.documentKey === at.documentKey && e.place.offset === at.offset),
     );
-    this.entries.unshift({ place: placeOf(at), text, origin });
+    this.entries.unshift({ place: placeOf(at), text, origin, alternatives });
     if (this.entries.length > this.capacity) this.entries.pop();
   }
 
   /**
-   * The rest of a remembered suggestion, if everything typed since it was made is a prefix of it
-   * (and the text after the cursor is unchanged), with where it came from; undefined otherwise.
-   * From then on the entry counts as shown.
+   * The rest of a remembered suggestion (and of the candidates offered with it) that everything
+   * typed since it was made is a prefix of (the text after the cursor unchanged), with where it came
+   * from; undefined otherwise. From then on the entry counts as shown.
    */
-  lookup(at: CursorAt): { text: string; origin: SuggestionOrigin } | undefined {
+  lookup(at: CursorAt): { text: string; origin: SuggestionOrigin; alternatives: string[] } | undefined {
     for (const e of this.entries) {
-      const typed = typedAlong(e.place, e.text, at);
-      if (typed === undefined || typed >= e.text.length) continue;
+      const rests = [e.text, ...e.alternatives].flatMap((text) => {
+        const typed = typedAlong(e.place, text, at);
+        return typed !== undefined && typed < text.length ? [text.slice(typed)] : [];
+      });
+      if (rests.length === 0) continue;
       const origin = e.origin;
       e.origin = 'shown';
-      return { text: e.text.slice(typed), origin };
+      return { text: rests[0], origin, alternatives: rests.slice(1) };
     }
     return undefined;
+  }
+
+  /** Whether the text just before the cursor is a remembered suggestion, typed or accepted whole. */
+  completedAt(at: CursorAt): boolean {
+    return this.entries.some((e) => typedAlong(e.place, e.text, at) === e.text.length);
   }
 
   /** Whether a remembered suggestion answers at this place (without marking it shown). */

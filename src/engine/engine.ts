@@ -3,7 +3,7 @@
 // the command-line tools use it directly.
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { DeviceSetting } from './process/protocol';
+import { DeviceSetting, MAX_CANDIDATES } from './process/protocol';
 import { GenerateOptions, GenerateResult, Stepper, StopReason, generate } from './decode/generate';
 import { ContextMixer, NgramIndex } from './context/context-cache';
 import {
@@ -24,6 +24,7 @@ import { ModelTokenizer } from './model/tokenizer';
 import { Healing, TokenHealer } from './decode/token-healing';
 import { lookupDraft } from './decode/prompt-lookup';
 import type { EditorContext } from '../shared/scope-rules';
+import type { TokenLogprob } from '../shared/confidence';
 
 export interface EngineOptions {
   modelDir: string;
@@ -69,6 +70,17 @@ export interface CompletionRequest {
    * tokens); absent = none.
    */
   crossFile?: CrossFileTarget;
+  /**
+   * Sampled continuations of the one prompt (at temperature > 0; 1 to MAX_CANDIDATES, absent = 1):
+   * each further one starts from the prompt's state, with no prefill of its own.
+   */
+  candidates?: number;
+}
+
+/** A continuation sampled besides the first (CompletionRequest.candidates). */
+export interface Candidate {
+  text: string;
+  logprobs?: TokenLogprob[];
 }
 
 /** What decides the prompt: the fields of a completion or an inspection request that build it. */
@@ -93,6 +105,7 @@ export interface CompletionStats {
   reusedTokens: number;
   /** Prompt tokens fed to the model for this request (prompt − reused). */
   prefilledTokens: number;
+  /** Over all candidates. */
   generatedTokens: number;
   tokenizeMs: number;
   prefillMs: number;
@@ -114,6 +127,10 @@ export interface CompletionStats {
 export interface CompletionResult {
   text: string;
   stats: CompletionStats;
+  /** The generated tokens' log-probabilities (confidence.ts); absent from backends that give none. */
+  logprobs?: TokenLogprob[];
+  /** The other candidates, each different from `text` and from one another (none at temperature 0). */
+  alternatives?: Candidate[];
 }
 
 export interface EngineInfo {
@@ -180,6 +197,18 @@ class SequenceStepper implements Stepper {
     if (kept !== this.past) this.past.dispose();
     this.past = kept;
   }
+}
+
+/** The candidates after the first, without blank ones and those with the same text as an earlier one. */
+export function distinctCandidates(first: Candidate, others: readonly Candidate[]): Candidate[] {
+  const seen = new Set([first.text]);
+  const kept: Candidate[] = [];
+  for (const { text, logprobs } of others) {
+    if (text.trim() === '' || seen.has(text)) continue;
+    seen.add(text);
+    kept.push({ text, logprobs });
+  }
+  return kept;
 }
 
 export class Engine {
@@ -364,38 +393,59 @@ export class Engine {
     const prefilledAt = performance.now();
     const weight = request.contextCacheWeight ?? 0;
     const mixer = this.contextMixer(prompt, weight);
+    const count =
+      request.sampling.temperature > 0 ? Math.max(1, Math.min(MAX_CANDIDATES, Math.round(request.candidates ?? 1))) : 1;
+    // The further candidates continue from the prompt's state as it is now: views of it (on the
+    // host the same immutable tensors), taken before the first generation moves its stepper on.
+    const forks = Array.from(
+      { length: count - 1 },
+      () => new SequenceStepper(this.session, stepper.ids, stepper.past.truncate(stepper.past.length)),
+    );
+    const options = (seed: number, mixing: ContextMixer | undefined, onText?: (text: string) => void) => ({
+      sampling: request.sampling,
+      seed,
+      maxNewTokens: newTokens,
+      stop: request.stop,
+      maxLines: request.maxLines,
+      editor: request.editor,
+      stopIds: this.tokenizer.stopIds,
+      timeBudgetMs: request.timeBudgetMs,
+      startedAt,
+      roomLeft: maxPositions - prompt.ids.length,
+      isCancelled: hooks.isCancelled ?? (() => false),
+      onText,
+      adjustLogits: this.logitAdjuster(mixing),
+      healing,
+      draft:
+        request.promptLookup === false
+          ? undefined
+          : (generated: readonly number[]) => lookupDraft(history.concat(generated)),
+    });
     let result: GenerateResult;
+    const others: GenerateResult[] = [];
     try {
-      result = await generate(stepper, this.tokenizer, logits, {
-        sampling: request.sampling,
-        seed: request.seed,
-        maxNewTokens: newTokens,
-        stop: request.stop,
-        maxLines: request.maxLines,
-        editor: request.editor,
-        stopIds: this.tokenizer.stopIds,
-        timeBudgetMs: request.timeBudgetMs,
-        startedAt,
-        roomLeft: maxPositions - prompt.ids.length,
-        isCancelled: hooks.isCancelled ?? (() => false),
-        onText: hooks.onText,
-        adjustLogits: this.logitAdjuster(mixer),
-        healing,
-        draft: request.promptLookup === false ? undefined : (generated) => lookupDraft(history.concat(generated)),
-      });
+      result = await generate(stepper, this.tokenizer, logits, options(request.seed, mixer, hooks.onText));
       mixer?.settle(result.tokens);
+      for (const [i, fork] of forks.entries()) {
+        if (hooks.isCancelled?.()) break;
+        const seed = (request.seed + i + 1) >>> 0;
+        others.push(await generate(fork, this.tokenizer, logits, options(seed, this.contextMixer(prompt, weight))));
+      }
     } finally {
+      for (const fork of forks) fork.past.dispose();
       if (reuse) this.cache.put(stepper.ids, stepper.past);
       else stepper.past.dispose();
     }
     const finishedAt = performance.now();
     return {
       text: result.text,
+      logprobs: result.logprobs,
+      ...(count > 1 ? { alternatives: distinctCandidates(result, others) } : {}),
       stats: {
         promptTokens: prompt.ids.length,
         reusedTokens: reused,
         prefilledTokens: prompt.ids.length - reused,
-        generatedTokens: result.tokens.length,
+        generatedTokens: others.reduce((sum, r) => sum + r.tokens.length, result.tokens.length),
         tokenizeMs: tokenizedAt - startedAt,
         prefillMs: prefilledAt - tokenizedAt,
         decodeMs: finishedAt - prefilledAt,

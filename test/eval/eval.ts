@@ -2,7 +2,9 @@
 //   [--context-cache WEIGHT] [--no-healing] [--records OUT.jsonl]`
 // Completes each hole of a HumanEval-Infilling file through the same engine and post-processing as
 // the extension (greedy), and scores exact match, edit similarity and pass@1 (running the task's
-// tests with python3), against a baseline that needs no model.
+// tests with python3), against a baseline that needs no model. Then the trade-off of
+// wisp.minConfidence: coverage (the share of holes with a suggestion shown) against the exact match
+// and edit similarity of what was shown, at several thresholds, for the two confidence measures.
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -11,7 +13,22 @@ import * as zlib from 'node:zlib';
 import { detectStyle, finishInline, prepareInline } from '../../src/completion/inline-request';
 import { Engine } from '../../src/engine/engine';
 import { DEFAULT_SETTINGS, normalizeSettings } from '../../src/settings';
-import { editSimilarity, exactMatch, firstLines, previousLineBaseline } from './scoring';
+import { ConfidenceMeasure, shownConfidence } from '../../src/shared/confidence';
+import {
+  CurvePoint,
+  ScoredSuggestion,
+  bestShare,
+  confidenceCurve,
+  editSimilarity,
+  exactMatch,
+  firstLines,
+  previousLineBaseline,
+} from './scoring';
+
+/** Thresholds of the confidence curve (wisp.minConfidence values) and shares for comparing the measures. */
+const THRESHOLDS = [0, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9];
+const SHARES = [0.75, 0.5, 0.25];
+const MEASURES: ConfidenceMeasure[] = ['mean', 'min'];
 
 interface Task {
   task_id: string;
@@ -102,6 +119,7 @@ async function main(): Promise<void> {
   };
   const baseline = { em: [] as number[], es: [] as number[], pass: [] as number[] };
   const records: string[] = [];
+  const scored: Record<ConfidenceMeasure, ScoredSuggestion[]> = { mean: [], min: [] };
   const started = Date.now();
   for (const [i, task] of tasks.entries()) {
     const text = task.prompt + task.suffix;
@@ -125,6 +143,13 @@ async function main(): Promise<void> {
     model.em.push(exactMatch(infill, task.canonical_solution) ? 1 : 0);
     model.es.push(editSimilarity(infill, task.canonical_solution));
     model.pass.push(passes(task, infill, python) ? 1 : 0);
+    for (const measure of MEASURES) {
+      scored[measure].push({
+        confidence: suggestion ? shownConfidence(result, suggestion, measure) : undefined,
+        exactMatch: model.em[model.em.length - 1],
+        editSimilarity: model.es[model.es.length - 1],
+      });
+    }
     const copy = previousLineBaseline(task.prompt);
     records.push(
       JSON.stringify({
@@ -132,6 +157,8 @@ async function main(): Promise<void> {
         expected: task.canonical_solution,
         infill,
         baseline: copy,
+        confidence_mean: scored.mean[scored.mean.length - 1].confidence,
+        confidence_min: scored.min[scored.min.length - 1].confidence,
         cache_led: result.stats.cacheLedTokens,
         generated: result.stats.generatedTokens,
       }),
@@ -165,6 +192,12 @@ async function main(): Promise<void> {
       step_ms: model.decodeMs / Math.max(1, model.steps),
     },
     baseline_previous_line: scores(baseline),
+    confidence: Object.fromEntries(
+      MEASURES.map((m) => [
+        m,
+        { thresholds: confidenceCurve(scored[m], THRESHOLDS), best_share: SHARES.map((s) => bestShare(scored[m], s)) },
+      ]),
+    ),
   };
   const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
   console.log(
@@ -179,6 +212,21 @@ async function main(): Promise<void> {
   console.log(
     `| no model: repeat the previous line | ${pct(b.exact_match)} | ${b.edit_similarity.toFixed(3)} | ${pct(b.pass_at_1)} | — |`,
   );
+  const row = (p: CurvePoint) => `${pct(p.coverage)} | ${pct(p.exactMatch)} | ${p.editSimilarity.toFixed(3)}`;
+  console.log('\nwisp.minConfidence (confidence = exp of the mean token log-probability; min: of the smallest)');
+  console.log('| threshold | mean: shown | EM of shown | ES of shown | min: shown | EM of shown | ES of shown |');
+  console.log('|---|---|---|---|---|---|---|');
+  const curves = MEASURES.map((m) => confidenceCurve(scored[m], THRESHOLDS));
+  THRESHOLDS.forEach((t, i) => console.log(`| ${t} | ${row(curves[0][i])} | ${row(curves[1][i])} |`));
+  console.log('\nthe most confident share of holes, ranked by each measure');
+  console.log('| share | mean: EM | ES | min: EM | ES |');
+  console.log('|---|---|---|---|---|');
+  for (const share of SHARES) {
+    const [a, b] = MEASURES.map((m) => bestShare(scored[m], share));
+    console.log(
+      `| ${pct(share)} | ${pct(a.exactMatch)} | ${a.editSimilarity.toFixed(3)} | ${pct(b.exactMatch)} | ${b.editSimilarity.toFixed(3)} |`,
+    );
+  }
   if (values.records) fs.writeFileSync(values.records, `${records.join('\n')}\n`);
   if (values.json) fs.writeFileSync(values.json, `${JSON.stringify(report, null, 2)}\n`);
 }

@@ -46,3 +46,54 @@ export function firstLines(text: string, count: number): string {
   const lines = text.replace(/^\s*\n/, '').split('\n');
   return `${lines.slice(0, Math.max(1, count)).join('\n')}\n`;
 }
+
+/** One hole's outcome with a confidence score: undefined when nothing was shown at all. */
+export interface ScoredSuggestion {
+  confidence: number | undefined;
+  exactMatch: number;
+  editSimilarity: number;
+}
+
+export interface CurvePoint {
+  /** The threshold, or the share kept for `bestShare`. */
+  at: number;
+  /** Share of all holes with a suggestion shown. */
+  coverage: number;
+  /** Means over the suggestions shown (0 when none is). */
+  exactMatch: number;
+  editSimilarity: number;
+}
+
+function point(at: number, shown: ScoredSuggestion[], total: number): CurvePoint {
+  const mean = (f: (s: ScoredSuggestion) => number) =>
+    shown.length ? shown.reduce((sum, s) => sum + f(s), 0) / shown.length : 0;
+  return {
+    at,
+    coverage: total ? shown.length / total : 0,
+    exactMatch: mean((s) => s.exactMatch),
+    editSimilarity: mean((s) => s.editSimilarity),
+  };
+}
+
+/** Coverage against quality when suggestions below each threshold are not shown. */
+export function confidenceCurve(samples: readonly ScoredSuggestion[], thresholds: readonly number[]): CurvePoint[] {
+  return thresholds.map((t) =>
+    point(
+      t,
+      samples.filter((s) => s.confidence !== undefined && s.confidence >= t),
+      samples.length,
+    ),
+  );
+}
+
+/**
+ * Quality of the most confident `share` of the holes: compares two scores at the same coverage,
+ * whatever their scales.
+ */
+export function bestShare(samples: readonly ScoredSuggestion[], share: number): CurvePoint {
+  const ranked = samples
+    .filter((s) => s.confidence !== undefined)
+    .sort((a, b) => b.confidence! - a.confidence!)
+    .slice(0, Math.round(share * samples.length));
+  return point(share, ranked, samples.length);
+}

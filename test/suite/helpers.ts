@@ -141,6 +141,9 @@ export async function cliComplete(prefix: string, suffix: string, args: string[]
           '0',
           '--context-cache',
           '0',
+          // The harness shows every suggestion (run-suites.js).
+          '--min-confidence',
+          '0',
           ...args,
         ],
         // The extension host's own node: ELECTRON_RUN_AS_NODE makes that work under desktop VS Code too.

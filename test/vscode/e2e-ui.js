@@ -51,6 +51,8 @@ const SETTINGS = {
   ...QUIET_EDITOR,
   'wisp.temperature': 0,
   'wisp.timeBudgetMs': 60000,
+  // Which places get ghost text must not hang on how sure the model is there (wisp.minConfidence).
+  'wisp.minConfidence': 0,
 };
 const MACHINE_SETTINGS = { 'wisp.device': 'cpu' };
 

@@ -15,6 +15,8 @@
 // holds other files (open editors, recently edited files: related-context.ts) at a lower weight,
 // tokenized once per change of the file.
 
+import { logSumExp } from '../../shared/confidence';
+
 export const MAX_ORDER = 6;
 /** s in the header's formula, by the length of the longest matched context (0, 1, 2+ tokens). */
 const EVIDENCE_SCALE = [1 / 16, 1 / 4, 1];
@@ -197,15 +199,6 @@ export function mixingWeight(weight: number, prediction: Pick<CachePrediction, '
   const { evidence, matched } = prediction;
   if (evidence <= 0) return 0;
   return (EVIDENCE_SCALE[Math.min(matched, 2)] * weight * evidence) / (evidence + 2);
-}
-
-/** log Σ exp(logits), in float64. */
-function logSumExp(logits: Float32Array): number {
-  let max = -Infinity;
-  for (let i = 0; i < logits.length; i++) if (logits[i] > max) max = logits[i];
-  let sum = 0;
-  for (let i = 0; i < logits.length; i++) sum += Math.exp(logits[i] - max);
-  return max + Math.log(sum);
 }
 
 /**

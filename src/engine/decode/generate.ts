@@ -6,6 +6,7 @@ import { Rng, SamplingParams, sample } from './sampler';
 import { Healing, restrictTo } from './token-healing';
 import { endOfText } from '../../shared/stop-rules';
 import type { EditorContext } from '../../shared/scope-rules';
+import { TokenLogprob, logSumExp } from '../../shared/confidence';
 
 export interface Stepper {
   /** Feed tokens after everything fed so far; returns the logits of the last one. */
@@ -62,6 +63,8 @@ export interface GenerateResult {
   stopReason: StopReason;
   /** Tokens that came from an accepted draft, without a step of their own. */
   draftedTokens: number;
+  /** Each token's log-probability in the distribution it was drawn from at temperature 1 (confidence.ts). */
+  logprobs: TokenLogprob[];
 }
 
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -95,6 +98,7 @@ export async function generate(
   /** Drafted tokens fed after the last chosen one, with the logits after each. */
   let drafted: Array<{ id: number; logits: Float32Array }> = [];
   let draftedTokens = 0;
+  const logprobs: TokenLogprob[] = [];
   for (;;) {
     const allowed = required ? options.healing!.allowedFor(required) : undefined;
     let adjusted = options.adjustLogits ? options.adjustLogits(logits, tokens, allowed) : logits;
@@ -110,6 +114,7 @@ export async function generate(
     }
     tokens.push(next);
     text = stableText(decoder, tokens).slice(healed);
+    logprobs.push({ logprob: adjusted[next] - logSumExp(adjusted), end: text.length });
     const end = endOfText(text, options.stop, options.maxLines, options.editor);
     if (end) {
       ({ text, reason: stopReason } = end);
@@ -151,5 +156,6 @@ export async function generate(
     }
   }
   if (drafted.length > 0) stepper.rewind!(drafted.length);
-  return { text, tokens, stopReason, draftedTokens };
+  for (const token of logprobs) token.end = Math.min(token.end, text.length);
+  return { text, tokens, stopReason, draftedTokens, logprobs };
 }

@@ -6,7 +6,14 @@ import type { CompletionRequest, CompletionResult, EngineInfo, EngineOptions } f
 import type { InspectRequest, TokenViewData } from '../inspect';
 import type { ContextFile } from '../context/related-context';
 
-export type { CompletionRequest, CompletionResult, CompletionStats, EngineInfo, EngineOptions } from '../engine';
+export type {
+  Candidate,
+  CompletionRequest,
+  CompletionResult,
+  CompletionStats,
+  EngineInfo,
+  EngineOptions,
+} from '../engine';
 export type { InspectRequest, TokenViewData } from '../inspect';
 export type { ContextFile } from '../context/related-context';
 export type { CrossFileTarget } from '../context/cross-file';
@@ -15,6 +22,9 @@ export type { DeviceSpeeds } from '../model/device-speed';
 export type DeviceSetting = 'auto' | 'cpu' | 'webgpu' | 'cuda' | 'dml' | 'coreml';
 
 export const DEVICE_SETTINGS: readonly DeviceSetting[] = ['auto', 'cpu', 'webgpu', 'cuda', 'dml', 'coreml'];
+
+/** The most sampled continuations one request may ask for (CompletionRequest.candidates). */
+export const MAX_CANDIDATES = 5;
 
 /** Longer texts of other files are cut to this many characters before they are sent. */
 export const MAX_CONTEXT_FILE_CHARS = 65_536;

@@ -104,11 +104,33 @@ describe('why nothing was shown, from the completer', () => {
   });
 
   it('a finished answer is shown, or says which filter dropped it', async () => {
-    const settings = normalizeSettings({ ...DEFAULT_SETTINGS, debounceMs: 0, maxNewTokens: 8 });
+    const settings = normalizeSettings({ ...DEFAULT_SETTINGS, debounceMs: 0, maxNewTokens: 8, minConfidence: 0 });
     const answer = await completer.complete(query(new AbortController().signal, 'd.py'), settings);
     assert.ok(answer.result);
     if (answer.text) assert.equal(answer.reason, undefined);
     else assert.ok(['filtered', 'empty'].includes(answer.reason!.kind), JSON.stringify(answer.reason));
+  });
+
+  it('a suggestion the model is less sure of than wisp.minConfidence: not shown, with its confidence', async () => {
+    const settings = normalizeSettings({
+      ...DEFAULT_SETTINGS,
+      debounceMs: 0,
+      maxNewTokens: 8,
+      multiline: 'always',
+      minConfidence: 0,
+    });
+    const shown = await completer.complete(query(new AbortController().signal, 'e.py'), settings);
+    assert.ok(shown.text, 'the fixture model suggests something here');
+    const strict = await completer.complete(query(new AbortController().signal, 'f.py'), {
+      ...settings,
+      minConfidence: 1,
+    });
+    assert.equal(strict.text, '');
+    assert.equal(strict.reason?.kind, 'low-confidence');
+    if (strict.reason?.kind !== 'low-confidence') return;
+    assert.equal(strict.reason.text, shown.text);
+    assert.ok(strict.reason.confidence > 0 && strict.reason.confidence < 1);
+    assert.match(describeNoSuggestion(strict.reason), /^confidence 0\.\d\d below wisp.minConfidence 1 for "/);
   });
 });
 

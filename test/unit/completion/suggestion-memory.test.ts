@@ -30,6 +30,28 @@ describe('typing-through', () => {
     assert.equal(memory.lookup(at('', prefix, 'doc', suffix + 'x')), undefined);
   });
 
+  it('answers the rests of the candidates offered with it that match what was typed', () => {
+    const memory = new SuggestionMemory();
+    memory.remember(at(''), 'a + b;', 'shown', ['a - b;', 'b + a;']);
+    const rests = (typed: string) => {
+      const found = memory.lookup(at(typed));
+      return found ? [found.text, ...found.alternatives] : [];
+    };
+    assert.deepEqual(rests(''), ['a + b;', 'a - b;', 'b + a;']);
+    assert.deepEqual(rests('a '), ['+ b;', '- b;']);
+    assert.deepEqual(rests('a -'), [' b;']);
+    assert.deepEqual(rests('c'), []);
+  });
+
+  it('knows a suggestion accepted whole, and nothing else', () => {
+    const memory = new SuggestionMemory();
+    memory.remember(at(''), 'a + b;');
+    assert.equal(memory.completedAt(at('a + b;')), true);
+    assert.equal(memory.completedAt(at('a + b')), false);
+    assert.equal(memory.completedAt(at('a - b;')), false);
+    assert.equal(memory.completedAt(at('a + b;', prefix, 'doc', suffix + 'x')), false);
+  });
+
   it('does not answer after an edit before the cursor', () => {
     const memory = new SuggestionMemory();
     memory.remember(at(''), 'a + b;');
@@ -39,7 +61,7 @@ describe('typing-through', () => {
   it('says once that a suggestion came from a kept generation or the prefetch, then that it was shown', () => {
     const memory = new SuggestionMemory();
     memory.remember(at(''), 'a + b;', 'prefetch');
-    assert.deepEqual(memory.lookup(at('a')), { text: ' + b;', origin: 'prefetch' });
-    assert.deepEqual(memory.lookup(at('a ')), { text: '+ b;', origin: 'shown' });
+    assert.deepEqual(memory.lookup(at('a')), { text: ' + b;', origin: 'prefetch', alternatives: [] });
+    assert.deepEqual(memory.lookup(at('a ')), { text: '+ b;', origin: 'shown', alternatives: [] });
   });
 });
