@@ -33,6 +33,9 @@ function sampling(request: CompletionRequest): Record<string, unknown> {
     cache_prompt: true,
     t_max_predict_ms: request.timeBudgetMs,
     stream: true,
+    // The server's counts in every frame, not only the last: Wisp often stops reading before the
+    // last (the line limit, a stop rule), and the log and the bench still get what the server did.
+    timings_per_token: true,
   };
 }
 
@@ -68,20 +71,23 @@ export const llamaCppFormat: ServerFormat = {
     if (frame.error !== undefined) return { text: '', error: jsonErrorText(data) };
     if (typeof frame.content !== 'string')
       throw new FormatError(`llama.cpp stream: no "content" in ${data.slice(0, 120)}`);
-    if (frame.stop !== true) return { text: frame.content };
-    const t = (frame.timings ?? {}) as Record<string, unknown>;
+    const t = frame.timings as Record<string, unknown> | undefined;
+    const timings = t
+      ? {
+          promptTokens: num(t.prompt_n),
+          cachedTokens: num(t.cache_n),
+          predictedTokens: num(t.predicted_n),
+          promptMs: num(t.prompt_ms),
+          predictedMs: num(t.predicted_ms),
+        }
+      : undefined;
+    if (frame.stop !== true) return { text: frame.content, ...(timings ? { timings } : {}) };
     const stopType = frame.stop_type;
     return {
       text: frame.content,
       finish: stopType === 'eos' ? 'eos' : stopType === 'word' ? 'stop' : 'length',
       end: true,
-      timings: {
-        promptTokens: num(t.prompt_n),
-        cachedTokens: num(t.cache_n),
-        predictedTokens: num(t.predicted_n),
-        promptMs: num(t.prompt_ms),
-        predictedMs: num(t.predicted_ms),
-      },
+      ...(timings ? { timings } : {}),
     };
   },
 

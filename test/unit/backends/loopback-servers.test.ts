@@ -262,6 +262,7 @@ describe('llama.cpp request', () => {
     assert.equal(body.t_max_predict_ms, 30_000);
     assert.equal(body.n_predict, 32);
     assert.equal(body.repeat_penalty, 1);
+    assert.equal(body.timings_per_token, true);
   });
 
   it('/completion with the prompt Wisp builds when a template is set', () => {
