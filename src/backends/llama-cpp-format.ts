@@ -7,17 +7,32 @@ import { fimPrompt } from './fim-template';
 import {
   FormatError,
   FormatOptions,
+  ServerDistribution,
   ServerFormat,
   ServerFrame,
   ServerRequest,
+  ServerTimings,
   jsonErrorText,
   num,
   parseJsonObject,
+  topTokenList,
 } from './server-format';
 
 /** Other files sent as input_extra: the most relevant few, each cut to this many characters. */
 const EXTRA_FILES = 3;
 const EXTRA_CHARS = 2048;
+
+function timingsOf(t: Record<string, unknown> | undefined): ServerTimings | undefined {
+  return t
+    ? {
+        promptTokens: num(t.prompt_n),
+        cachedTokens: num(t.cache_n),
+        predictedTokens: num(t.predicted_n),
+        promptMs: num(t.prompt_ms),
+        predictedMs: num(t.predicted_ms),
+      }
+    : undefined;
+}
 
 function sampling(request: CompletionRequest): Record<string, unknown> {
   return {
@@ -71,16 +86,7 @@ export const llamaCppFormat: ServerFormat = {
     if (frame.error !== undefined) return { text: '', error: jsonErrorText(data) };
     if (typeof frame.content !== 'string')
       throw new FormatError(`llama.cpp stream: no "content" in ${data.slice(0, 120)}`);
-    const t = frame.timings as Record<string, unknown> | undefined;
-    const timings = t
-      ? {
-          promptTokens: num(t.prompt_n),
-          cachedTokens: num(t.cache_n),
-          predictedTokens: num(t.predicted_n),
-          promptMs: num(t.prompt_ms),
-          predictedMs: num(t.predicted_ms),
-        }
-      : undefined;
+    const timings = timingsOf(frame.timings as Record<string, unknown> | undefined);
     if (frame.stop !== true) return { text: frame.content, ...(timings ? { timings } : {}) };
     const stopType = frame.stop_type;
     return {
@@ -88,6 +94,21 @@ export const llamaCppFormat: ServerFormat = {
       finish: stopType === 'eos' ? 'eos' : stopType === 'word' ? 'stop' : 'length',
       end: true,
       ...(timings ? { timings } : {}),
+    };
+  },
+
+  distributionRequest(request: CompletionRequest, options: FormatOptions, count: number): ServerRequest {
+    const { path, body } = llamaCppFormat.request(request, options);
+    // Log-probabilities of the raw logits, as the local engine's view shows them, not after sampling.
+    return { path, body: { ...body, n_predict: 1, n_probs: count, post_sampling_probs: false, stream: false } };
+  },
+
+  parseDistribution(body: string): ServerDistribution {
+    const answer = parseJsonObject(body, 'llama.cpp answer');
+    const first = (answer.completion_probabilities as Array<{ top_logprobs?: unknown }> | undefined)?.[0];
+    return {
+      top: topTokenList(first?.top_logprobs),
+      timings: timingsOf(answer.timings as Record<string, unknown> | undefined),
     };
   },
 

@@ -1,7 +1,7 @@
 // The autoregressive loop: feed, sample, stop. Stops on an end token, a stop string, a repetition
 // loop, the token budget, the time budget, or cancellation — checked between steps, after yielding to the event
 // loop so that a cancel message that arrived meanwhile is seen.
-import { Rng, SamplingParams, sample } from './sampler';
+import { Rng, SamplingParams, sample } from '../../shared/sampler';
 import { Healing, restrictTo } from './token-healing';
 import { endOfText } from '../../shared/stop-rules';
 

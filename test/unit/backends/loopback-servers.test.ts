@@ -14,7 +14,7 @@ import { openaiFormat } from '../../../src/backends/openai-format';
 import { llamaCppFormat } from '../../../src/backends/llama-cpp-format';
 import type { ServerFormat } from '../../../src/backends/server-format';
 
-type Scenario = 'ok' | 'error' | 'cut' | 'garbage' | 'slow';
+type Scenario = 'ok' | 'error' | 'cut' | 'garbage' | 'slow' | 'no-logprobs';
 
 const request: CompletionRequest = {
   prefix: 'def add(a, b):\n    ',
@@ -64,6 +64,26 @@ function openaiFrames(): string[] {
   return frames.map((f) => `data: ${f}\n\n`);
 }
 
+/** OpenAI's completions answer with `logprobs` (one token): top_logprobs holds {token: logprob}. */
+function openaiLogprobsAnswer(withLogprobs: boolean) {
+  const top = { return: Math.log(0.6), pass: Math.log(0.25), '\n': Math.log(0.1), ' ': Math.log(0.05) };
+  return {
+    id: 'c',
+    object: 'text_completion',
+    choices: [
+      {
+        index: 0,
+        text: 'return',
+        finish_reason: 'length',
+        logprobs: withLogprobs
+          ? { tokens: ['return'], token_logprobs: [top.return], top_logprobs: [top], text_offset: [0] }
+          : null,
+      },
+    ],
+    usage: { prompt_tokens: 19, completion_tokens: 1 },
+  };
+}
+
 /** A loopback server for one format; `scenario` decides how it answers the next request. */
 function loopback(format: 'ollama' | 'openai') {
   const state: { scenario: Scenario; seen: Seen[] } = { scenario: 'ok', seen: [] };
@@ -79,6 +99,11 @@ function loopback(format: 'ollama' | 'openai') {
       };
       state.seen.push(seen);
       res.on('close', () => (seen.closedEarly = !res.writableEnded));
+      if (format === 'openai' && seen.body.stream === false) {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(openaiLogprobsAnswer(state.scenario !== 'no-logprobs')));
+        return;
+      }
       const frames = format === 'ollama' ? ollamaFrames() : openaiFrames();
       const type = format === 'ollama' ? 'application/x-ndjson' : 'text/event-stream';
       switch (state.scenario) {
@@ -236,6 +261,69 @@ for (const [kind, format, path] of [
       });
       await assert.rejects(c.complete(request), /cannot connect \(ECONNREFUSED\)/);
     });
+
+    it(
+      kind === 'openai'
+        ? 'the token view gets the top tokens from `logprobs`, or says the server gave none'
+        : 'the token view says the backend gives no distribution',
+      async () => {
+        state.scenario = 'ok';
+        const count = state.seen.length;
+        const answer = await client().inspect({
+          prefix: request.prefix,
+          suffix: request.suffix,
+          sampling: { temperature: 1, topK: 2, topP: 1 },
+          contextTokens: 1024,
+          maxNewTokens: 32,
+          drawn: [],
+          suggestion: '',
+        });
+        if (kind === 'ollama') {
+          assert.equal(answer.status, 'failed');
+          assert.match(answer.status === 'failed' ? answer.message : '', /ollama backend gives no token distribution/);
+          assert.equal(state.seen.length, count, 'nothing sent');
+          return;
+        }
+        const seen = state.seen.at(-1)!;
+        assert.equal(seen.body.logprobs, 20);
+        assert.equal(seen.body.max_tokens, 1);
+        assert.equal(seen.body.stream, false);
+        assert.equal(seen.body.stream_options, undefined);
+        assert.equal(seen.authorization, `Bearer ${API_KEY}`);
+        assert.equal(answer.status, 'done');
+        const view = answer.status === 'done' ? answer.view : undefined;
+        assert.deepEqual(
+          view?.distribution.candidates.map((c) => [c.text, Number(c.raw.toFixed(6))]),
+          [
+            ['return', 0.6],
+            ['pass', 0.25],
+            ['\n', 0.1],
+            [' ', 0.05],
+          ],
+        );
+        // Top-k 2 over the server's tokens: the first two, renormalised.
+        assert.deepEqual(
+          view?.distribution.candidates.map((c) => Number(c.filtered.toFixed(6))),
+          [0.705882, 0.294118, 0, 0],
+        );
+        assert.equal(view?.distribution.keptCount, 2);
+        assert.equal(view?.promptTokens, 19);
+        assert.match(view?.server?.backend ?? '', /^openai at http:\/\/127\.0\.0\.1:\d+ /);
+
+        state.scenario = 'no-logprobs';
+        const none = await client().inspect({
+          prefix: request.prefix,
+          suffix: request.suffix,
+          sampling: { temperature: 0, topK: 0, topP: 1 },
+          contextTokens: 1024,
+          maxNewTokens: 32,
+          drawn: [],
+          suggestion: '',
+        });
+        assert.equal(none.status, 'failed');
+        assert.match(none.status === 'failed' ? none.message : '', /gave no token distribution/);
+      },
+    );
 
     it('the API key never reaches the log', () => {
       assert.ok(logs.length > 0);
