@@ -11,6 +11,9 @@ import { openaiFormat } from '../../src/backends/openai-format';
 import type { FimTemplateSetting } from '../../src/backends/fim-template';
 import type { ServerFormat } from '../../src/backends/server-format';
 import { TINY_MODEL } from '../unit/fixture';
+import { prepareInline } from '../../src/completion/inline-request';
+import { GenerateEngine, GenerateOutcome, streamGenerate } from '../../src/completion/generate-stream';
+import { DEFAULT_SETTINGS } from '../../src/settings';
 import { RunningServer, freePort, ggufFor, llamaServerBinary, startLlamaServer } from './llama-server-fixture';
 
 const greedy: CompletionRequest = {
@@ -105,6 +108,66 @@ describe('model server backends against a real llama-server (tiny-gpt GGUF)', ()
       assert.ok(worst < 1e-3, `|Δ ln p| ${worst}`);
     });
   }
+
+  describe('Generate Code through the server (the command’s own request and streaming loop)', () => {
+    // Python after a signature: tiny-gpt's greedy text goes back to the signature's indentation,
+    // which ends the block (generate-rules.ts), while it streams.
+    const doc = 'def add(a, b):\n';
+    // The command's request (prepareInline 'generate': no stop strings, no line limit), sized for
+    // tiny-gpt's 256 positions; the local engine without the context cache, token healing and prompt
+    // lookup, which the server does not have.
+    const request = {
+      ...prepareInline(
+        { slice: (a, b) => doc.slice(a, b), documentLength: doc.length, cursor: doc.length },
+        { ...DEFAULT_SETTINGS, contextTokens: 100, generateMaxNewTokens: 120 },
+        'generate',
+      ).request,
+      contextCacheWeight: 0,
+      tokenHealing: false,
+      promptLookup: false,
+    };
+    const where = { before: doc, languageId: 'python' };
+    // The in-process engine as the command sees an engine: a cancelled run answers undefined.
+    const localEngine: GenerateEngine = {
+      complete: async (r, o) => {
+        const result = await engine.complete(r, {
+          isCancelled: () => o?.signal?.aborted ?? false,
+          onText: o?.onPartial,
+        });
+        return result.stats.stopReason === 'cancelled' ? undefined : result;
+      },
+    };
+    const generate = async (e: GenerateEngine, signal = new AbortController().signal) => {
+      const screens: string[] = [];
+      const outcome: GenerateOutcome = await streamGenerate(e, request, where, signal, (text, end) =>
+        screens.push(text.slice(0, end)),
+      );
+      return { outcome, screens };
+    };
+
+    it('streams into the document and ends where the local engine’s Generate ends, by the same rule', async () => {
+      const local = await generate(localEngine);
+      const served = await generate(client(llamaCppFormat, 'auto'));
+      assert.deepEqual(local.outcome, { kind: 'cut', shown: 0, reason: 'block-complete' });
+      assert.deepEqual(served.outcome, local.outcome);
+      // Streamed: the text grew on screen before the rule took it back to the block's end.
+      assert.ok(served.screens.length > 2, `${served.screens.length} updates`);
+      assert.ok(served.screens.some((text) => text.length > 0));
+      assert.equal(served.screens.at(-1), local.screens.at(-1));
+    });
+
+    it('is cancelled by the caller (the progress notification’s Cancel); the server answers the next one', async () => {
+      const abort = new AbortController();
+      const c = client(llamaCppFormat, 'auto');
+      const cancelled = await streamGenerate(c, request, where, abort.signal, () => abort.abort());
+      // Cancelled at the first streamed text, which stays on screen as it was.
+      assert.equal(cancelled.kind, 'cancelled');
+      assert.ok(cancelled.shown > 0);
+      assert.equal(c.inFlight, 0);
+      const next = await generate(c);
+      assert.equal(next.outcome.kind, 'cut');
+    });
+  });
 
   it('cuts at the stop rules and ends the request there', async () => {
     const full = await client(llamaCppFormat, 'auto').complete(greedy);
