@@ -60,6 +60,8 @@ export class ServerClient implements CompletionEngine {
   private lastError = '';
   private retryTimer: NodeJS.Timeout | undefined;
   private contextFiles: ContextFile[] = [];
+  /** The key last sent, to take out of any message: a server or proxy may echo it in an error. */
+  private sentKey: string | undefined;
 
   constructor(options: ServerClientOptions) {
     this.options = {
@@ -137,7 +139,10 @@ export class ServerClient implements CompletionEngine {
       const response = await postStream(this.options.url + path, body, await this.headers(), abort.signal);
       const text = await response.text();
       if (response.status < 200 || response.status >= 300)
-        return { status: 'failed', message: `${where}: HTTP ${response.status}: ${format.errorText(text)}` };
+        return {
+          status: 'failed',
+          message: this.redact(`${where}: HTTP ${response.status}: ${format.errorText(text)}`),
+        };
       const answer = format.parseDistribution(text);
       if (answer.top.length === 0)
         return { status: 'failed', message: `${where}: the server gave no token distribution (no probabilities)` };
@@ -149,7 +154,7 @@ export class ServerClient implements CompletionEngine {
       if (abort.signal.aborted && !timedOut) return { status: 'skipped', reason: 'a completion started' };
       if (timedOut) return { status: 'failed', message: `${where}: no answer in time` };
       const detail = err instanceof FormatError ? err.message : ((err as ConnectError).code ?? (err as Error).message);
-      return { status: 'failed', message: `${where}: ${detail}` };
+      return { status: 'failed', message: this.redact(`${where}: ${detail}`) };
     } finally {
       clearTimeout(timer);
       if (this.inspecting === abort) this.inspecting = undefined;
@@ -189,7 +194,13 @@ export class ServerClient implements CompletionEngine {
 
   private async headers(): Promise<Record<string, string>> {
     const key = await this.options.apiKey?.();
+    if (key) this.sentKey = key;
     return key ? { authorization: `Bearer ${key}` } : {};
+  }
+
+  /** The message without the API key (the log, the status bar and errors show messages). */
+  private redact(message: string): string {
+    return this.sentKey ? message.split(this.sentKey).join('[API key]') : message;
   }
 
   private info() {
@@ -220,7 +231,7 @@ export class ServerClient implements CompletionEngine {
 
   /** Logs the failure, starts the back-off, and returns the error for the caller. */
   private failed(err: Error): Error {
-    const message = err instanceof ServerError ? err.message : `${this.describe()}: ${err.message}`;
+    const message = this.redact(err instanceof ServerError ? err.message : `${this.describe()}: ${err.message}`);
     this.failures++;
     const delay = Math.min(this.options.maxBackoffMs, this.options.backoffMs * 2 ** (this.failures - 1));
     this.heldOffUntil = Date.now() + delay;

@@ -14,7 +14,7 @@ import { openaiFormat } from '../../../src/backends/openai-format';
 import { llamaCppFormat } from '../../../src/backends/llama-cpp-format';
 import type { ServerFormat } from '../../../src/backends/server-format';
 
-type Scenario = 'ok' | 'error' | 'cut' | 'garbage' | 'slow' | 'no-logprobs';
+type Scenario = 'ok' | 'error' | 'cut' | 'garbage' | 'slow' | 'no-logprobs' | 'echo-key';
 
 const request: CompletionRequest = {
   prefix: 'def add(a, b):\n    ',
@@ -99,6 +99,12 @@ function loopback(format: 'ollama' | 'openai') {
       };
       state.seen.push(seen);
       res.on('close', () => (seen.closedEarly = !res.writableEnded));
+      if (state.scenario === 'echo-key') {
+        // A server (or a proxy in front of it) that repeats the credentials it refused.
+        res.writeHead(401, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ error: { message: `invalid credentials: ${req.headers.authorization}` } }));
+        return;
+      }
       if (format === 'openai' && seen.body.stream === false) {
         res.writeHead(200, { 'content-type': 'application/json' });
         res.end(JSON.stringify(openaiLogprobsAnswer(state.scenario !== 'no-logprobs')));
@@ -324,6 +330,33 @@ for (const [kind, format, path] of [
         assert.match(none.status === 'failed' ? none.message : '', /gave no token distribution/);
       },
     );
+
+    it('an error text that repeats the API key shows it nowhere: error, state, log, token view', async () => {
+      state.scenario = 'echo-key';
+      const c = client();
+      await assert.rejects(c.complete(request), (err: Error) => {
+        assert.match(err.message, /HTTP 401: invalid credentials: Bearer \[API key\]/);
+        assert.ok(!err.message.includes(API_KEY));
+        return true;
+      });
+      assert.ok(!(c.state.message ?? '').includes(API_KEY));
+      assert.match(c.state.message ?? '', /\[API key\]/);
+      if (kind === 'openai') {
+        // After the back-off, so that the view's own request is sent.
+        for (let i = 0; i < 200 && c.state.status !== 'ready'; i++) await new Promise((r) => setTimeout(r, 25));
+        const answer = await c.inspect({
+          prefix: request.prefix,
+          suffix: request.suffix,
+          sampling: { temperature: 0, topK: 0, topP: 1 },
+          contextTokens: 1024,
+          maxNewTokens: 32,
+          drawn: [],
+          suggestion: '',
+        });
+        assert.equal(answer.status, 'failed');
+        assert.match(answer.status === 'failed' ? answer.message : '', /Bearer \[API key\]/);
+      }
+    });
 
     it('the API key never reaches the log', () => {
       assert.ok(logs.length > 0);
