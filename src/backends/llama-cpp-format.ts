@@ -97,18 +97,38 @@ export const llamaCppFormat: ServerFormat = {
     };
   },
 
-  distributionRequest(request: CompletionRequest, options: FormatOptions, count: number): ServerRequest {
+  distributionRequest(
+    request: CompletionRequest,
+    options: FormatOptions,
+    count: number,
+    banned: readonly number[] = [],
+  ): ServerRequest {
     const { path, body } = llamaCppFormat.request(request, options);
-    // Log-probabilities of the raw logits, as the local engine's view shows them, not after sampling.
-    return { path, body: { ...body, n_predict: 1, n_probs: count, post_sampling_probs: false, stream: false } };
+    return {
+      path,
+      body: {
+        ...body,
+        n_predict: 1,
+        // Log-probabilities of the raw logits, as the local engine's view shows them, not after
+        // sampling (nor after logit_bias, which only steers the token drawn).
+        n_probs: count,
+        post_sampling_probs: false,
+        return_tokens: true,
+        ...(banned.length > 0 ? { logit_bias: banned.map((id) => [id, false]) } : {}),
+        stream: false,
+      },
+    };
   },
 
   parseDistribution(body: string): ServerDistribution {
     const answer = parseJsonObject(body, 'llama.cpp answer');
     const first = (answer.completion_probabilities as Array<{ top_logprobs?: unknown }> | undefined)?.[0];
+    const top = topTokenList(first?.top_logprobs);
+    const drawn = Array.isArray(answer.tokens) ? num(answer.tokens[0]) : undefined;
     return {
-      top: topTokenList(first?.top_logprobs),
+      top,
       timings: timingsOf(answer.timings as Record<string, unknown> | undefined),
+      ...(top.length === 0 && drawn !== undefined ? { partialToken: drawn } : {}),
     };
   },
 

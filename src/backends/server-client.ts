@@ -16,7 +16,7 @@ import type {
 import { endOfText } from '../shared/stop-rules';
 import type { CompletionEngine } from './completion-engine';
 import type { FimTemplateSetting } from './fim-template';
-import { FormatError, ServerFormat, ServerFrame, ServerTimings } from './server-format';
+import { FormatError, ServerDistribution, ServerFormat, ServerFrame, ServerTimings } from './server-format';
 import { serverTokenView } from './server-token-view';
 import { ConnectError, StreamedResponse, postStream } from './http-post';
 import { ndjsonLines, sseData } from './stream-frames';
@@ -43,6 +43,8 @@ export class ServerError extends Error {}
 
 /** Top tokens the token view asks a server for (the local engine's view shows up to 20 as well). */
 export const SERVER_TOP_TOKENS = 20;
+/** Requests the token view may make for one place (see ServerDistribution.partialToken). */
+const DISTRIBUTION_TRIES = 4;
 
 /** Stop reasons of the local engine, for the log line and the callers. */
 type Stop = CompletionStats['stopReason'];
@@ -112,20 +114,24 @@ export class ServerClient implements CompletionEngine {
     if (this.pending > 0) return { status: 'skipped', reason: 'a completion is running' };
     if (Date.now() < this.heldOffUntil)
       return { status: 'failed', message: this.currentState.message ?? this.lastError };
-    const { path, body } = format.distributionRequest(
-      {
-        prefix: request.prefix,
-        suffix: request.suffix,
-        sampling: request.sampling,
-        seed: 0,
-        maxNewTokens: 1,
-        stop: [],
-        timeBudgetMs: this.options.stallTimeoutMs,
-        contextTokens: request.contextTokens,
-      },
-      { model: this.options.model, fimTemplate: this.options.fimTemplate, contextFiles: this.contextFiles },
-      SERVER_TOP_TOKENS,
-    );
+    const distribution = format.distributionRequest.bind(format);
+    const ask = (banned: readonly number[]) =>
+      distribution(
+        {
+          prefix: request.prefix,
+          suffix: request.suffix,
+          sampling: request.sampling,
+          seed: 0,
+          maxNewTokens: 1,
+          stop: [],
+          timeBudgetMs: this.options.stallTimeoutMs,
+          contextTokens: request.contextTokens,
+        },
+        { model: this.options.model, fimTemplate: this.options.fimTemplate, contextFiles: this.contextFiles },
+        SERVER_TOP_TOKENS,
+        banned,
+      );
+    const { path } = ask([]);
     const where = `${this.describe()} ${path}`;
     this.inspecting?.abort();
     const abort = new AbortController();
@@ -136,15 +142,22 @@ export class ServerClient implements CompletionEngine {
       abort.abort();
     }, this.options.connectTimeoutMs + this.options.stallTimeoutMs);
     try {
-      const response = await postStream(this.options.url + path, body, await this.headers(), abort.signal);
-      const text = await response.text();
-      if (response.status < 200 || response.status >= 300)
-        return {
-          status: 'failed',
-          message: this.redact(`${where}: HTTP ${response.status}: ${format.errorText(text)}`),
-        };
-      const answer = format.parseDistribution(text);
-      if (answer.top.length === 0)
+      const banned: number[] = [];
+      let answer: ServerDistribution | undefined;
+      for (let attempt = 0; attempt < DISTRIBUTION_TRIES; attempt++) {
+        const headers = await this.headers();
+        const response = await postStream(this.options.url + path, ask(banned).body, headers, abort.signal);
+        const text = await response.text();
+        if (response.status < 200 || response.status >= 300)
+          return {
+            status: 'failed',
+            message: this.redact(`${where}: HTTP ${response.status}: ${format.errorText(text)}`),
+          };
+        answer = format.parseDistribution!(text);
+        if (answer.top.length > 0 || answer.partialToken === undefined) break;
+        banned.push(answer.partialToken);
+      }
+      if (!answer?.top.length)
         return { status: 'failed', message: `${where}: the server gave no token distribution (no probabilities)` };
       return {
         status: 'done',

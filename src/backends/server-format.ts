@@ -59,6 +59,12 @@ export interface ServerDistribution {
   /** Most likely first; empty when the server gave no probabilities. */
   top: TopToken[];
   timings?: ServerTimings;
+  /**
+   * Set when the server gave no probabilities because the token it drew ends inside a UTF-8
+   * character (llama-server reports a token only with the one that completes its character):
+   * asking again with this token banned gets the same distribution with a whole token drawn.
+   */
+  partialToken?: number;
 }
 
 export interface ServerFormat {
@@ -69,7 +75,12 @@ export interface ServerFormat {
    * For the token view: the same prompt, one token, not streamed, with the top `count` tokens'
    * log-probabilities. Absent where the server's API has no such field (Ollama).
    */
-  distributionRequest?(request: CompletionRequest, options: FormatOptions, count: number): ServerRequest;
+  distributionRequest?(
+    request: CompletionRequest,
+    options: FormatOptions,
+    count: number,
+    banned?: readonly number[],
+  ): ServerRequest;
   /** The whole answer to distributionRequest; throws on something not in the format. */
   parseDistribution?(body: string): ServerDistribution;
   /** One frame's data, already split out of the stream; throws on something not in the format. */

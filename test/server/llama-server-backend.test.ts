@@ -10,11 +10,26 @@ import { llamaCppFormat } from '../../src/backends/llama-cpp-format';
 import { openaiFormat } from '../../src/backends/openai-format';
 import type { FimTemplateSetting } from '../../src/backends/fim-template';
 import type { ServerFormat } from '../../src/backends/server-format';
-import { TINY_MODEL } from '../unit/fixture';
+import fs from 'node:fs';
+import path from 'node:path';
+import { REPO_ROOT, TINY_MODEL } from '../unit/fixture';
 import { prepareInline } from '../../src/completion/inline-request';
 import { GenerateEngine, GenerateOutcome, streamGenerate } from '../../src/completion/generate-stream';
 import { DEFAULT_SETTINGS } from '../../src/settings';
 import { RunningServer, freePort, ggufFor, llamaServerBinary, startLlamaServer } from './llama-server-fixture';
+
+const FIB_BODY = 'export function fibonacci(n: number): number {\n  ';
+const formatOptions = { model: '', fimTemplate: 'auto' as const, contextFiles: [] };
+const inspectAsCompletion = (look: InspectRequest): CompletionRequest => ({
+  prefix: look.prefix,
+  suffix: look.suffix,
+  sampling: look.sampling,
+  seed: 0,
+  maxNewTokens: 1,
+  stop: [],
+  timeBudgetMs: 30_000,
+  contextTokens: look.contextTokens,
+});
 
 const greedy: CompletionRequest = {
   prefix: 'function add(a, b) {\n  ',
@@ -167,6 +182,37 @@ describe('model server backends against a real llama-server (tiny-gpt GGUF)', ()
       const next = await generate(c);
       assert.equal(next.outcome.kind, 'cut');
     });
+  });
+
+  it('the token view where the token the server draws ends inside a character: asked again with it banned', async () => {
+    // Found by trying places: here tiny-gpt's drawn token (T = 1, seed 0) is a byte of a character,
+    // and llama-server reports no probabilities for it.
+    const text = fs.readFileSync(path.join(REPO_ROOT, 'test', 'workspace', 'sample.ts'), 'utf8');
+    const cursor = text.indexOf(FIB_BODY) + FIB_BODY.length;
+    const look: InspectRequest = {
+      prefix: text.slice(cursor - 100, cursor),
+      suffix: text.slice(cursor, cursor + 60),
+      sampling: { temperature: 1, topK: 40, topP: 0.95 },
+      contextTokens: greedy.contextTokens,
+      maxNewTokens: greedy.maxNewTokens,
+      drawn: [],
+      suggestion: '',
+      contextCacheWeight: 0,
+      tokenHealing: false,
+    };
+    const once = await fetch(`${server.url}/infill`, {
+      method: 'POST',
+      body: JSON.stringify(llamaCppFormat.distributionRequest!(inspectAsCompletion(look), formatOptions, 20).body),
+    }).then((r) => r.json() as Promise<{ completion_probabilities?: unknown[] }>);
+    assert.deepEqual(once.completion_probabilities ?? [], [], 'the place still shows the case');
+    const answer = await client(llamaCppFormat, 'auto').inspect(look);
+    assert.equal(answer.status, 'done', answer.status === 'failed' ? answer.message : '');
+    const local = await inspect(engine, look);
+    const theirs = answer.status === 'done' ? answer.view.distribution.candidates : [];
+    assert.deepEqual(
+      theirs.slice(0, 10).map((c) => c.id),
+      local.distribution.candidates.slice(0, 10).map((c) => c.id),
+    );
   });
 
   it('cuts at the stop rules and ends the request there', async () => {
