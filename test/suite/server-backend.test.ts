@@ -4,8 +4,10 @@
 // back to "local" works at once.
 import * as assert from 'assert';
 import * as vscode from 'vscode';
+import type { TokenViewData } from '../../src/engine/inspect';
 import { ggufFor, llamaServerBinary, startLlamaServer, RunningServer } from '../server/llama-server-fixture';
 import {
+  WispApi,
   api,
   complete,
   configuredModel,
@@ -71,6 +73,36 @@ describe('model server backend (llama.cpp)', () => {
       120_000,
     );
     assert.strictEqual(doc.getText(), sampleText.slice(0, offset) + expected + sampleText.slice(offset));
+    await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+  });
+
+  it('the token view shows llama-server’s next-token distribution (n_probs)', async function () {
+    this.timeout(300_000);
+    const wisp = (await api()) as WispApi & {
+      tokenView(): (vscode.Disposable & { latest?: { data: TokenViewData }; status?: string }) | undefined;
+    };
+    const doc = await vscode.workspace.openTextDocument({ language: 'typescript', content: await sample() });
+    const editor = await vscode.window.showTextDocument(doc);
+    const at = positionAfter(doc, FIB_BODY);
+    editor.selection = new vscode.Selection(at, at);
+    await vscode.commands.executeCommand('wisp.showTokenView');
+    const view = () => wisp.tokenView();
+    const data = await waitFor(
+      'a view from the server',
+      () => view()?.latest?.data.server && view()?.latest?.data,
+      120_000,
+    ).catch((err: Error) => assert.fail(`${err.message}; the view says: ${view()?.status ?? 'nothing'}`));
+    assert.ok(data.server!.backend.startsWith(`llama.cpp at ${server.url}`));
+    assert.equal(data.distribution.candidates.length, 20);
+    const raws = data.distribution.candidates.map((c) => c.raw);
+    assert.ok(
+      raws.every((p, i) => p > 0 && p <= 1 && (i === 0 || p <= raws[i - 1]!)),
+      JSON.stringify(raws),
+    );
+    // Greedy (temperature 0): the top token alone is kept.
+    assert.equal(data.distribution.keptCount, 1);
+    assert.ok(data.promptTokens > 0, 'the server’s prompt count');
+    wisp.tokenView()?.dispose();
     await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
   });
 
