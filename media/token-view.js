@@ -49,7 +49,8 @@
       isNum(d.distribution.keptMass) &&
       (d.draw === undefined || isToken(d.draw)) &&
       every(d.suggestion, (t) => isToken(t) && isNum(t.prob)) &&
-      (d.healed === undefined || isStr(d.healed))
+      (d.healed === undefined || isStr(d.healed)) &&
+      (d.server === undefined || (d.server && isStr(d.server.backend) && isNum(d.server.asked)))
     );
   }
 
@@ -92,6 +93,18 @@
   // ---- rendering ----
   function renderContext(data) {
     const s = section('Context before the cursor');
+    if (data.server) {
+      s.appendChild(
+        el(
+          'p',
+          'counts',
+          `${data.server.backend}: ${count(data.reusedTokens)} reused, ${count(data.computedTokens)} computed, ` +
+            `${data.prefillMs.toFixed(1)} ms · ${count(data.promptTokens)} prompt tokens`,
+        ),
+      );
+      s.appendChild(el('p', 'hint', 'The server tokenizes the prompt itself: its tokens are not shown here.'));
+      return s;
+    }
     s.appendChild(
       el(
         'p',
@@ -150,15 +163,18 @@
     const s = section(
       data.drawn.length ? `Next token after the ${data.drawn.length - (data.draw ? 1 : 0)} sampled` : 'Next token',
     );
+    const over = data.server ? ` (over the server's top ${d.candidates.length})` : '';
     const stats = el(
       'p',
       'counts',
-      `entropy ${d.entropyBits.toFixed(2)} bits · ${count(d.keptCount)} token${d.keptCount === 1 ? '' : 's'} kept, ` +
+      `entropy${over} ${d.entropyBits.toFixed(2)} bits · ${count(d.keptCount)} token${d.keptCount === 1 ? '' : 's'} kept, ` +
         `${pct(d.keptMass)} of the mass at T=${settings.temperature}`,
     );
     s.appendChild(stats);
     const charts = el('div', 'charts');
-    charts.appendChild(bars('Raw softmax', d.candidates, (c) => c.raw, false));
+    charts.appendChild(
+      bars(data.server ? 'Raw softmax (the server’s)' : 'Raw softmax', d.candidates, (c) => c.raw, false),
+    );
     charts.appendChild(
       bars(
         `After T=${settings.temperature}, k=${settings.topK}, p=${settings.topP}`,
@@ -199,6 +215,10 @@
     }
     s.appendChild(form);
 
+    if (data.server) {
+      s.appendChild(el('p', 'hint', 'Sampling tokens here needs the local engine (wisp.backend: local).'));
+      return s;
+    }
     const buttons = el('div', 'buttons');
     const sampleButton = el('button', 'sample', 'Sample a token');
     sampleButton.addEventListener('click', () => vscode.postMessage({ type: 'sample' }));
@@ -225,6 +245,10 @@
 
   function renderSuggestion(data) {
     const s = section('Current suggestion');
+    if (data.server) {
+      s.appendChild(el('p', 'hint', 'The server does not score the suggestion’s tokens.'));
+      return s;
+    }
     if (!data.suggestion.length) {
       s.appendChild(el('p', 'hint', 'No suggestion at this cursor yet.'));
       return s;

@@ -9,7 +9,7 @@ export interface StreamedResponse {
   status: number;
   contentType: string;
   body: AsyncIterable<Uint8Array>;
-  /** The whole body as text (for error statuses). */
+  /** The whole body as text (error statuses, answers that are not streamed). */
   text(): Promise<string>;
 }
 
@@ -55,10 +55,11 @@ export function postStream(
           status: res.statusCode ?? 0,
           contentType: String(res.headers['content-type'] ?? ''),
           body: res,
+          // Decoded once at the end: a character split between two chunks stays whole.
           text: async () => {
-            let text = '';
-            for await (const chunk of res) text += (chunk as Buffer).toString();
-            return text;
+            const chunks: Buffer[] = [];
+            for await (const chunk of res) chunks.push(chunk as Buffer);
+            return Buffer.concat(chunks).toString('utf8');
           },
         });
       },

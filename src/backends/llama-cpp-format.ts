@@ -7,17 +7,32 @@ import { fimPrompt } from './fim-template';
 import {
   FormatError,
   FormatOptions,
+  ServerDistribution,
   ServerFormat,
   ServerFrame,
   ServerRequest,
+  ServerTimings,
   jsonErrorText,
   num,
   parseJsonObject,
+  topTokenList,
 } from './server-format';
 
 /** Other files sent as input_extra: the most relevant few, each cut to this many characters. */
 const EXTRA_FILES = 3;
 const EXTRA_CHARS = 2048;
+
+function timingsOf(t: Record<string, unknown> | undefined): ServerTimings | undefined {
+  return t
+    ? {
+        promptTokens: num(t.prompt_n),
+        cachedTokens: num(t.cache_n),
+        predictedTokens: num(t.predicted_n),
+        promptMs: num(t.prompt_ms),
+        predictedMs: num(t.predicted_ms),
+      }
+    : undefined;
+}
 
 function sampling(request: CompletionRequest): Record<string, unknown> {
   return {
@@ -33,6 +48,9 @@ function sampling(request: CompletionRequest): Record<string, unknown> {
     cache_prompt: true,
     t_max_predict_ms: request.timeBudgetMs,
     stream: true,
+    // The server's counts in every frame, not only the last: Wisp often stops reading before the
+    // last (the line limit, a stop rule), and the log and the bench still get what the server did.
+    timings_per_token: true,
   };
 }
 
@@ -68,20 +86,49 @@ export const llamaCppFormat: ServerFormat = {
     if (frame.error !== undefined) return { text: '', error: jsonErrorText(data) };
     if (typeof frame.content !== 'string')
       throw new FormatError(`llama.cpp stream: no "content" in ${data.slice(0, 120)}`);
-    if (frame.stop !== true) return { text: frame.content };
-    const t = (frame.timings ?? {}) as Record<string, unknown>;
+    const timings = timingsOf(frame.timings as Record<string, unknown> | undefined);
+    if (frame.stop !== true) return { text: frame.content, ...(timings ? { timings } : {}) };
     const stopType = frame.stop_type;
     return {
       text: frame.content,
       finish: stopType === 'eos' ? 'eos' : stopType === 'word' ? 'stop' : 'length',
       end: true,
-      timings: {
-        promptTokens: num(t.prompt_n),
-        cachedTokens: num(t.cache_n),
-        predictedTokens: num(t.predicted_n),
-        promptMs: num(t.prompt_ms),
-        predictedMs: num(t.predicted_ms),
+      ...(timings ? { timings } : {}),
+    };
+  },
+
+  distributionRequest(
+    request: CompletionRequest,
+    options: FormatOptions,
+    count: number,
+    banned: readonly number[] = [],
+  ): ServerRequest {
+    const { path, body } = llamaCppFormat.request(request, options);
+    return {
+      path,
+      body: {
+        ...body,
+        n_predict: 1,
+        // Log-probabilities of the raw logits, as the local engine's view shows them, not after
+        // sampling (nor after logit_bias, which only steers the token drawn).
+        n_probs: count,
+        post_sampling_probs: false,
+        return_tokens: true,
+        ...(banned.length > 0 ? { logit_bias: banned.map((id) => [id, false]) } : {}),
+        stream: false,
       },
+    };
+  },
+
+  parseDistribution(body: string): ServerDistribution {
+    const answer = parseJsonObject(body, 'llama.cpp answer');
+    const first = (answer.completion_probabilities as Array<{ top_logprobs?: unknown }> | undefined)?.[0];
+    const top = topTokenList(first?.top_logprobs);
+    const drawn = Array.isArray(answer.tokens) ? num(answer.tokens[0]) : undefined;
+    return {
+      top,
+      timings: timingsOf(answer.timings as Record<string, unknown> | undefined),
+      ...(top.length === 0 && drawn !== undefined ? { partialToken: drawn } : {}),
     };
   },
 

@@ -7,12 +7,14 @@ import { fimPrompt, fimTemplateFor } from './fim-template';
 import {
   FormatError,
   FormatOptions,
+  ServerDistribution,
   ServerFormat,
   ServerFrame,
   ServerRequest,
   jsonErrorText,
   num,
   parseJsonObject,
+  topTokenList,
 } from './server-format';
 
 export const openaiFormat: ServerFormat = {
@@ -56,6 +58,36 @@ export const openaiFormat: ServerFormat = {
     // finish_reason ends the text, but the usage chunk and [DONE] may follow: the stream is read to [DONE].
     const finish = reason === 'length' ? 'length' : reason === 'stop' ? 'eos' : undefined;
     return { text: choice.text, timings, ...(finish ? { finish } : {}) };
+  },
+
+  distributionRequest(request: CompletionRequest, options: FormatOptions, count: number): ServerRequest {
+    const { path, body } = openaiFormat.request(request, options);
+    // stream_options is refused without stream (vLLM checks).
+    const rest = { ...body };
+    delete rest.stream_options;
+    return { path, body: { ...rest, max_tokens: 1, logprobs: count, stream: false } };
+  },
+
+  parseDistribution(body: string): ServerDistribution {
+    const answer = parseJsonObject(body, 'OpenAI answer');
+    if (!Array.isArray(answer.choices)) throw new FormatError(`OpenAI answer: no "choices" in ${body.slice(0, 120)}`);
+    const usage = answer.usage as Record<string, unknown> | undefined | null;
+    const timings = usage
+      ? { promptTokens: num(usage.prompt_tokens), predictedTokens: num(usage.completion_tokens) }
+      : undefined;
+    const logprobs = (answer.choices[0] as { logprobs?: unknown } | undefined)?.logprobs as
+      { top_logprobs?: unknown; content?: Array<{ top_logprobs?: unknown }> } | null | undefined;
+    // OpenAI's completions format (vLLM, TGI): one {token: logprob} object per generated token.
+    if (Array.isArray(logprobs?.top_logprobs)) {
+      const first = (logprobs.top_logprobs[0] ?? {}) as Record<string, unknown>;
+      const top = Object.entries(first)
+        .filter((e): e is [string, number] => num(e[1]) !== undefined)
+        .map(([text, logprob]) => ({ id: -1, text, logprob }))
+        .sort((a, b) => b.logprob - a.logprob);
+      return { top, timings };
+    }
+    // llama-server's /v1/completions answers in the chat format: content[i].top_logprobs.
+    return { top: topTokenList(logprobs?.content?.[0]?.top_logprobs), timings };
   },
 
   errorText: jsonErrorText,

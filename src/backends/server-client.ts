@@ -16,7 +16,8 @@ import type {
 import { endOfText } from '../shared/stop-rules';
 import type { CompletionEngine } from './completion-engine';
 import type { FimTemplateSetting } from './fim-template';
-import { ServerFormat, ServerFrame, ServerTimings } from './server-format';
+import { FormatError, ServerDistribution, ServerFormat, ServerFrame, ServerTimings } from './server-format';
+import { serverTokenView } from './server-token-view';
 import { ConnectError, StreamedResponse, postStream } from './http-post';
 import { ndjsonLines, sseData } from './stream-frames';
 
@@ -40,6 +41,11 @@ export interface ServerClientOptions {
 
 export class ServerError extends Error {}
 
+/** Top tokens the token view asks a server for (the local engine's view shows up to 20 as well). */
+export const SERVER_TOP_TOKENS = 20;
+/** Requests the token view may make for one place (see ServerDistribution.partialToken). */
+const DISTRIBUTION_TRIES = 4;
+
 /** Stop reasons of the local engine, for the log line and the callers. */
 type Stop = CompletionStats['stopReason'];
 
@@ -48,12 +54,16 @@ export class ServerClient implements CompletionEngine {
   private currentState: EngineState;
   private readonly listeners = new Set<(state: EngineState) => void>();
   private running: AbortController | undefined;
+  /** The token view's request: a completion request ends it, as the local engine skips an inspection. */
+  private inspecting: AbortController | undefined;
   private pending = 0;
   private failures = 0;
   private heldOffUntil = 0;
   private lastError = '';
   private retryTimer: NodeJS.Timeout | undefined;
   private contextFiles: ContextFile[] = [];
+  /** The key last sent, to take out of any message: a server or proxy may echo it in an error. */
+  private sentKey: string | undefined;
 
   constructor(options: ServerClientOptions) {
     this.options = {
@@ -89,17 +99,86 @@ export class ServerClient implements CompletionEngine {
     this.contextFiles = files;
   }
 
-  inspect(_request: InspectRequest): Promise<InspectAnswer> {
-    return Promise.resolve({
-      status: 'failed',
-      message: `the ${this.options.format.kind} backend gives no token distribution to Wisp yet: the token view needs wisp.backend "local"`,
-    });
+  /**
+   * The next-token distribution at the cursor from the server (one token, its top log-probabilities),
+   * where its API gives one. Never in a completion's way: skipped while one runs, and ended by one
+   * that starts. A failure here is the view's only: it starts no back-off.
+   */
+  async inspect(request: InspectRequest): Promise<InspectAnswer> {
+    const { format } = this.options;
+    if (!format.distributionRequest || !format.parseDistribution)
+      return {
+        status: 'failed',
+        message: `the ${format.kind} backend gives no token distribution (the server's API returns no token probabilities)`,
+      };
+    if (this.pending > 0) return { status: 'skipped', reason: 'a completion is running' };
+    if (Date.now() < this.heldOffUntil)
+      return { status: 'failed', message: this.currentState.message ?? this.lastError };
+    const distribution = format.distributionRequest.bind(format);
+    const ask = (banned: readonly number[]) =>
+      distribution(
+        {
+          prefix: request.prefix,
+          suffix: request.suffix,
+          sampling: request.sampling,
+          seed: 0,
+          maxNewTokens: 1,
+          stop: [],
+          timeBudgetMs: this.options.stallTimeoutMs,
+          contextTokens: request.contextTokens,
+        },
+        { model: this.options.model, fimTemplate: this.options.fimTemplate, contextFiles: this.contextFiles },
+        SERVER_TOP_TOKENS,
+        banned,
+      );
+    const { path } = ask([]);
+    const where = `${this.describe()} ${path}`;
+    this.inspecting?.abort();
+    const abort = new AbortController();
+    this.inspecting = abort;
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      abort.abort();
+    }, this.options.connectTimeoutMs + this.options.stallTimeoutMs);
+    try {
+      const banned: number[] = [];
+      let answer: ServerDistribution | undefined;
+      for (let attempt = 0; attempt < DISTRIBUTION_TRIES; attempt++) {
+        const headers = await this.headers();
+        const response = await postStream(this.options.url + path, ask(banned).body, headers, abort.signal);
+        const text = await response.text();
+        if (response.status < 200 || response.status >= 300)
+          return {
+            status: 'failed',
+            message: this.redact(`${where}: HTTP ${response.status}: ${format.errorText(text)}`),
+          };
+        answer = format.parseDistribution!(text);
+        if (answer.top.length > 0 || answer.partialToken === undefined) break;
+        banned.push(answer.partialToken);
+      }
+      if (!answer?.top.length)
+        return { status: 'failed', message: `${where}: the server gave no token distribution (no probabilities)` };
+      return {
+        status: 'done',
+        view: serverTokenView(answer, request.sampling, this.describe(), SERVER_TOP_TOKENS),
+      };
+    } catch (err) {
+      if (abort.signal.aborted && !timedOut) return { status: 'skipped', reason: 'a completion started' };
+      if (timedOut) return { status: 'failed', message: `${where}: no answer in time` };
+      const detail = err instanceof FormatError ? err.message : ((err as ConnectError).code ?? (err as Error).message);
+      return { status: 'failed', message: this.redact(`${where}: ${detail}`) };
+    } finally {
+      clearTimeout(timer);
+      if (this.inspecting === abort) this.inspecting = undefined;
+    }
   }
 
   async complete(request: CompletionRequest, options: CompleteOptions = {}): Promise<CompletionResult | undefined> {
     if (options.signal?.aborted) return undefined;
     if (Date.now() < this.heldOffUntil) throw new ServerError(this.currentState.message ?? this.lastError);
     this.running?.abort();
+    this.inspecting?.abort();
     const abort = new AbortController();
     this.running = abort;
     const onAbort = () => abort.abort();
@@ -122,7 +201,19 @@ export class ServerClient implements CompletionEngine {
   dispose(): void {
     clearTimeout(this.retryTimer);
     this.running?.abort();
+    this.inspecting?.abort();
     this.listeners.clear();
+  }
+
+  private async headers(): Promise<Record<string, string>> {
+    const key = await this.options.apiKey?.();
+    if (key) this.sentKey = key;
+    return key ? { authorization: `Bearer ${key}` } : {};
+  }
+
+  /** The message without the API key (the log, the status bar and errors show messages). */
+  private redact(message: string): string {
+    return this.sentKey ? message.split(this.sentKey).join('[API key]') : message;
   }
 
   private info() {
@@ -153,7 +244,7 @@ export class ServerClient implements CompletionEngine {
 
   /** Logs the failure, starts the back-off, and returns the error for the caller. */
   private failed(err: Error): Error {
-    const message = err instanceof ServerError ? err.message : `${this.describe()}: ${err.message}`;
+    const message = this.redact(err instanceof ServerError ? err.message : `${this.describe()}: ${err.message}`);
     this.failures++;
     const delay = Math.min(this.options.maxBackoffMs, this.options.backoffMs * 2 ** (this.failures - 1));
     this.heldOffUntil = Date.now() + delay;
@@ -180,9 +271,7 @@ export class ServerClient implements CompletionEngine {
       contextFiles: this.contextFiles,
     });
     const where = `${this.describe()} ${path}`;
-    const headers: Record<string, string> = {};
-    const key = await this.options.apiKey?.();
-    if (key) headers.authorization = `Bearer ${key}`;
+    const headers = await this.headers();
 
     const connect = new AbortController();
     const connectTimer = setTimeout(() => connect.abort(), this.options.connectTimeoutMs);

@@ -46,10 +46,43 @@ export interface ServerFrame {
   error?: string;
 }
 
+/** One of the most likely next tokens, as a server reports it. */
+export interface TopToken {
+  /** The server's token id; -1 where it gives none (OpenAI's format has only the text). */
+  id: number;
+  text: string;
+  /** Natural log of the raw probability (softmax of the logits, before any sampling setting). */
+  logprob: number;
+}
+
+export interface ServerDistribution {
+  /** Most likely first; empty when the server gave no probabilities. */
+  top: TopToken[];
+  timings?: ServerTimings;
+  /**
+   * Set when the server gave no probabilities because the token it drew ends inside a UTF-8
+   * character (llama-server reports a token only with the one that completes its character):
+   * asking again with this token banned gets the same distribution with a whole token drawn.
+   */
+  partialToken?: number;
+}
+
 export interface ServerFormat {
   readonly kind: ServerKind;
   readonly framing: 'sse' | 'ndjson';
   request(request: CompletionRequest, options: FormatOptions): ServerRequest;
+  /**
+   * For the token view: the same prompt, one token, not streamed, with the top `count` tokens'
+   * log-probabilities. Absent where the server's API has no such field (Ollama).
+   */
+  distributionRequest?(
+    request: CompletionRequest,
+    options: FormatOptions,
+    count: number,
+    banned?: readonly number[],
+  ): ServerRequest;
+  /** The whole answer to distributionRequest; throws on something not in the format. */
+  parseDistribution?(body: string): ServerDistribution;
   /** One frame's data, already split out of the stream; throws on something not in the format. */
   parse(data: string): ServerFrame;
   /** The error text in an error response's body, for the message the user sees. */
@@ -68,6 +101,16 @@ export function parseJsonObject(data: string, what: string): Record<string, unkn
   if (typeof value !== 'object' || value === null || Array.isArray(value))
     throw new FormatError(`${what}: not a JSON object: ${JSON.stringify(data.slice(0, 120))}`);
   return value as Record<string, unknown>;
+}
+
+/** `[{id?, token, logprob}]` (llama.cpp's top_logprobs, also inside its OpenAI-compatible answers). */
+export function topTokenList(value: unknown): TopToken[] {
+  if (!Array.isArray(value)) return [];
+  return value.flatMap((entry: { id?: unknown; token?: unknown; logprob?: unknown }) => {
+    const logprob = num(entry?.logprob);
+    if (typeof entry?.token !== 'string' || logprob === undefined) return [];
+    return [{ id: Number.isInteger(entry.id) ? (entry.id as number) : -1, text: entry.token, logprob }];
+  });
 }
 
 export function num(value: unknown): number | undefined {

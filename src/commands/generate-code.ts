@@ -6,7 +6,8 @@ import type { CompletionEngine } from '../backends/completion-engine';
 import type { WispSettings } from '../settings';
 import { crossFileTarget, documentPaths } from '../completion/document-input';
 import { excludingGlob } from '../completion/excluded-files';
-import { GenerateCut, commentLine, generateCut } from '../completion/generate-rules';
+import { commentLine } from '../completion/generate-rules';
+import { streamGenerate } from '../completion/generate-stream';
 import { prepareInline } from '../completion/inline-request';
 
 export interface GenerateDeps {
@@ -109,38 +110,28 @@ export async function generateCode(deps: GenerateDeps): Promise<void> {
       const sub = token.onCancellationRequested(() => abort.abort());
       const before = withHeader.slice(0, cursor + header.length);
       let shown = 0;
-      let cut: GenerateCut | undefined;
       // Brings the document to the first `end` characters of the model's text, whichever side of
       // what was already streamed that is.
       const showUpTo = (text: string, end: number) => {
         if (end > shown) void insert(text.slice(shown, end));
         else if (end < shown) void removeLast(shown - end);
         shown = end;
+        progress.report({ message: `${shown} characters` });
       };
       try {
-        const result = await deps.engine.complete(request, {
-          signal: abort.signal,
-          onPartial: (text) => {
-            if (cut || text.length <= shown) return;
-            cut = generateCut(before, text, document.languageId);
-            showUpTo(text, cut ? cut.end : text.length);
-            progress.report({ message: `${shown} characters` });
-            if (cut) abort.abort();
-          },
-        });
-        if (cut) {
-          deps.log(`generate: stopped at ${shown} characters (${cut.reason})`);
-        } else if (result) {
-          const final = result.text.trimEnd();
-          const finalCut = generateCut(before, result.text, document.languageId);
-          // A repetition loop is found a few copies late: what was streamed past the end goes.
-          showUpTo(result.text, finalCut ? finalCut.end : final.length);
+        const outcome = await streamGenerate(
+          deps.engine,
+          request,
+          { before, languageId: document.languageId },
+          abort.signal,
+          showUpTo,
+        );
+        if (outcome.kind === 'cut') deps.log(`generate: stopped at ${outcome.shown} characters (${outcome.reason})`);
+        else if (outcome.kind === 'ended')
           deps.log(
-            `generate: ${result.stats.generatedTokens} tokens in ${result.stats.totalMs.toFixed(0)} ms (${finalCut?.reason ?? result.stats.stopReason})`,
+            `generate: ${outcome.result.stats.generatedTokens} tokens in ${outcome.result.stats.totalMs.toFixed(0)} ms (${outcome.reason})`,
           );
-        } else {
-          deps.log('generate: cancelled');
-        }
+        else deps.log('generate: cancelled');
       } catch (err) {
         void vscode.window.showErrorMessage(`Wisp: generation failed: ${(err as Error).message}`);
       } finally {

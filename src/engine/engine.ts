@@ -19,7 +19,7 @@ import { KvPast, ModelSession } from './model/model-session';
 import type { DeviceSpeeds } from './model/device-speed';
 import { BuiltPrompt, buildPrompt, prefixStart, prefixEnd, promptBudget } from './prompt-format';
 import { ContextFile, RelatedContext } from './context/related-context';
-import type { SamplingParams } from './decode/sampler';
+import type { SamplingParams } from '../shared/sampler';
 import { ModelTokenizer } from './model/tokenizer';
 import { Healing, TokenHealer } from './decode/token-healing';
 import { lookupDraft } from './decode/prompt-lookup';

@@ -10,7 +10,7 @@ import type { Engine } from './engine';
 import type { CrossFileTarget } from './context/cross-file';
 import { prefixEnd } from './prompt-format';
 import { restrictTo } from './decode/token-healing';
-import { Rng, SamplingParams, filterDistribution, sample, softmax } from './decode/sampler';
+import { Rng, SamplingParams, filterDistribution, sample, softmax } from '../shared/sampler';
 
 /** Prompt tokens shown: those just before the cursor. */
 export const SHOWN_PROMPT_TOKENS = 64;
@@ -102,12 +102,18 @@ export interface TokenViewData {
   prefillMs: number;
   /** The tokens the sample button drew, after which `distribution` is taken. */
   drawn: ShownToken[];
-  distribution: DistributionSummary & { candidates: Candidate[] };
+  distribution: Omit<DistributionSummary, 'candidates'> & { candidates: Candidate[] };
   /** The token drawn by this request (drawSeed), also the last of `drawn`. */
   draw?: ShownToken;
   suggestion: ScoredToken[];
   /** Text of the token taken back by token healing: the next token must start with it. */
   healed?: string;
+  /**
+   * Set when a model server answered instead of the local engine: it gives its top tokens' raw
+   * probabilities only (no prompt tokens, no sampling, no suggestion scores), so the candidates are
+   * the server's top `asked` at most, and the kept count and mass are over those.
+   */
+  server?: { backend: string; asked: number };
 }
 
 function entropyBits(probs: Float64Array): number {

@@ -1,10 +1,11 @@
 // `npm run bench`: keystroke replay of real source files through Wisp's completion pipeline, side
 // by side with Wisp without KV-cache reuse and with transformers.js on the same model folder, Wisp
-// with and without the context cache (n-grams of the prompt mixed into the logits), plus engine
+// with and without the context cache (n-grams of the prompt mixed into the logits), llama.cpp's
+// llama-server on the same weights through Wisp's own llama.cpp backend (when it is built), plus engine
 // figures (prefill, decode, bandwidth floor), the engine process's peak RSS and the extension
 // host's longest event-loop block. See test/bench/NOTES.md for what it found.
 //
-//   npm run bench -- [--quick] [--json OUT] [--model DIR] [--keys N] [--files N] [--no-peer] [--seed N]
+//   npm run bench -- [--quick] [--json OUT] [--model DIR] [--keys N] [--files N] [--no-peer] [--no-server] [--seed N]
 //                    [--accept] [--without keep,early-stop,prefetch]
 //     --accept: the typist presses Tab on a suggestion that is exactly what comes next;
 //     --without: issue 14's levers to turn off (all three: the pipeline before them)
@@ -15,7 +16,8 @@
 // Processes: this one plays the extension host (replay driver, EngineClients, timer-lag probe);
 // Wisp runs in the real engine process (dist/engine.js) forked by the real EngineClient;
 // transformers.js runs in a forked copy of this script (WISP_BENCH_ROLE=peer) that speaks the same
-// protocol; the engine figures run in another forked copy (WISP_BENCH_ROLE=figures).
+// protocol; the engine figures run in another forked copy (WISP_BENCH_ROLE=figures); llama-server
+// runs as its own process, reached over loopback HTTP (server-engine.ts).
 import { fork, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -26,6 +28,8 @@ import { DEFAULT_SETTINGS, WispSettings, contextCacheWeight } from '../../src/se
 import { Figures, FigureOptions, measureFigures, variantPaths } from './figures';
 import { LagProbe, loadMeter, machine, peakRssMb, processCpuMs, round } from './measure';
 import { peerPackageDir, runPeerEngine } from './peer-engine';
+import { promptBudget } from '../../src/engine/prompt-format';
+import { BenchEngine, startServerEngine } from './server-engine';
 import { realSizeMain, runRealSizePeer, runRealSizeWisp } from './real-size';
 import { KeyRecord, ReplayOptions, ReplaySummary, Typist, replay, replayLockstep, summarize } from './replay';
 import { SOURCES, TypingSegment, typingSegment } from './sources';
@@ -42,6 +46,8 @@ interface Args {
   budgetS: number;
   files: number;
   peer: boolean;
+  /** The llama.cpp server row (when llama-server is built). */
+  server: boolean;
   /** Write every keystroke's record (JSON lines) here. */
   records?: string;
   seed: number;
@@ -66,6 +72,7 @@ function parseArgs(argv: string[]): Args {
     budgetS: Number(value('--budget-s') ?? (quick ? 75 : 510)),
     files: Number(value('--files') ?? (quick ? 1 : SOURCES.length)),
     peer: !argv.includes('--no-peer'),
+    server: !argv.includes('--no-server'),
     records: value('--records'),
     seed: Number(value('--seed') ?? 1),
     intervalMs: Number(value('--interval') ?? 80),
@@ -157,8 +164,8 @@ async function startClient(role: 'wisp' | 'peer', modelDir: string, threads?: nu
 
 interface EngineSpec {
   name: string;
-  role: 'wisp' | 'peer';
-  client: EngineClient;
+  role: 'wisp' | 'peer' | 'server';
+  client: BenchEngine;
   reuseCache: boolean;
   suffixShare?: number;
   /** The context cache at the extension's default weight (else weight 0: plain greedy tokens). */
@@ -255,7 +262,7 @@ async function main(): Promise<void> {
   const suffix32 = round(32 / (settings.contextTokens - 3), 4);
   type Row = {
     name: string;
-    role: 'wisp' | 'peer';
+    role: 'wisp' | 'peer' | 'server';
     threads?: number;
     reuseCache: boolean;
     suffixShare?: number;
@@ -269,6 +276,10 @@ async function main(): Promise<void> {
     { name: 'wisp_no_reuse', role: 'wisp', reuseCache: false, live: true, contextCache: false },
     ...(peerOk
       ? [{ name: 'transformersjs', role: 'peer' as const, reuseCache: false, live: true, contextCache: false }]
+      : []),
+    // the same weights in llama-server, with cache_prompt, through Wisp's llama.cpp backend
+    ...(args.server
+      ? [{ name: 'llama_cpp_server', role: 'server' as const, reuseCache: true, live: true, contextCache: false }]
       : []),
     // levers: a 32-token suffix, one intra-op thread
     ...(args.quick
@@ -296,8 +307,16 @@ async function main(): Promise<void> {
           },
         ]),
   ];
+  const engineThreads = defaultThreads(os.availableParallelism());
+  const serverPromptTokens = promptBudget(config.n_positions ?? 1024, 16, settings.contextTokens);
   const specs: EngineSpec[] = [];
-  for (const row of rows) specs.push({ ...row, client: await startClient(row.role, modelDir, row.threads) });
+  for (const row of rows) {
+    const client =
+      row.role === 'server'
+        ? await startServerEngine({ modelDir, threads: engineThreads, promptTokens: serverPromptTokens, log })
+        : await startClient(row.role, modelDir, row.threads);
+    if (client) specs.push({ ...row, client });
+  }
   const pids = [process.pid, ...specs.map((s) => s.client.pid!)];
   const results: Record<string, PhaseResult[]> = Object.fromEntries(
     specs.filter((e) => e.live).map((e) => [e.name, []]),
@@ -336,7 +355,7 @@ async function main(): Promise<void> {
         skipped.push(`${path.basename(seg.path)} ${spec.name} live`);
         continue;
       }
-      spec.client.clearCache();
+      await spec.client.clearCache();
       const meter = loadMeter(pids);
       const cpu0 = processCpuMs(spec.client.pid!);
       probe.reset();
@@ -362,7 +381,7 @@ async function main(): Promise<void> {
     }
     const part = { ...seg, length: Math.min(seg.length, args.sequentialKeys) };
     const typists = specs.map((spec) => new Typist(part, spec.client, optionsFor(spec, part, fileIndex)));
-    specs.forEach((spec) => spec.client.clearCache());
+    await Promise.all(specs.map((spec) => spec.client.clearCache()));
     const meter = loadMeter(pids);
     probe.reset();
     const cpu0 = specs.map((spec) => processCpuMs(spec.client.pid!));
@@ -443,7 +462,7 @@ async function main(): Promise<void> {
     /** Intra-op threads of the engine figures' first engine (0 = onnxruntime's choice, shown as the core count). */
     threads,
     /** Intra-op threads of the replay's Wisp rows (the engine's default on this machine; wisp_1thread: 1). */
-    engine_threads: defaultThreads(os.availableParallelism()),
+    engine_threads: engineThreads,
     keystroke,
     every_keystroke: everyKey,
     decode: {
@@ -483,6 +502,10 @@ async function main(): Promise<void> {
         everyKey.wisp?.engine_cpu_ms_per_key,
       ),
       context_cache_over_wisp_p50: ratio(everyKey.wisp_context_cache?.p50_ms, everyKey.wisp?.p50_ms),
+      llama_cpp_server_over_wisp_engine_p50_live: ratio(
+        keystroke.llama_cpp_server?.engine_p50_ms,
+        keystroke.wisp?.engine_p50_ms,
+      ),
     },
     context_cache: {
       weight: contextCacheWeight(settings),
@@ -505,6 +528,8 @@ async function main(): Promise<void> {
       context_tokens: settings.contextTokens,
       max_new_tokens: 16,
       single_line: true,
+      /** llama_cpp_server: llama-server's batch (its /infill window: 3/4 prefix, 1/4 suffix), the engine's budget. */
+      server_prompt_tokens: specs.some((s) => s.role === 'server') ? serverPromptTokens : null,
       suffix32_share: suffix32,
       quick: args.quick,
       every_keys_per_file: args.sequentialKeys,

@@ -10,7 +10,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { CompletionRequest, Engine } from '../../src/engine/engine';
 import type { DeviceSetting } from '../../src/engine/process/protocol';
-import { GREEDY } from '../../src/engine/decode/sampler';
+import { GREEDY } from '../../src/shared/sampler';
 import { DeviceFigureArgs, DeviceFigures, figureTable, parseDeviceFigureArgs, sameText } from './device-report';
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];

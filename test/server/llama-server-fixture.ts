@@ -34,16 +34,29 @@ export async function llamaServerBinary(): Promise<string> {
   return (await run(path.join(REPO_ROOT, 'scripts', 'llama-server.sh'), [], 60 * 60_000)).trim();
 }
 
-/** The model folder's GGUF, written by recipe/export_gguf.py when missing or older than the ONNX model. */
-export async function ggufFor(modelDir: string): Promise<string> {
+/** The llama-server binary if it has been built, else undefined (never builds). */
+export async function builtLlamaServer(): Promise<string | undefined> {
+  try {
+    return (await run(path.join(REPO_ROOT, 'scripts', 'llama-server.sh'), ['--check'], 60_000)).trim();
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The model folder's GGUF, written by recipe/export_gguf.py when missing or older than the ONNX
+ * model: of the given tensor type, or any (the exporter's choice: f16 when that loses nothing).
+ */
+export async function ggufFor(modelDir: string, outtype?: 'f32' | 'f16'): Promise<string> {
   const name = path.basename(path.resolve(modelDir));
   const onnx = fs.statSync(path.join(modelDir, 'onnx', 'model.onnx')).mtimeMs;
-  for (const t of ['f32', 'f16']) {
+  for (const t of outtype ? [outtype] : ['f32', 'f16']) {
     const p = path.join(cacheDir(), 'gguf', `${name}-${t}.gguf`);
     if (fs.existsSync(p) && fs.statSync(p).mtimeMs >= onnx) return p;
   }
   const exporter = path.join(REPO_ROOT, 'recipe', 'export_gguf.py');
-  const out = await run('/usr/bin/python3', [exporter, '--model', modelDir], 10 * 60_000);
+  const args = [exporter, '--model', modelDir, ...(outtype ? ['--outtype', outtype] : [])];
+  const out = await run('/usr/bin/python3', args, 10 * 60_000);
   const m = out.match(/^wrote (.+\.gguf):/m);
   if (!m) throw new Error(`export_gguf.py said: ${out}`);
   return m[1]!;
@@ -67,13 +80,27 @@ export interface RunningServer {
   stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
+export interface ServerOptions {
+  /** Threads for generation and for prompt evaluation (default 2). */
+  threads?: number;
+  /** More llama-server arguments, e.g. a batch size. */
+  extraArgs?: string[];
+}
+
 /** Starts llama-server on 127.0.0.1 at a free port; resolves once /health answers ok (bounded wait). */
-export async function startLlamaServer(bin: string, gguf: string, nCtx: number): Promise<RunningServer> {
+export async function startLlamaServer(
+  bin: string,
+  gguf: string,
+  nCtx: number,
+  options: ServerOptions = {},
+): Promise<RunningServer> {
   const port = await freePort();
+  const threads = String(options.threads ?? 2);
   // Greedy answers equal the local engine's only without the server's default repeat penalty
   // (1.1) and with f32 KV and no flash attention (test/server/README.md).
   const args = ['-m', gguf, '--host', '127.0.0.1', '--port', String(port), '-c', String(nCtx), '-np', '1'];
-  args.push('-t', '2', '-tb', '2', '-ctk', 'f32', '-ctv', 'f32', '--no-webui', '-fa', 'off', '--repeat-penalty', '1');
+  args.push('-t', threads, '-tb', threads, '-ctk', 'f32', '-ctv', 'f32', '--no-webui', '-fa', 'off');
+  args.push('--repeat-penalty', '1', ...(options.extraArgs ?? []));
   const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   const keep = (d: Buffer) => (log = (log + d.toString()).slice(-8000));

@@ -53,4 +53,13 @@ describe('settings', () => {
       );
     }
   });
+
+  it('no setting can hold the server API key (it lives in secret storage only)', () => {
+    const manifest = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8'));
+    const names = [...Object.keys(manifest.contributes.configuration.properties), ...Object.keys(DEFAULT_SETTINGS)];
+    assert.deepEqual(
+      names.filter((name) => /key|token|secret|password|auth|credential/i.test(name.replace(/Tokens$/, ''))),
+      [],
+    );
+  });
 });

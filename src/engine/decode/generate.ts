@@ -2,7 +2,7 @@
 // loop, a scope rule of post-processing, the token budget, the time budget, or cancellation —
 // checked between steps, after yielding to the event loop so that a cancel message that arrived
 // meanwhile is seen.
-import { Rng, SamplingParams, sample } from './sampler';
+import { Rng, SamplingParams, sample } from '../../shared/sampler';
 import { Healing, restrictTo } from './token-healing';
 import { endOfText } from '../../shared/stop-rules';
 import type { EditorContext } from '../../shared/scope-rules';

@@ -14,7 +14,7 @@ import { openaiFormat } from '../../../src/backends/openai-format';
 import { llamaCppFormat } from '../../../src/backends/llama-cpp-format';
 import type { ServerFormat } from '../../../src/backends/server-format';
 
-type Scenario = 'ok' | 'dedent' | 'error' | 'cut' | 'garbage' | 'slow';
+type Scenario = 'ok' | 'dedent' | 'error' | 'cut' | 'garbage' | 'slow' | 'no-logprobs' | 'echo-key';
 
 const request: CompletionRequest = {
   prefix: 'def add(a, b):\n    ',
@@ -66,6 +66,26 @@ function openaiFrames(pieces = PIECES): string[] {
   return frames.map((f) => `data: ${f}\n\n`);
 }
 
+/** OpenAI's completions answer with `logprobs` (one token): top_logprobs holds {token: logprob}. */
+function openaiLogprobsAnswer(withLogprobs: boolean) {
+  const top = { return: Math.log(0.6), pass: Math.log(0.25), '\n': Math.log(0.1), ' ': Math.log(0.05) };
+  return {
+    id: 'c',
+    object: 'text_completion',
+    choices: [
+      {
+        index: 0,
+        text: 'return',
+        finish_reason: 'length',
+        logprobs: withLogprobs
+          ? { tokens: ['return'], token_logprobs: [top.return], top_logprobs: [top], text_offset: [0] }
+          : null,
+      },
+    ],
+    usage: { prompt_tokens: 19, completion_tokens: 1 },
+  };
+}
+
 /** A loopback server for one format; `scenario` decides how it answers the next request. */
 function loopback(format: 'ollama' | 'openai') {
   const state: { scenario: Scenario; seen: Seen[] } = { scenario: 'ok', seen: [] };
@@ -81,6 +101,17 @@ function loopback(format: 'ollama' | 'openai') {
       };
       state.seen.push(seen);
       res.on('close', () => (seen.closedEarly = !res.writableEnded));
+      if (state.scenario === 'echo-key') {
+        // A server (or a proxy in front of it) that repeats the credentials it refused.
+        res.writeHead(401, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ error: { message: `invalid credentials: ${req.headers.authorization}` } }));
+        return;
+      }
+      if (format === 'openai' && seen.body.stream === false) {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(openaiLogprobsAnswer(state.scenario !== 'no-logprobs')));
+        return;
+      }
       const pieces = state.scenario === 'dedent' ? DEDENT_PIECES : PIECES;
       const frames = format === 'ollama' ? ollamaFrames(pieces) : openaiFrames(pieces);
       const type = format === 'ollama' ? 'application/x-ndjson' : 'text/event-stream';
@@ -252,6 +283,96 @@ for (const [kind, format, path] of [
       await assert.rejects(c.complete(request), /cannot connect \(ECONNREFUSED\)/);
     });
 
+    it(
+      kind === 'openai'
+        ? 'the token view gets the top tokens from `logprobs`, or says the server gave none'
+        : 'the token view says the backend gives no distribution',
+      async () => {
+        state.scenario = 'ok';
+        const count = state.seen.length;
+        const answer = await client().inspect({
+          prefix: request.prefix,
+          suffix: request.suffix,
+          sampling: { temperature: 1, topK: 2, topP: 1 },
+          contextTokens: 1024,
+          maxNewTokens: 32,
+          drawn: [],
+          suggestion: '',
+        });
+        if (kind === 'ollama') {
+          assert.equal(answer.status, 'failed');
+          assert.match(answer.status === 'failed' ? answer.message : '', /ollama backend gives no token distribution/);
+          assert.equal(state.seen.length, count, 'nothing sent');
+          return;
+        }
+        const seen = state.seen.at(-1)!;
+        assert.equal(seen.body.logprobs, 20);
+        assert.equal(seen.body.max_tokens, 1);
+        assert.equal(seen.body.stream, false);
+        assert.equal(seen.body.stream_options, undefined);
+        assert.equal(seen.authorization, `Bearer ${API_KEY}`);
+        assert.equal(answer.status, 'done');
+        const view = answer.status === 'done' ? answer.view : undefined;
+        assert.deepEqual(
+          view?.distribution.candidates.map((c) => [c.text, Number(c.raw.toFixed(6))]),
+          [
+            ['return', 0.6],
+            ['pass', 0.25],
+            ['\n', 0.1],
+            [' ', 0.05],
+          ],
+        );
+        // Top-k 2 over the server's tokens: the first two, renormalised.
+        assert.deepEqual(
+          view?.distribution.candidates.map((c) => Number(c.filtered.toFixed(6))),
+          [0.705882, 0.294118, 0, 0],
+        );
+        assert.equal(view?.distribution.keptCount, 2);
+        assert.equal(view?.promptTokens, 19);
+        assert.match(view?.server?.backend ?? '', /^openai at http:\/\/127\.0\.0\.1:\d+ /);
+
+        state.scenario = 'no-logprobs';
+        const none = await client().inspect({
+          prefix: request.prefix,
+          suffix: request.suffix,
+          sampling: { temperature: 0, topK: 0, topP: 1 },
+          contextTokens: 1024,
+          maxNewTokens: 32,
+          drawn: [],
+          suggestion: '',
+        });
+        assert.equal(none.status, 'failed');
+        assert.match(none.status === 'failed' ? none.message : '', /gave no token distribution/);
+      },
+    );
+
+    it('an error text that repeats the API key shows it nowhere: error, state, log, token view', async () => {
+      state.scenario = 'echo-key';
+      const c = client();
+      await assert.rejects(c.complete(request), (err: Error) => {
+        assert.match(err.message, /HTTP 401: invalid credentials: Bearer \[API key\]/);
+        assert.ok(!err.message.includes(API_KEY));
+        return true;
+      });
+      assert.ok(!(c.state.message ?? '').includes(API_KEY));
+      assert.match(c.state.message ?? '', /\[API key\]/);
+      if (kind === 'openai') {
+        // After the back-off, so that the view's own request is sent.
+        for (let i = 0; i < 200 && c.state.status !== 'ready'; i++) await new Promise((r) => setTimeout(r, 25));
+        const answer = await c.inspect({
+          prefix: request.prefix,
+          suffix: request.suffix,
+          sampling: { temperature: 0, topK: 0, topP: 1 },
+          contextTokens: 1024,
+          maxNewTokens: 32,
+          drawn: [],
+          suggestion: '',
+        });
+        assert.equal(answer.status, 'failed');
+        assert.match(answer.status === 'failed' ? answer.message : '', /Bearer \[API key\]/);
+      }
+    });
+
     it('the API key never reaches the log', () => {
       assert.ok(logs.length > 0);
       assert.ok(!logs.some((l) => l.includes(API_KEY)));
@@ -277,6 +398,7 @@ describe('llama.cpp request', () => {
     assert.equal(body.t_max_predict_ms, 30_000);
     assert.equal(body.n_predict, 32);
     assert.equal(body.repeat_penalty, 1);
+    assert.equal(body.timings_per_token, true);
   });
 
   it('/completion with the prompt Wisp builds when a template is set', () => {

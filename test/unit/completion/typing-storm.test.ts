@@ -53,7 +53,7 @@ describe('typing storm', () => {
     };
     const completer = new InlineCompleter(backend);
     const settings = normalizeSettings({ ...DEFAULT_SETTINGS, debounceMs: 30, maxNewTokens: 16 });
-    const sources = ['test/workspace/sample.ts', 'test/workspace/sample.py', 'src/engine/decode/sampler.ts'].map((f) =>
+    const sources = ['test/workspace/sample.ts', 'test/workspace/sample.py', 'src/shared/sampler.ts'].map((f) =>
       fs.readFileSync(path.join(REPO_ROOT, f), 'utf8'),
     );
     const docs = sources.map((text) => ({ text: text.slice(0, 200), cursor: 200, source: text }));

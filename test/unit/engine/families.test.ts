@@ -10,7 +10,7 @@ import { Engine } from '../../../src/engine/engine';
 import { fullPrefill, maxAbsDiff, viaCache } from './kv-checks';
 import { KvCacheKind, readModelLayout } from '../../../src/engine/model/model-layout';
 import { buildPrompt } from '../../../src/engine/prompt-format';
-import { GREEDY } from '../../../src/engine/decode/sampler';
+import { GREEDY } from '../../../src/shared/sampler';
 import { ModelTokenizer } from '../../../src/engine/model/tokenizer';
 import { REPO_ROOT, TINY_MODEL } from '../fixture';
 

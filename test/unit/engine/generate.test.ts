@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { CompletionRequest, Engine } from '../../../src/engine/engine';
 import { generate } from '../../../src/engine/decode/generate';
-import { GREEDY } from '../../../src/engine/decode/sampler';
+import { GREEDY } from '../../../src/shared/sampler';
 import { runFilters } from '../../../src/completion/postprocess';
 import { TINY_MODEL } from '../fixture';
 

@@ -14,7 +14,7 @@ import {
 } from '../../../src/engine/inspect';
 import { buildPrompt, promptBudget } from '../../../src/engine/prompt-format';
 import { restrictTo } from '../../../src/engine/decode/token-healing';
-import { Rng, SamplingParams, filterDistribution, sample, softmax } from '../../../src/engine/decode/sampler';
+import { Rng, SamplingParams, filterDistribution, sample, softmax } from '../../../src/shared/sampler';
 import { readModelFolder } from '../../../src/shared/model-folder';
 import { ModelTokenizer } from '../../../src/engine/model/tokenizer';
 import { TINY_MODEL } from '../fixture';

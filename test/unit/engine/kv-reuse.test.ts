@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Engine } from '../../../src/engine/engine';
 import { fullPrefill, maxAbsDiff, viaCache } from './kv-checks';
-import { GREEDY } from '../../../src/engine/decode/sampler';
+import { GREEDY } from '../../../src/shared/sampler';
 import { TINY_MODEL } from '../fixture';
 
 const TOLERANCE = 1e-4;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { Rng, argmax, filterDistribution, sample, sampleCandidates, softmax } from '../../../src/engine/decode/sampler';
+import { Rng, argmax, filterDistribution, sample, sampleCandidates, softmax } from '../../../src/shared/sampler';
 
 const logitsArb = fc
   .array(fc.float({ min: -20, max: 20, noNaN: true }), { minLength: 2, maxLength: 300 })

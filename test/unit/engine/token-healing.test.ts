@@ -4,7 +4,7 @@ import { NgramIndex } from '../../../src/engine/context/context-cache';
 import { CompletionRequest, Engine } from '../../../src/engine/engine';
 import { generate } from '../../../src/engine/decode/generate';
 import { buildPrompt, prefixEnd } from '../../../src/engine/prompt-format';
-import { GREEDY } from '../../../src/engine/decode/sampler';
+import { GREEDY } from '../../../src/shared/sampler';
 import { TokenHealer } from '../../../src/engine/decode/token-healing';
 import { TINY_MODEL } from '../fixture';
 

@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CompletionRequest, Engine } from '../../../src/engine/engine';
-import { GREEDY } from '../../../src/engine/decode/sampler';
+import { GREEDY } from '../../../src/shared/sampler';
 import { fullPrefill, maxAbsDiff, viaCache } from './kv-checks';
 import { REPO_ROOT, TINY_MODEL } from '../fixture';
 

@@ -11,7 +11,7 @@ import {
   shownConfidence,
 } from '../../../src/shared/confidence';
 import { CompletionRequest, Engine } from '../../../src/engine/engine';
-import { softmax } from '../../../src/engine/decode/sampler';
+import { softmax } from '../../../src/shared/sampler';
 import { TINY_MODEL } from '../fixture';
 
 const close = (a: number, b: number) => assert.ok(Math.abs(a - b) < 1e-9, `${a} ≠ ${b}`);

@@ -4,7 +4,8 @@
 // (the "coin") as an argument, so each one is pure and testable with a fixed coin; the RNG state
 // lives in one small class. Temperature, top-k and top-p are applied in that order (as Hugging Face
 // does), and `filterDistribution` is the single implementation of that filtering: the sampler, the
-// token view and the context-cache mixing all call it.
+// token view (the engine's, and the model servers' in the extension host) and the context-cache
+// mixing all call it.
 
 export interface SamplingParams {
   /** 0 means greedy: always the most likely token. */
