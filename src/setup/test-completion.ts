@@ -10,6 +10,7 @@ import { CompletionBackend, InlineCompleter } from '../completion/inline-complet
 import { detectStyle } from '../completion/inline-request';
 import { describeNoSuggestion } from '../completion/no-suggestion';
 import type { WispSettings } from '../settings';
+import { shownConfidence } from '../shared/confidence';
 
 /** The snippet every test completion asks about; the cursor is at `CURSOR`. */
 const CURSOR = '\u2038';
@@ -122,7 +123,9 @@ export async function testCompletion(engine: TestEngine, settings: WispSettings)
   };
   let answer;
   try {
-    answer = await completer.complete(query, { ...settings, debounceMs: 0 });
+    // The confidence threshold is applied below, as a warning: the test asks whether the backend
+    // answers, and a hidden answer would look like a broken one.
+    answer = await completer.complete(query, { ...settings, debounceMs: 0, minConfidence: 0 });
   } catch (err) {
     return { level: 'error', text: '', message: explainFailure(settings, engine.state, (err as Error).message) };
   }
@@ -159,6 +162,18 @@ function describeAnswer(
       raw: result?.text,
       totalMs,
       message: `${message}; but the model has no fill-in-the-middle tokens, so it never sees the code after the cursor: choose a code model with FIM tokens`,
+    };
+  }
+  const confidence = result ? shownConfidence(result, text) : undefined;
+  if (confidence !== undefined && confidence < settings.minConfidence) {
+    return {
+      level: 'warning',
+      text,
+      raw: result?.text,
+      totalMs,
+      message:
+        `${message}; but its confidence ${confidence.toFixed(2)} is below wisp.minConfidence ` +
+        `${settings.minConfidence}, so while typing it would not be shown`,
     };
   }
   return { level: 'ok', text, raw: result?.text, totalMs, message };

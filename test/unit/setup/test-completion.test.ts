@@ -66,7 +66,8 @@ describe('test completion', () => {
     clients.push(client);
     await client.load({ modelDir: TINY_MODEL, device: 'cpu', threads: 1 });
     const engine = recording(client);
-    const outcome = await testCompletion(engine, local);
+    // The random-weight fixture is never confident: the threshold is the next test's.
+    const outcome = await testCompletion(engine, { ...local, minConfidence: 0 });
     assert.equal(outcome.level, 'ok', outcome.message);
     assert.ok(outcome.text.length > 0);
     assert.equal(engine.requests.length, 1);
@@ -77,6 +78,19 @@ describe('test completion', () => {
     assert.match(outcome.message, /^the local engine \(tiny-gpt, model\.onnx, cpu\) completed "return ▌" with /);
     assert.ok(outcome.message.includes(JSON.stringify(outcome.text)), outcome.message);
     assert.match(outcome.message, / in \d+ ms$/);
+  });
+
+  it('shows an answer below wisp.minConfidence, as a warning that typing would not show it', async () => {
+    const client = new EngineClient({ enginePath: ENGINE, log: () => {} });
+    clients.push(client);
+    await client.load({ modelDir: TINY_MODEL, device: 'cpu', threads: 1 });
+    const outcome = await testCompletion(client, { ...local, minConfidence: 0.99 });
+    assert.equal(outcome.level, 'warning', outcome.message);
+    assert.ok(outcome.text.length > 0);
+    assert.match(
+      outcome.message,
+      /completed "return ▌" with .*; but its confidence 0\.\d\d is below wisp\.minConfidence 0\.99/,
+    );
   });
 
   it('says the model is not loaded, with the engine’s own reason and what to do', async () => {
