@@ -334,10 +334,13 @@ export class Engine {
     return prompt.ids.slice(prefixStart(prompt, this.tokenizer.fimOrder), prefixEnd(prompt, this.tokenizer.fimOrder));
   }
 
-  /** The context cache primed with a prompt, for mixing into what follows it; undefined when off. */
-  contextMixer(prompt: BuiltPrompt, weight: number | undefined): ContextMixer | undefined {
+  /**
+   * The context cache primed with a prompt, for mixing into what follows it; undefined when off.
+   * `greedy`: the mixed logits only feed an argmax (see ContextMixer).
+   */
+  contextMixer(prompt: BuiltPrompt, weight: number | undefined, greedy = false): ContextMixer | undefined {
     if (!weight || weight <= 0) return undefined;
-    const mixer = new ContextMixer(this.contextIndex, weight);
+    const mixer = new ContextMixer(this.contextIndex, weight, greedy);
     mixer.begin(prompt.ids, this.prefixIds(prompt));
     return mixer;
   }
@@ -363,7 +366,7 @@ export class Engine {
     const { stepper, logits, reused } = await this.prefill(prompt.ids, reuse);
     const prefilledAt = performance.now();
     const weight = request.contextCacheWeight ?? 0;
-    const mixer = this.contextMixer(prompt, weight);
+    const mixer = this.contextMixer(prompt, weight, request.sampling.temperature <= 0);
     let result: GenerateResult;
     try {
       result = await generate(stepper, this.tokenizer, logits, {

@@ -247,6 +247,87 @@ function mixInPlace(
   return logits;
 }
 
+/** Buckets per unit of logit in greedyMixedChoice's bounds: the normaliser is known within e^(1/8). */
+const BUCKETS_PER_UNIT = 8;
+/** The last bucket holds every logit more than 64 below the best (and −∞). */
+const BUCKETS = 64 * BUCKETS_PER_UNIT;
+/** Relative slack around the bounds: float32 rounding of the mixed logits, float64 sums. */
+const SLACK = 1e-6;
+
+/**
+ * The token greedy decoding picks from mixIntoLogits(logits, prediction, lambda) — the first index
+ * of the largest mixed float32 value — and whether the cache led it, without the exp pass over
+ * the vocabulary. Only the normaliser Z = Σ exp(logits) needs that pass; a histogram of how far
+ * each logit lies below the best one not predicted (a subtraction and a count each) bounds Z
+ * within a factor e^(1/8), and those bounds decide the argmax unless two candidates are that
+ * close. Then, or under any doubt, it returns undefined and the caller mixes exactly. `logits`
+ * is left as it was.
+ */
+export function greedyMixedChoice(
+  logits: Float32Array,
+  prediction: CachePrediction,
+  lambda: number,
+): { id: number; cacheLed: boolean } | undefined {
+  const { ids, probs } = prediction;
+  if (!(lambda > 0 && lambda < 1) || ids.length === 0) return undefined;
+  const keep = Math.log(1 - lambda);
+  const own = ids.map((id) => logits[id]);
+  for (const id of ids) logits[id] = -Infinity;
+  // The best token the cache does not predict, as the copied mix would rank it (rounded to float32).
+  let best = -1;
+  let bestMixed = -Infinity;
+  let top = -Infinity;
+  for (let i = 0; i < logits.length; i++) {
+    const l = logits[i];
+    if (l > top) top = l;
+    const mixed = Math.fround(l + keep);
+    if (mixed > bestMixed) {
+      bestMixed = mixed;
+      best = i;
+    }
+  }
+  const counts = new Float64Array(BUCKETS);
+  if (top > -Infinity) {
+    for (let i = 0; i < logits.length; i++) {
+      const d = (top - logits[i]) * BUCKETS_PER_UNIT;
+      counts[d < BUCKETS - 1 ? Math.floor(d) : BUCKETS - 1]++;
+    }
+  }
+  ids.forEach((id, j) => (logits[id] = own[j]));
+  if (best < 0 || top === -Infinity || ids.includes(best)) return undefined;
+  // The predicted ids sit in the last bucket (set to −∞ above): their upper bound stays valid.
+  let low = 0;
+  let high = 0;
+  for (let k = 0; k < BUCKETS; k++) {
+    if (k < BUCKETS - 1) low += counts[k] * Math.exp(-(k + 1) / BUCKETS_PER_UNIT);
+    high += counts[k] * Math.exp(-k / BUCKETS_PER_UNIT);
+  }
+  let predictedMass = 0;
+  for (const l of own) predictedMass += Math.exp(l - top);
+  const lseLow = top + Math.log((low + predictedMass) * (1 - SLACK));
+  const lseHigh = top + Math.log((high + predictedMass) * (1 + SLACK));
+  // Each candidate's mixed value lies in [low, high]: increasing in the normaliser.
+  const mixedAt = (j: number, lse: number) => Math.log((1 - lambda) * Math.exp(own[j] - lse) + lambda * probs[j]) + lse;
+  const widen = (v: number) => SLACK * Math.max(1, Math.abs(v));
+  const candidates = [{ id: best, low: bestMixed, high: bestMixed, j: -1 }];
+  ids.forEach((id, j) => {
+    const lo = mixedAt(j, lseLow);
+    const hi = mixedAt(j, lseHigh);
+    candidates.push({ id, low: lo - widen(lo), high: hi + widen(hi), j });
+  });
+  let winner = candidates[0];
+  for (const c of candidates) if (c.low > winner.low) winner = c;
+  for (const c of candidates) if (c !== winner && c.high >= winner.low) return undefined;
+  if (winner.j < 0) return { id: winner.id, cacheLed: false };
+  // Led: λ·p_cache > (1 − λ)·p_model, where p_model falls as the normaliser grows.
+  const cacheP = lambda * probs[winner.j];
+  const modelHigh = (1 - lambda) * Math.exp(own[winner.j] - lseLow);
+  const modelLow = (1 - lambda) * Math.exp(own[winner.j] - lseHigh);
+  if (cacheP > modelHigh * (1 + SLACK)) return { id: winner.id, cacheLed: true };
+  if (cacheP < modelLow * (1 - SLACK)) return { id: winner.id, cacheLed: false };
+  return undefined;
+}
+
 /** Longest context the recency scan matches. */
 const RECENT_CONTEXT = 4;
 /** Share of the cache's distribution given to the most recent continuation. */
@@ -307,9 +388,14 @@ export class ContextMixer {
   /** Time spent in `adjust`: the cache's cost, next to the model's. */
   adjustMs = 0;
 
+  /**
+   * `greedy`: the step's logits go to an argmax and nothing else reads them, so where
+   * greedyMixedChoice decides the choice, the mix is skipped and the chosen id is set to +∞.
+   */
   constructor(
     private readonly index: NgramIndex,
     private readonly weight: number,
+    private readonly greedy = false,
   ) {}
 
   /** `historyIds`: the tokens the generation continues (the prefix, for a PSM prompt). */
@@ -345,6 +431,12 @@ export class ContextMixer {
     const lambda = mixingWeight(this.weight, prediction);
     this.cacheLed.clear();
     if (lambda <= 0 || prediction.ids.length === 0) return logits;
+    const choice = this.greedy && !allowed ? greedyMixedChoice(logits, prediction, lambda) : undefined;
+    if (choice) {
+      if (choice.cacheLed) this.cacheLed.add(choice.id);
+      logits[choice.id] = Infinity;
+      return logits;
+    }
     const lse = logSumExp(logits, maxOf(logits));
     const modelP = modelProbs(logits, prediction, lse);
     prediction.ids.forEach((id, j) => {

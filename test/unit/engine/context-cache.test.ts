@@ -6,6 +6,7 @@ import {
   ContextMixer,
   NgramIndex,
   mixIntoLogits,
+  greedyMixedChoice,
   mixingWeight,
   recentContinuation,
   withRecentCopy,
@@ -189,6 +190,88 @@ describe('context cache', () => {
             assert.deepEqual(mixed, expected);
             generated.push(argmax(mixed));
           }
+        },
+      ),
+    );
+  });
+
+  // Logits of a few hundred tokens and a prediction over some of them, probabilities summing to 1.
+  const mixCase = fc
+    .array(fc.float({ min: -30, max: 30, noNaN: true }), { minLength: 2, maxLength: 300 })
+    .chain((raw) =>
+      fc.record({
+        raw: fc.constant(raw),
+        picks: fc.uniqueArray(
+          fc.record({
+            id: fc.integer({ min: 0, max: raw.length - 1 }),
+            mass: fc.double({ min: 0.01, max: 1, noNaN: true }),
+          }),
+          { minLength: 1, maxLength: Math.min(raw.length, 20), selector: (p) => p.id },
+        ),
+        lambda: fc.double({ min: 0.001, max: 0.99, noNaN: true }),
+      }),
+    )
+    .map(({ raw, picks, lambda }) => {
+      const total = picks.reduce((a, p) => a + p.mass, 0);
+      const prediction = {
+        ids: picks.map((p) => p.id),
+        probs: picks.map((p) => p.mass / total),
+        evidence: 3,
+        matched: 2,
+      };
+      return { raw, prediction, lambda };
+    });
+  const ledByCopy = (raw: readonly number[], prediction: CachePrediction, lambda: number, id: number) => {
+    let max = -Infinity;
+    for (const v of raw) max = Math.max(max, v);
+    let sum = 0;
+    for (const v of raw) sum += Math.exp(v - max);
+    const lse = max + Math.log(sum);
+    const j = prediction.ids.indexOf(id);
+    return j >= 0 && lambda * prediction.probs[j] > (1 - lambda) * Math.exp(raw[id] - lse);
+  };
+
+  it("greedy's bounded choice, when it decides, is the copied mix's argmax and leads as it would", () => {
+    let decided = 0;
+    fc.assert(
+      fc.property(mixCase, ({ raw, prediction, lambda }) => {
+        const logits = Float32Array.from(raw);
+        const choice = greedyMixedChoice(logits, prediction, lambda);
+        assert.deepEqual(logits, Float32Array.from(raw));
+        if (!choice) return;
+        decided++;
+        const expected = argmax(copiedMix(Float32Array.from(raw), prediction, lambda));
+        assert.equal(choice.id, expected);
+        assert.equal(choice.cacheLed, ledByCopy(raw, prediction, lambda, expected));
+      }),
+      { numRuns: 500 },
+    );
+    assert.ok(decided > 250, `decided ${decided} of 500`);
+  });
+
+  it('a greedy mixer picks and credits the cache as the exact one does, step by step', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.array(fc.float({ min: -8, max: 8, noNaN: true }), { minLength: 10, maxLength: 10 }), {
+          minLength: 1,
+          maxLength: 8,
+        }),
+        tokens,
+        fc.double({ min: 0.05, max: 1, noNaN: true }),
+        (steps, context, weight) => {
+          const exact = new ContextMixer(new NgramIndex(), weight);
+          const greedy = new ContextMixer(new NgramIndex(), weight, true);
+          exact.begin(context, context);
+          greedy.begin(context, context);
+          const generated: number[] = [];
+          for (const raw of steps) {
+            const expected = argmax(exact.adjust(Float32Array.from(raw), generated));
+            assert.equal(argmax(greedy.adjust(Float32Array.from(raw), generated)), expected);
+            generated.push(expected);
+          }
+          exact.settle(generated);
+          greedy.settle(generated);
+          assert.equal(greedy.cacheLedTokens, exact.cacheLedTokens);
         },
       ),
     );
