@@ -363,7 +363,9 @@ export class Engine {
     return prompt.ids.slice(prefixStart(prompt, this.tokenizer.fimOrder), prefixEnd(prompt, this.tokenizer.fimOrder));
   }
 
-  /** The context cache primed with a prompt, for mixing into what follows it; undefined when off. */
+  /**
+   * The context cache primed with a prompt, for mixing into what follows it; undefined when off.
+   */
   contextMixer(prompt: BuiltPrompt, weight: number | undefined): ContextMixer | undefined {
     if (!weight || weight <= 0) return undefined;
     const mixer = new ContextMixer(this.contextIndex, weight);

@@ -191,7 +191,8 @@ export async function inspect(engine: Engine, request: InspectRequest): Promise<
   let required = healing?.text ?? '';
   for (const id of drawn) if (required) required = healing!.after(required, id);
   const allowed = required ? healing!.allowedFor(required) : undefined;
-  logits = engine.contextMixer(prompt, request.contextCacheWeight)?.adjust(logits, drawn, allowed) ?? logits;
+  // A copy: the mix is written over its input, and the suggestion's scores below read the prompt's own logits.
+  logits = engine.contextMixer(prompt, request.contextCacheWeight)?.adjust(logits.slice(), drawn, allowed) ?? logits;
   if (allowed) logits = restrictTo(logits, allowed);
   engine.remember(stepper.ids, stepper.past);
 

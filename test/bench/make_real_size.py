@@ -13,11 +13,13 @@ Timing does not depend on the values, so the weights are random (seeded). Writte
   onnx/model_q4.onnx              weight-only 4-bit MatMulNBits, block 32 (as transformers.js model_q4)
   onnx/model_q8.onnx              weight-only 8-bit MatMulNBits, block 32
   onnx/model_q{4,8}_acc4.onnx     the same with accuracy_level 4 (int8 activations per block inside the kernel)
+  onnx/model_q4_b128[_acc4].onnx  4-bit with blocks of 128 along K, with --block-128 only (3 min more)
   gguf/model-q4_0.gguf, model-q8_0.gguf, model-f16.gguf   qwen2-arch GGUFs of the same weights
 The prompt is fed as token ids on both sides, so the tokenizer is only what llama.cpp needs to load:
 the qwen2 family fixture's byte-level BPE (520 ids) padded with unused tokens to 151,936 ids.
 
 usage: /usr/bin/python3 test/bench/make_real_size.py [--shape qwen2.5-coder-0.5b] [--cache DIR] [--force]
+       [--block-128]
 """
 import argparse
 import json
@@ -177,17 +179,42 @@ def int8_compute_variants(out, t0):
         log(f"wrote {dst}", t0)
 
 
+def block_128_variants(out, t0):
+    """model_q4_b128.onnx and its accuracy_level 4 twin: does the block size change the kernel's
+    speed? Quantized again from the fp32 export (the block-32 scales cannot be merged exactly)."""
+    dst = os.path.join(out, "onnx", "model_q4_b128.onnx")
+    if not os.path.exists(dst):
+        m, n = quantize_weight_only(onnx.load(os.path.join(out, "onnx", "model.onnx")), 4, 128)
+        onnx.save(m, dst + ".tmp")
+        os.replace(dst + ".tmp", dst)
+        del m
+        log(f"wrote {dst} ({os.path.getsize(dst) / 1e6:.0f} MB, {n} weights as MatMulNBits)", t0)
+    acc4 = os.path.join(out, "onnx", "model_q4_b128_acc4.onnx")
+    if not os.path.exists(acc4):
+        m = onnx.load(dst)
+        for n in m.graph.node:
+            if n.op_type == "MatMulNBits":
+                n.attribute.append(onnx.helper.make_attribute("accuracy_level", 4))
+        onnx.save(m, acc4 + ".tmp")
+        os.replace(acc4 + ".tmp", acc4)
+        del m
+        log(f"wrote {acc4}", t0)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--shape", default="qwen2.5-coder-0.5b", choices=sorted(SHAPES))
     ap.add_argument("--cache", default=default_cache())
     ap.add_argument("--gguf-py", required=True, help="llama.cpp's gguf-py (scripts/llama-server.sh --gguf-py)")
     ap.add_argument("--force", action="store_true")
+    ap.add_argument("--block-128", action="store_true", help="also write the block-128 4-bit variants")
     a = ap.parse_args()
     out = os.path.join(a.cache, a.shape)
     t0 = time.time()
     if os.path.exists(os.path.join(out, DONE)) and not a.force:
         int8_compute_variants(out, t0)
+        if a.block_128:
+            block_128_variants(out, t0)
         print(out)
         return
     s = SHAPES[a.shape]
@@ -216,6 +243,8 @@ def main():
         log(f"wrote {dst} ({os.path.getsize(dst) / 1e6:.0f} MB, {n} weights as MatMulNBits)", t0)
     open(os.path.join(out, DONE), "w").close()
     int8_compute_variants(out, t0)
+    if a.block_128:
+        block_128_variants(out, t0)
     print(out)
 
 

@@ -54,6 +54,12 @@ const PAIRS: Record<string, { onnx: string; gguf: string; label: string }> = {
   q4a4: { onnx: 'model_q4_acc4.onnx', gguf: 'model-q4_0.gguf', label: 'MatMulNBits 4-bit, int8 compute ↔ Q4_0' },
   q8a4: { onnx: 'model_q8_acc4.onnx', gguf: 'model-q8_0.gguf', label: 'MatMulNBits 8-bit, int8 compute ↔ Q8_0' },
   fp32: { onnx: 'model.onnx', gguf: 'model-f16.gguf', label: 'fp32 ONNX ↔ F16 GGUF' },
+  q4b128: { onnx: 'model_q4_b128.onnx', gguf: 'model-q4_0.gguf', label: 'MatMulNBits 4-bit, block 128 ↔ Q4_0' },
+  q4b128a4: {
+    onnx: 'model_q4_b128_acc4.onnx',
+    gguf: 'model-q4_0.gguf',
+    label: 'MatMulNBits 4-bit, block 128, int8 compute ↔ Q4_0',
+  },
 };
 
 export function parseRealArgs(argv: string[]): RealArgs {
@@ -79,7 +85,8 @@ export function parseRealArgs(argv: string[]): RealArgs {
 
 const log = (line: string) => process.stderr.write(`[bench real-size] ${line}\n`);
 
-function ensureModels(repo: string, shape: string): string {
+/** `block128`: also write the block-128 variants (only when a pair asks for them: 3 min more). */
+function ensureModels(repo: string, shape: string, block128: boolean): string {
   const gguf = spawnSync(path.join(repo, 'scripts', 'llama-server.sh'), ['--gguf-py'], { encoding: 'utf8' });
   if (gguf.status !== 0) throw new Error(`scripts/llama-server.sh --gguf-py failed: ${gguf.stderr}`);
   const r = spawnSync(
@@ -93,6 +100,7 @@ function ensureModels(repo: string, shape: string): string {
       shape,
       '--gguf-py',
       gguf.stdout.trim(),
+      ...(block128 ? ['--block-128'] : []),
     ],
     {
       encoding: 'utf8',
@@ -755,7 +763,11 @@ export async function realSizeMain(
     log('transformers.js could not be installed: its row is left out');
     a.rows = a.rows.filter((r) => r !== 'transformersjs');
   }
-  const dir = ensureModels(repo, a.shape);
+  const dir = ensureModels(
+    repo,
+    a.shape,
+    a.pairs.some((p) => PAIRS[p]?.onnx.includes('_b128')),
+  );
   const started = performance.now();
   const bandwidthMethod = { js_sum: round(await bandwidth('sum'), 1), memcmp: round(await bandwidth('memcmp'), 1) };
   const bw = Math.max(bandwidthMethod.js_sum, bandwidthMethod.memcmp);

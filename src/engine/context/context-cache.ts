@@ -205,21 +205,34 @@ export function mixingWeight(weight: number, prediction: Pick<CachePrediction, '
  * Log-probabilities (up to one shared constant) of (1 − λ)·softmax(logits) + λ·p_cache, used as
  * logits so that temperature, top-k and top-p then apply to the mixed distribution. Every token the
  * cache does not predict only moves by log(1 − λ), so one pass over the vocabulary (for the
- * normaliser) and a copy are all the work. With λ = 0 the input is returned unchanged.
+ * normaliser, shifting each logit as it goes) is all the work. The mix is written over `logits` and
+ * returned: a fresh copy of a 150k vocabulary per step cost more than the pass itself. With λ = 0
+ * the input is returned unchanged.
  */
 export function mixIntoLogits(logits: Float32Array, prediction: CachePrediction, lambda: number): Float32Array {
   if (lambda <= 0 || prediction.ids.length === 0) return logits;
-  return mixWith(logits, logSumExp(logits), prediction, lambda);
+  const lse = logSumExp(logits);
+  return mixInPlace(logits, lse, modelProbs(logits, prediction, lse), prediction, lambda);
 }
 
-function mixWith(logits: Float32Array, lse: number, prediction: CachePrediction, lambda: number): Float32Array {
+/** p_model of the predicted ids, read before the logits are overwritten. */
+function modelProbs(logits: Float32Array, prediction: CachePrediction, lse: number): number[] {
+  return prediction.ids.map((id) => Math.exp(logits[id] - lse));
+}
+
+function mixInPlace(
+  logits: Float32Array,
+  lse: number,
+  modelP: readonly number[],
+  prediction: CachePrediction,
+  lambda: number,
+): Float32Array {
   const keep = Math.log(1 - lambda);
-  const mixed = new Float32Array(logits.length);
-  for (let i = 0; i < logits.length; i++) mixed[i] = logits[i] + keep;
+  for (let i = 0; i < logits.length; i++) logits[i] += keep;
   prediction.ids.forEach((id, j) => {
-    mixed[id] = Math.log((1 - lambda) * Math.exp(logits[id] - lse) + lambda * prediction.probs[j]) + lse;
+    logits[id] = Math.log((1 - lambda) * modelP[j] + lambda * prediction.probs[j]) + lse;
   });
-  return mixed;
+  return logits;
 }
 
 /** Longest context the recency scan matches. */
@@ -298,7 +311,10 @@ export class ContextMixer {
     this.adjustMs = 0;
   }
 
-  /** `allowed`: the only ids this step may choose (token healing), or absent. */
+  /**
+   * `allowed`: the only ids this step may choose (token healing), or absent. The mix is written over
+   * `logits` (mixIntoLogits), so a caller that needs the model's own keeps a copy.
+   */
   adjust(logits: Float32Array, generated: readonly number[], allowed?: Uint8Array): Float32Array {
     const startedAt = performance.now();
     try {
@@ -318,10 +334,11 @@ export class ContextMixer {
     this.cacheLed.clear();
     if (lambda <= 0 || prediction.ids.length === 0) return logits;
     const lse = logSumExp(logits);
+    const modelP = modelProbs(logits, prediction, lse);
     prediction.ids.forEach((id, j) => {
-      if (lambda * prediction.probs[j] > (1 - lambda) * Math.exp(logits[id] - lse)) this.cacheLed.add(id);
+      if (lambda * prediction.probs[j] > (1 - lambda) * modelP[j]) this.cacheLed.add(id);
     });
-    return mixWith(logits, lse, prediction, lambda);
+    return mixInPlace(logits, lse, modelP, prediction, lambda);
   }
 
   /**

@@ -1,7 +1,16 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
-import { NgramIndex, mixIntoLogits, mixingWeight } from '../../../src/engine/context/context-cache';
+import {
+  type CachePrediction,
+  ContextMixer,
+  NgramIndex,
+  mixIntoLogits,
+  mixingWeight,
+  recentContinuation,
+  withRecentCopy,
+} from '../../../src/engine/context/context-cache';
+import { argmax } from '../../../src/shared/sampler';
 import { Engine } from '../../../src/engine/engine';
 import { TINY_MODEL } from '../fixture';
 
@@ -112,6 +121,74 @@ describe('context cache', () => {
           for (const v of mixed) sum += Math.exp(v - max);
           const probs = Array.from(mixed, (v) => Math.exp(v - max) / sum);
           assert.ok(Math.abs(probs.reduce((a, b) => a + b, 0) - 1) < 1e-9);
+        },
+      ),
+    );
+  });
+
+  // The mix as first written (a log-sum-exp, then a fresh copy shifted by log(1 − λ)): the oracle
+  // for the in-place mix, which must give the same float32 values, so the same choices.
+  const copiedMix = (logits: Float32Array, prediction: CachePrediction, lambda: number): Float32Array => {
+    if (lambda <= 0 || prediction.ids.length === 0) return logits;
+    let max = -Infinity;
+    for (const v of logits) max = Math.max(max, v);
+    let sum = 0;
+    for (const v of logits) sum += Math.exp(v - max);
+    const lse = max + Math.log(sum);
+    const keep = Math.log(1 - lambda);
+    const mixed = new Float32Array(logits.length);
+    for (let i = 0; i < logits.length; i++) mixed[i] = logits[i] + keep;
+    prediction.ids.forEach((id, j) => {
+      mixed[id] = Math.log((1 - lambda) * Math.exp(logits[id] - lse) + lambda * prediction.probs[j]) + lse;
+    });
+    return mixed;
+  };
+
+  it('the in-place mix equals a mixed copy bit for bit, so greedy picks the same token', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.float({ min: -30, max: 30, noNaN: true }), { minLength: 10, maxLength: 200 }),
+        tokens,
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        (raw, context, weight) => {
+          const index = new NgramIndex();
+          index.update(context);
+          const prediction = index.predict();
+          const lambda = mixingWeight(weight, prediction);
+          const expected = copiedMix(Float32Array.from(raw), prediction, lambda);
+          const logits = Float32Array.from(raw);
+          const mixed = mixIntoLogits(logits, prediction, lambda);
+          assert.equal(mixed, logits);
+          assert.deepEqual(mixed, expected);
+          assert.equal(argmax(mixed), argmax(expected));
+        },
+      ),
+    );
+  });
+
+  it("a generation's mixer adjusts each step as a mixed copy would", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.array(fc.float({ min: -30, max: 30, noNaN: true }), { minLength: 10, maxLength: 10 }), {
+          minLength: 1,
+          maxLength: 6,
+        }),
+        tokens,
+        fc.double({ min: 0.05, max: 1, noNaN: true }),
+        (steps, context, weight) => {
+          const mixer = new ContextMixer(new NgramIndex(), weight);
+          const oracle = new NgramIndex();
+          oracle.update(context);
+          mixer.begin(context, context);
+          const generated: number[] = [];
+          for (const raw of steps) {
+            const history = [...context, ...generated];
+            const prediction = withRecentCopy(oracle.predict(history), recentContinuation(history, context.length));
+            const expected = copiedMix(Float32Array.from(raw), prediction, mixingWeight(weight, prediction));
+            const mixed = mixer.adjust(Float32Array.from(raw), generated);
+            assert.deepEqual(mixed, expected);
+            generated.push(argmax(mixed));
+          }
         },
       ),
     );
