@@ -425,13 +425,17 @@ export class Engine {
     });
     let result: GenerateResult;
     const others: GenerateResult[] = [];
+    // The context cache's mix is written over the logits it is given: each candidate starts from
+    // its own copy of the prompt's.
+    const promptLogits = forks.length > 0 ? logits.slice() : logits;
     try {
       result = await generate(stepper, this.tokenizer, logits, options(request.seed, mixer, hooks.onText));
       mixer?.settle(result.tokens);
       for (const [i, fork] of forks.entries()) {
         if (hooks.isCancelled?.()) break;
         const seed = (request.seed + i + 1) >>> 0;
-        others.push(await generate(fork, this.tokenizer, logits, options(seed, this.contextMixer(prompt, weight))));
+        const forkOptions = options(seed, this.contextMixer(prompt, weight));
+        others.push(await generate(fork, this.tokenizer, promptLogits.slice(), forkOptions));
       }
     } finally {
       for (const fork of forks) fork.past.dispose();

@@ -69,6 +69,16 @@ describe('several candidates', () => {
     assert.ok(fed > r.stats.promptTokens + r.stats.generatedTokens / 5, 'all five were generated');
   });
 
+  it("with the context cache on, each candidate mixes the prompt's own logits once", async () => {
+    // The mix is written over the logits it is given: a candidate handed the first one's mixed
+    // logits would mix them again and could choose another first token.
+    const cached = { ...base, contextCacheWeight: 0.9, sampling: { temperature: 1, topK: 1, topP: 1 } };
+    for (let seed = 0; seed < 6; seed++) {
+      const r = await engine.complete({ ...cached, seed, candidates: 5 });
+      assert.deepEqual(r.alternatives, [], `seed ${seed}: ${JSON.stringify(r.alternatives?.map((c) => c.text))}`);
+    }
+  });
+
   it('keeps the first candidate as a single request would give it', async () => {
     const single = await engine.complete(base);
     const several = await engine.complete({ ...base, candidates: 3 });
