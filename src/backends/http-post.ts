@@ -17,12 +17,30 @@ export class ConnectError extends Error {
   constructor(
     message: string,
     readonly code?: string,
+    /** The request went out on a kept-alive connection from an earlier one. */
+    readonly reusedSocket = false,
   ) {
     super(message);
   }
 }
 
-export function postStream(
+export async function postStream(
+  url: string,
+  body: unknown,
+  headers: Record<string, string>,
+  signal: AbortSignal,
+): Promise<StreamedResponse> {
+  try {
+    return await postOnce(url, body, headers, signal);
+  } catch (err) {
+    // A kept-alive connection the server closed as it was reused (llama-server says keep-alive,
+    // then closes a connection after a streamed answer): Node's documented remedy is to send again.
+    if (!(err instanceof ConnectError && err.reusedSocket && err.code === 'ECONNRESET') || signal.aborted) throw err;
+    return postOnce(url, body, headers, signal);
+  }
+}
+
+function postOnce(
   url: string,
   body: unknown,
   headers: Record<string, string>,
@@ -64,7 +82,7 @@ export function postStream(
         });
       },
     );
-    req.on('error', (err: NodeJS.ErrnoException) => reject(new ConnectError(err.message, err.code)));
+    req.on('error', (err: NodeJS.ErrnoException) => reject(new ConnectError(err.message, err.code, req.reusedSocket)));
     if (signal.aborted) onAbort();
     else signal.addEventListener('abort', onAbort, { once: true });
     req.end(payload);

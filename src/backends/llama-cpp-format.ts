@@ -1,7 +1,7 @@
 // Extension host. llama.cpp's llama-server (tools/server/README.md in llama.cpp): POST /infill
 // with input_prefix / input_suffix / input_extra, the server building the FIM prompt from the
 // model's own FIM tokens; or, when a FIM template is set, POST /completion with the prompt Wisp
-// builds. Streamed as server-sent events of {content, stop, timings}.
+// builds. Streamed as server-sent events of {content, stop, timings, completion_probabilities}.
 import type { CompletionRequest } from '../engine/process/protocol';
 import { fimPrompt } from './fim-template';
 import {
@@ -51,6 +51,11 @@ function sampling(request: CompletionRequest): Record<string, unknown> {
     // The server's counts in every frame, not only the last: Wisp often stops reading before the
     // last (the line limit, a stop rule), and the log and the bench still get what the server did.
     timings_per_token: true,
+    // Each frame carries its token's log-probability (of the raw logits, as the local engine's
+    // confidence), for wisp.minConfidence. One top token only: the chosen token's own figure comes
+    // with any count, and the server sorts no more of the vocabulary than asked.
+    n_probs: 1,
+    post_sampling_probs: false,
   };
 }
 
@@ -87,13 +92,16 @@ export const llamaCppFormat: ServerFormat = {
     if (typeof frame.content !== 'string')
       throw new FormatError(`llama.cpp stream: no "content" in ${data.slice(0, 120)}`);
     const timings = timingsOf(frame.timings as Record<string, unknown> | undefined);
-    if (frame.stop !== true) return { text: frame.content, ...(timings ? { timings } : {}) };
+    // [{id, token, logprob, top_logprobs}]: the chosen token first-hand, with its top tokens.
+    const tokens = topTokenList(frame.completion_probabilities);
+    const known = { ...(timings ? { timings } : {}), ...(tokens.length > 0 ? { tokens } : {}) };
+    if (frame.stop !== true) return { text: frame.content, ...known };
     const stopType = frame.stop_type;
     return {
       text: frame.content,
       finish: stopType === 'eos' ? 'eos' : stopType === 'word' ? 'stop' : 'length',
       end: true,
-      ...(timings ? { timings } : {}),
+      ...known,
     };
   },
 

@@ -1,7 +1,7 @@
 // Extension host. OpenAI-compatible completions (vLLM, TGI, LM Studio, llama-server's /v1): POST
 // /v1/completions. These servers reject `suffix`, so the fill-in-the-middle prompt is built here
 // from the model's FIM template. Streamed as server-sent events of {choices: [{text,
-// finish_reason}]}, then `[DONE]`; usage, where the server gives it, in the last chunk.
+// finish_reason, logprobs}]}, then `[DONE]`; usage, where the server gives it, in the last chunk.
 import type { CompletionRequest } from '../engine/process/protocol';
 import { fimPrompt, fimTemplateFor } from './fim-template';
 import {
@@ -16,6 +16,32 @@ import {
   parseJsonObject,
   topTokenList,
 } from './server-format';
+import type { StreamedToken } from './streamed-logprobs';
+
+/**
+ * The chosen tokens in a choice's `logprobs`: OpenAI's completions format (vLLM, TGI) has parallel
+ * `tokens` and `token_logprobs`; llama-server's /v1/completions answers in the chat format,
+ * `content: [{token, logprob}]`. Undefined where there are none, or one is missing (OpenAI gives
+ * null for a token it has no figure for): a partial list would misstate the confidence.
+ */
+function chosenTokens(value: unknown): StreamedToken[] | undefined {
+  const logprobs = value as { tokens?: unknown; token_logprobs?: unknown; content?: unknown } | null | undefined;
+  if (Array.isArray(logprobs?.tokens) && Array.isArray(logprobs.token_logprobs)) {
+    const texts = logprobs.tokens as unknown[];
+    const figures = logprobs.token_logprobs as unknown[];
+    if (texts.length !== figures.length) return undefined;
+    const tokens = texts.flatMap((text, i) => {
+      const logprob = num(figures[i]);
+      return typeof text === 'string' && logprob !== undefined ? [{ text, logprob }] : [];
+    });
+    return tokens.length === texts.length && tokens.length > 0 ? tokens : undefined;
+  }
+  if (Array.isArray(logprobs?.content)) {
+    const tokens = topTokenList(logprobs.content);
+    return tokens.length === logprobs.content.length && tokens.length > 0 ? tokens : undefined;
+  }
+  return undefined;
+}
 
 export const openaiFormat: ServerFormat = {
   kind: 'openai',
@@ -37,6 +63,9 @@ export const openaiFormat: ServerFormat = {
         ...(request.stop.length > 0 ? { stop: request.stop.slice(0, 4) } : {}),
         stream: true,
         stream_options: { include_usage: true },
+        // The chosen tokens' log-probabilities with each chunk, for wisp.minConfidence; 1 is the
+        // fewest top tokens that brings them.
+        logprobs: 1,
       },
     };
   },
@@ -50,14 +79,15 @@ export const openaiFormat: ServerFormat = {
     const timings = usage
       ? { promptTokens: num(usage.prompt_tokens), predictedTokens: num(usage.completion_tokens) }
       : undefined;
-    const choice = frame.choices[0] as { text?: unknown; finish_reason?: unknown } | undefined;
+    const choice = frame.choices[0] as { text?: unknown; finish_reason?: unknown; logprobs?: unknown } | undefined;
     // The usage chunk has no choices.
     if (!choice) return { text: '', timings };
     if (typeof choice.text !== 'string') throw new FormatError(`OpenAI stream: a choice without "text"`);
     const reason = choice.finish_reason;
     // finish_reason ends the text, but the usage chunk and [DONE] may follow: the stream is read to [DONE].
     const finish = reason === 'length' ? 'length' : reason === 'stop' ? 'eos' : undefined;
-    return { text: choice.text, timings, ...(finish ? { finish } : {}) };
+    const tokens = chosenTokens(choice.logprobs);
+    return { text: choice.text, timings, ...(finish ? { finish } : {}), ...(tokens ? { tokens } : {}) };
   },
 
   distributionRequest(request: CompletionRequest, options: FormatOptions, count: number): ServerRequest {

@@ -20,6 +20,7 @@ import { FormatError, ServerDistribution, ServerFormat, ServerFrame, ServerTimin
 import { serverTokenView } from './server-token-view';
 import { ConnectError, StreamedResponse, postStream } from './http-post';
 import { ndjsonLines, sseData } from './stream-frames';
+import { StreamedLogprobs } from './streamed-logprobs';
 
 export interface ServerClientOptions {
   format: ServerFormat;
@@ -64,6 +65,8 @@ export class ServerClient implements CompletionEngine {
   private contextFiles: ContextFile[] = [];
   /** The key last sent, to take out of any message: a server or proxy may echo it in an error. */
   private sentKey: string | undefined;
+  /** The log has said that this server's suggestions come without log-probabilities. */
+  private saidNoLogprobs = false;
 
   constructor(options: ServerClientOptions) {
     this.options = {
@@ -304,6 +307,7 @@ export class ServerClient implements CompletionEngine {
     let ended = false;
     let timings: ServerTimings = {};
     let frameCount = 0;
+    const logprobs = new StreamedLogprobs();
     const frames = format.framing === 'sse' ? sseData(response.body) : ndjsonLines(response.body);
     const iterator = frames[Symbol.asyncIterator]();
     try {
@@ -324,6 +328,7 @@ export class ServerClient implements CompletionEngine {
         const frame: ServerFrame = format.parse(next.value);
         if (frame.error) throw new ServerError(`${where}: the server reported: ${frame.error}`);
         if (frame.timings) timings = { ...timings, ...frame.timings };
+        logprobs.add(frame.text, frame.tokens);
         text += frame.text;
         if (frame.text) frameCount++;
         // The same end rules as the local engine's.
@@ -350,8 +355,16 @@ export class ServerClient implements CompletionEngine {
     if (!ended && stop === undefined) throw new ServerError(`${where}: the stream ended before the answer did`);
     const totalMs = performance.now() - t0;
     const promptTokens = (timings.promptTokens ?? 0) + (timings.cachedTokens ?? 0);
+    const tokenLogprobs = logprobs.result(text);
+    if (!tokenLogprobs && !this.saidNoLogprobs) {
+      this.saidNoLogprobs = true;
+      this.options.log(
+        `${this.describe()} returns no token log-probabilities: wisp.minConfidence does not apply to its suggestions`,
+      );
+    }
     return {
       text,
+      ...(tokenLogprobs ? { logprobs: tokenLogprobs } : {}),
       stats: {
         promptTokens,
         reusedTokens: timings.cachedTokens ?? 0,

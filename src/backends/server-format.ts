@@ -3,6 +3,7 @@
 // server (llama-cpp-format.ts, ollama-format.ts, openai-format.ts); server-client.ts does the HTTP.
 import type { CompletionRequest, ContextFile } from '../engine/process/protocol';
 import type { FimTemplateSetting } from './fim-template';
+import type { StreamedToken } from './streamed-logprobs';
 
 export type ServerKind = 'llama.cpp' | 'ollama' | 'openai';
 
@@ -37,6 +38,11 @@ export type ServerStop = 'eos' | 'stop' | 'length';
 export interface ServerFrame {
   /** New text, appended to what came before. */
   text: string;
+  /**
+   * The chosen tokens that wrote this frame's text, each with its log-probability, where the server
+   * sends them (streamed-logprobs.ts gathers them for wisp.minConfidence).
+   */
+  tokens?: StreamedToken[];
   /** Why the text ended, on the frame that says so. */
   finish?: ServerStop;
   /** Set on the stream's last frame: a stream that closes before it was cut. */

@@ -7,8 +7,9 @@
 // the minimum token probability on every data set (README, Quality): at equal coverage the mean gave
 // the higher edit similarity in 10 of 12 comparisons, and the minimum's thresholds leave almost
 // nothing shown. Both processes use this module: the engine reports each token's log-probability
-// (decode/generate.ts); a server backend that returns log-probabilities (llama.cpp `n_probs`, OpenAI
-// `logprobs`) turns them into the same shape with fromTokenTexts, and the threshold applies as is.
+// (decode/generate.ts); the server backends ask for the chosen tokens' log-probabilities (llama.cpp
+// `n_probs`, OpenAI `logprobs`) and turn them into the same shape with fromTokenTexts
+// (backends/streamed-logprobs.ts), and the threshold applies as is.
 
 /** One generated token: its log-probability (natural log) and where its text ends in the result's text. */
 export interface TokenLogprob {

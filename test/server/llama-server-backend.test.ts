@@ -13,7 +13,8 @@ import type { ServerFormat } from '../../src/backends/server-format';
 import fs from 'node:fs';
 import path from 'node:path';
 import { REPO_ROOT, TINY_MODEL } from '../unit/fixture';
-import { prepareInline } from '../../src/completion/inline-request';
+import { belowConfidence, prepareInline } from '../../src/completion/inline-request';
+import { shownConfidence } from '../../src/shared/confidence';
 import { GenerateEngine, GenerateOutcome, streamGenerate } from '../../src/completion/generate-stream';
 import { DEFAULT_SETTINGS } from '../../src/settings';
 import { RunningServer, freePort, ggufFor, llamaServerBinary, startLlamaServer } from './llama-server-fixture';
@@ -84,6 +85,50 @@ describe('model server backends against a real llama-server (tiny-gpt GGUF)', ()
       if (format === llamaCppFormat) assert.ok(result.stats.promptTokens > 20, `${result.stats.promptTokens} tokens`);
     });
   }
+
+  // Measured here: the chosen tokens' |Δ ln p| at most 3.9e-4 (the same f32 GGUF and KV as below),
+  // the confidence within |Δ ln| 2.6e-5 (0.011183 vs 0.011184); the test allows 1e-3 for both.
+  for (const [name, format, template] of [
+    ['llama.cpp /infill', llamaCppFormat, 'auto'],
+    ['llama.cpp /completion with the StarCoder FIM prompt', llamaCppFormat, 'starcoder'],
+    ['openai /v1/completions with the StarCoder FIM prompt', openaiFormat, 'starcoder'],
+  ] as const) {
+    it(`${name}: the suggestion's confidence is the local engine's, so wisp.minConfidence applies`, async (t) => {
+      const local = await engine.complete({ ...greedy, promptLookup: false });
+      const result = await client(format, template).complete(greedy);
+      assert.ok(result?.logprobs, 'the server gave the chosen tokens’ log-probabilities');
+      assert.equal(result.text, local.text);
+      // Token for token: where each one's text ends, and its log-probability.
+      assert.deepEqual(
+        result.logprobs.map((l) => l.end),
+        local.logprobs!.map((l) => l.end),
+      );
+      const worst = Math.max(...result.logprobs.map((l, i) => Math.abs(l.logprob - local.logprobs![i]!.logprob)));
+      const theirs = shownConfidence(result, result.text)!;
+      const ours = shownConfidence(local, local.text)!;
+      t.diagnostic(
+        `${result.logprobs.length} tokens; largest |Δ ln p| ${worst.toExponential(2)}; confidence ${theirs.toFixed(6)} vs ${ours.toFixed(6)} (|Δ ln| ${Math.abs(Math.log(theirs / ours)).toExponential(2)})`,
+      );
+      assert.ok(worst < 1e-3, `|Δ ln p| ${worst}`);
+      assert.ok(Math.abs(Math.log(theirs) - Math.log(ours)) < 1e-3, `${theirs} vs ${ours}`);
+      // The gate itself: a threshold between the two and the server's suggestion is not shown.
+      assert.equal(belowConfidence(result, result.text, ours * 1.01), theirs);
+      assert.equal(belowConfidence(result, result.text, ours * 0.99), undefined);
+    });
+  }
+
+  it('with a stop string (llama-server holds back text that may begin one): the local engine’s confidence', async () => {
+    const full = await engine.complete({ ...greedy, promptLookup: false });
+    const request = { ...greedy, stop: [full.text.slice(4, 6)] };
+    const local = await engine.complete({ ...request, promptLookup: false });
+    const result = await client(llamaCppFormat, 'auto').complete(request);
+    assert.ok(result?.logprobs);
+    assert.equal(result.text, local.text);
+    assert.ok(local.text.length < full.text.length);
+    const theirs = shownConfidence(result, result.text)!;
+    const ours = shownConfidence(local, local.text)!;
+    assert.ok(Math.abs(Math.log(theirs) - Math.log(ours)) < 1e-3, `${theirs} vs ${ours}`);
+  });
 
   // Measured here: the largest |Δ ln p| over the top 10 tokens was 3.6e-4 both ways (f32 GGUF and
   // f32 KV against onnxruntime; tiny-gpt's distribution is nearly flat, top token p = 0.0095), the

@@ -1,7 +1,7 @@
 // wisp.backend "llama.cpp" in the real editor, against a real llama-server on loopback serving the
-// test model's weights: a suggestion comes from the server and the editor's Tab command inserts it;
-// a server that goes away leaves the editor with a clear state and no suggestion, and switching
-// back to "local" works at once.
+// test model's weights: a suggestion comes from the server and the editor's Tab command inserts it,
+// unless it is below wisp.minConfidence; a server that goes away leaves the editor with a clear
+// state and no suggestion, and switching back to "local" works at once.
 import * as assert from 'assert';
 import * as vscode from 'vscode';
 import type { TokenViewData } from '../../src/engine/inspect';
@@ -9,6 +9,7 @@ import { ggufFor, llamaServerBinary, startLlamaServer, RunningServer } from '../
 import {
   WispApi,
   api,
+  changeSettings,
   complete,
   configuredModel,
   insertText,
@@ -104,6 +105,25 @@ describe('model server backend (llama.cpp)', () => {
     assert.ok(data.promptTokens > 0, 'the server’s prompt count');
     wisp.tokenView()?.dispose();
     await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+  });
+
+  it('wisp.minConfidence applies to llama-server’s suggestions (its log-probabilities come with them)', async function () {
+    this.timeout(300_000);
+    const wisp = await api();
+    const sampleText = await sample();
+    const ask = async () => {
+      const doc = await vscode.workspace.openTextDocument({ language: 'typescript', content: sampleText });
+      return complete(wisp.provider, doc, positionAfter(doc, FIB_BODY));
+    };
+    // A threshold no suggestion reaches: before the server's log-probabilities reached the gate,
+    // its suggestions were shown whatever it was set to.
+    const restore = await changeSettings({ minConfidence: 1 });
+    try {
+      assert.deepStrictEqual(await ask(), []);
+    } finally {
+      await restore();
+    }
+    assert.ok((await ask()).length > 0, 'shown with the harness’s threshold 0');
   });
 
   it('suggests from llama-server; a stopped server gives a clear state; back to local at once', async function () {

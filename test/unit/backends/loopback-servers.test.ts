@@ -13,6 +13,8 @@ import { ollamaFormat } from '../../../src/backends/ollama-format';
 import { openaiFormat } from '../../../src/backends/openai-format';
 import { llamaCppFormat } from '../../../src/backends/llama-cpp-format';
 import type { ServerFormat } from '../../../src/backends/server-format';
+import { belowConfidence } from '../../../src/completion/inline-request';
+import { shownConfidence } from '../../../src/shared/confidence';
 
 type Scenario = 'ok' | 'dedent' | 'error' | 'cut' | 'garbage' | 'slow' | 'no-logprobs' | 'echo-key';
 
@@ -57,9 +59,29 @@ function ollamaFrames(pieces = PIECES): string[] {
   return frames.map((f) => `${f}\n`);
 }
 
-function openaiFrames(pieces = PIECES): string[] {
+/** The probability the loopback OpenAI server gives each token: ' b' is the unlikely one. */
+const tokenProbability = (token: string) => (token === ' b' ? 0.2 : 0.8);
+
+/**
+ * OpenAI's streamed completions with `logprobs`: each chunk's `logprobs` has its tokens (a chunk may
+ * carry several: ' a + b' is three) and their log-probabilities, in parallel lists.
+ */
+function openaiFrames(pieces = PIECES, withLogprobs = true): string[] {
+  const logprobs = (text: string) => {
+    const tokens = text.match(/\s*[^\s]+|\s+/g) ?? [];
+    return {
+      tokens,
+      token_logprobs: tokens.map((t) => Math.log(tokenProbability(t))),
+      top_logprobs: tokens.map((t) => ({ [t]: Math.log(tokenProbability(t)) })),
+      text_offset: tokens.map(() => 0),
+    };
+  };
   const chunk = (text: string, finish: string | null) =>
-    JSON.stringify({ id: 'c', object: 'text_completion', choices: [{ index: 0, text, finish_reason: finish }] });
+    JSON.stringify({
+      id: 'c',
+      object: 'text_completion',
+      choices: [{ index: 0, text, finish_reason: finish, logprobs: withLogprobs ? logprobs(text) : null }],
+    });
   const frames = pieces.map((p, i) => chunk(p, i === pieces.length - 1 ? 'stop' : null));
   frames.push(JSON.stringify({ id: 'c', choices: [], usage: { prompt_tokens: 19, completion_tokens: 4 } }));
   frames.push('[DONE]');
@@ -113,11 +135,13 @@ function loopback(format: 'ollama' | 'openai') {
         return;
       }
       const pieces = state.scenario === 'dedent' ? DEDENT_PIECES : PIECES;
-      const frames = format === 'ollama' ? ollamaFrames(pieces) : openaiFrames(pieces);
+      const frames =
+        format === 'ollama' ? ollamaFrames(pieces) : openaiFrames(pieces, state.scenario !== 'no-logprobs');
       const type = format === 'ollama' ? 'application/x-ndjson' : 'text/event-stream';
       switch (state.scenario) {
         case 'ok':
         case 'dedent':
+        case 'no-logprobs':
           res.writeHead(200, { 'content-type': type });
           for (const f of frames) res.write(f);
           res.end();
@@ -208,10 +232,59 @@ for (const [kind, format, path] of [
         assert.equal(seen.body.prompt, `<|fim_prefix|>${request.prefix}<|fim_suffix|>${request.suffix}<|fim_middle|>`);
         assert.equal(seen.body.suffix, undefined);
         assert.equal(seen.body.max_tokens, 32);
+        assert.equal(seen.body.logprobs, 1);
         assert.equal(result?.stats.prefilledTokens, 19);
       }
       assert.equal(result?.stats.generatedTokens, 4);
     });
+
+    it(
+      kind === 'openai'
+        ? 'the streamed `logprobs` become the suggestion’s confidence, and wisp.minConfidence applies'
+        : 'Ollama streams no log-probabilities: the confidence is unknown, the threshold does not apply, the log says so once',
+      async () => {
+        state.scenario = 'ok';
+        const c = client();
+        const before = logs.length;
+        const result = await c.complete(request);
+        assert.ok(result);
+        if (kind === 'ollama') {
+          assert.equal(result.logprobs, undefined);
+          assert.equal(belowConfidence(result, result.text, 0.99), undefined);
+          await c.complete(request);
+          const said = logs
+            .slice(before)
+            .filter((l) => /returns no token log-probabilities: wisp\.minConfidence does not apply/.test(l));
+          assert.equal(said.length, 1);
+          assert.match(said[0]!, /^ollama at http:\/\/127\.0\.0\.1:\d+/);
+          return;
+        }
+        assert.deepEqual(
+          result.logprobs?.map((t) => t.end),
+          [6, 8, 10, 12],
+        );
+        // 'return', ' a', ' +' at 0.8 and ' b' at 0.2: the geometric mean (0.8³ × 0.2)^¼.
+        const all = (0.8 ** 3 * 0.2) ** 0.25;
+        assert.ok(Math.abs(shownConfidence(result, result.text)! - all) < 1e-12);
+        assert.ok(Math.abs(belowConfidence(result, result.text, 0.6)! - all) < 1e-12);
+        assert.equal(belowConfidence(result, result.text, 0.5), undefined);
+        // Shown cut before ' b' (a filter's cut): the tokens that wrote what is shown.
+        assert.ok(Math.abs(shownConfidence(result, 'return a +')! - 0.8) < 1e-12);
+      },
+    );
+
+    if (kind === 'openai')
+      it('a server that streams no `logprobs`: the confidence is unknown, and the log says so once', async () => {
+        state.scenario = 'no-logprobs';
+        const c = client();
+        const before = logs.length;
+        const result = await c.complete(request);
+        assert.equal(result?.text, 'return a + b');
+        assert.equal(result?.logprobs, undefined);
+        await c.complete(request);
+        const said = logs.slice(before).filter((l) => /returns no token log-probabilities/.test(l));
+        assert.equal(said.length, 1);
+      });
 
     it('stops reading where the filters would cut the rest (the end of the cursor’s block)', async () => {
       state.scenario = 'dedent';
@@ -399,6 +472,24 @@ describe('llama.cpp request', () => {
     assert.equal(body.n_predict, 32);
     assert.equal(body.repeat_penalty, 1);
     assert.equal(body.timings_per_token, true);
+    // The chosen token's log-probability in each frame, for wisp.minConfidence; only the top 1.
+    assert.equal(body.n_probs, 1);
+    assert.equal(body.post_sampling_probs, false);
+  });
+
+  it('a streamed frame’s completion_probabilities become its tokens', () => {
+    const frame = llamaCppFormat.parse(
+      JSON.stringify({
+        index: 0,
+        content: 'L',
+        tokens: [80],
+        stop: false,
+        completion_probabilities: [
+          { id: 80, token: 'L', bytes: [76], logprob: -4.6, top_logprobs: [{ id: 80, token: 'L', logprob: -4.6 }] },
+        ],
+      }),
+    );
+    assert.deepEqual(frame, { text: 'L', tokens: [{ id: 80, text: 'L', logprob: -4.6 }] });
   });
 
   it('/completion with the prompt Wisp builds when a template is set', () => {
