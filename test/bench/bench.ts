@@ -231,6 +231,7 @@ function combine(perFile: PhaseResult[], reference?: PhaseResult[]): Combined {
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const started = performance.now();
+  const loadAtStart = os.loadavg().map((x) => round(x, 2));
   const modelDir = resolveModel(args);
   const config = JSON.parse(fs.readFileSync(path.join(modelDir, 'config.json'), 'utf8')) as Record<string, number>;
   const settings: WispSettings = {
@@ -523,7 +524,7 @@ async function main(): Promise<void> {
     },
     setup: {
       machine: machine(),
-      load_average_at_start: os.loadavg().map((x) => round(x, 2)),
+      load_average_at_start: loadAtStart,
       files: segments.map((s) => ({
         file: s.spec.file,
         language: s.spec.language,
