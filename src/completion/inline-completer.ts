@@ -54,7 +54,10 @@ export interface InlineAnswer {
   reason?: NoSuggestion;
   /** The filters that changed the model's text. */
   filtered?: FilterAction[];
-  /** How long it waited before asking the engine (adaptive-debounce.ts). */
+  /**
+   * The wait it chose before asking the engine (adaptive-debounce.ts), on every answer that got as
+   * far as choosing one, also where a keystroke cut the wait short.
+   */
   waitedMs?: number;
   /** Other suggestions for the editor's cycling (wisp.candidates), each different from `text`. */
   alternatives?: string[];
@@ -169,12 +172,17 @@ export class InlineCompleter {
     const waitedMs = settings.adaptiveDebounce
       ? this.debouncer.delay(cursorPlace(prepared.context.linePrefix, prepared.context.lineSuffix), settings.debounceMs)
       : settings.debounceMs;
-    if (!(await debounce(waitedMs, query.signal))) return none({ kind: 'debounced' });
+    // The wait goes on every answer from here, also where a keystroke cut it short.
+    const waited = (reason: NoSuggestion, result?: CompletionResult): InlineAnswer => ({
+      ...none(reason, result),
+      waitedMs,
+    });
+    if (!(await debounce(waitedMs, query.signal))) return waited({ kind: 'debounced' });
     // A prefetch may have started here meanwhile: the editor asks again as soon as a suggestion
     // is accepted, before the accept's command runs.
     const late = await this.fromEarlierWork(at, query.signal, keystroke);
     if (late.answer) return late.answer;
-    if (query.signal.aborted) return none({ kind: 'cancelled', keystroke: keystroke + 1 });
+    if (query.signal.aborted) return waited({ kind: 'cancelled', keystroke: keystroke + 1 });
     const askedAt = performance.now();
     const generation = this.start(at, prepared, query.style, 'model', settings.minConfidence, query.signal);
     const result = await untilAborted(generation.done, query.signal);
@@ -182,12 +190,12 @@ export class InlineCompleter {
     if (!result || query.signal.aborted) {
       // The editor cancels a request when the next keystroke asks for a new one; by the time the
       // engine has let go, that one has been counted. Otherwise the editor gave up on it (Escape).
-      return none({ kind: 'cancelled', keystroke: this.keystrokes > keystroke ? keystroke + 1 : undefined }, result);
+      return waited({ kind: 'cancelled', keystroke: this.keystrokes > keystroke ? keystroke + 1 : undefined }, result);
     }
     const report = filterInline(prepared, result, query.style);
     if (report.text === undefined) {
       const reason = whyNothingShown(result, report, prepared.request.timeBudgetMs);
-      return { ...none(reason, result), filtered: report.actions };
+      return { ...waited(reason, result), filtered: report.actions };
     }
     const confidence = belowConfidence(result, report.text, settings.minConfidence);
     if (confidence !== undefined) {
@@ -197,7 +205,7 @@ export class InlineCompleter {
         confidence,
         threshold: settings.minConfidence,
       };
-      return { ...none(reason, result), filtered: report.actions };
+      return { ...waited(reason, result), filtered: report.actions };
     }
     const alternatives = alternativesShown(prepared, result, query.style, report.text, settings.minConfidence);
     this.stats.served.model++;

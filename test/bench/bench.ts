@@ -6,9 +6,10 @@
 // host's longest event-loop block. See test/bench/NOTES.md for what it found.
 //
 //   npm run bench -- [--quick] [--json OUT] [--model DIR] [--keys N] [--files N] [--no-peer] [--no-server] [--seed N]
-//                    [--accept] [--without keep,early-stop,prefetch]
+//                    [--accept] [--without keep,early-stop,prefetch,adaptive-debounce,confidence]
 //     --accept: the typist presses Tab on a suggestion that is exactly what comes next;
-//     --without: issue 14's levers to turn off (all three: the pipeline before them)
+//     --without: issue 14's levers to turn off (all five: the pipeline before them); adaptive-debounce:
+//     the fixed wisp.debounceMs wait; confidence: wisp.minConfidence 0, nothing hidden
 //   npm run bench -- --real-size [--shape qwen2.5-coder-0.5b] [--pairs q4,q8,fp32] [--threads 2,1]
 //                    [--rows R,..] [--keys N] [--no-reuse-keys N] [--live-keys N] [--json OUT]
 //                    (Wisp, transformers.js and llama-server on a 0.5B shape: real-size.ts)
@@ -53,9 +54,12 @@ interface Args {
   seed: number;
   intervalMs: number;
   accept: boolean;
-  /** Issue 14's levers turned off: keep, early-stop, prefetch. */
+  /** Issue 14's levers turned off (LEVERS). */
   without: string[];
 }
+
+/** Issue 14's levers that `--without` turns off. */
+const LEVERS = ['keep', 'early-stop', 'prefetch', 'adaptive-debounce', 'confidence'];
 
 function parseArgs(argv: string[]): Args {
   const value = (name: string) => {
@@ -63,6 +67,9 @@ function parseArgs(argv: string[]): Args {
     return i >= 0 ? argv[i + 1] : undefined;
   };
   const quick = argv.includes('--quick');
+  const without = (value('--without') ?? '').split(',').filter((x) => x);
+  const unknown = without.filter((x) => !LEVERS.includes(x));
+  if (unknown.length > 0) throw new Error(`--without: unknown ${unknown.join(', ')} (known: ${LEVERS.join(', ')})`);
   return {
     quick,
     json: value('--json'),
@@ -77,7 +84,7 @@ function parseArgs(argv: string[]): Args {
     seed: Number(value('--seed') ?? 1),
     intervalMs: Number(value('--interval') ?? 80),
     accept: argv.includes('--accept'),
-    without: (value('--without') ?? '').split(',').filter((x) => x),
+    without,
   };
 }
 
@@ -224,6 +231,7 @@ function combine(perFile: PhaseResult[], reference?: PhaseResult[]): Combined {
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const started = performance.now();
+  const loadAtStart = os.loadavg().map((x) => round(x, 2));
   const modelDir = resolveModel(args);
   const config = JSON.parse(fs.readFileSync(path.join(modelDir, 'config.json'), 'utf8')) as Record<string, number>;
   const settings: WispSettings = {
@@ -231,6 +239,8 @@ async function main(): Promise<void> {
     device: 'cpu',
     maxNewTokens: 16,
     contextTokens: Math.min(1024, config.n_positions ?? 1024),
+    adaptiveDebounce: !args.without.includes('adaptive-debounce'),
+    minConfidence: args.without.includes('confidence') ? 0 : DEFAULT_SETTINGS.minConfidence,
   };
   const segments = SOURCES.slice(0, args.files)
     .map((spec) => typingSegment(REPO, spec, args.keys))
@@ -514,7 +524,7 @@ async function main(): Promise<void> {
     },
     setup: {
       machine: machine(),
-      load_average_at_start: os.loadavg().map((x) => round(x, 2)),
+      load_average_at_start: loadAtStart,
       files: segments.map((s) => ({
         file: s.spec.file,
         language: s.spec.language,
@@ -525,6 +535,8 @@ async function main(): Promise<void> {
       keys_per_file: args.keys,
       interval_ms: args.intervalMs,
       debounce_ms: settings.debounceMs,
+      adaptive_debounce: settings.adaptiveDebounce,
+      min_confidence: settings.minConfidence,
       context_tokens: settings.contextTokens,
       max_new_tokens: 16,
       single_line: true,
@@ -539,9 +551,11 @@ async function main(): Promise<void> {
       accept: args.accept,
       without: args.without,
       wall_s: 0,
+      load_average_at_end: [] as number[],
     },
   };
   report.setup.wall_s = round((performance.now() - started) / 1000);
+  report.setup.load_average_at_end = os.loadavg().map((x) => round(x, 2));
   (report as Record<string, unknown>).targets = targets(report as unknown as Report);
   printTable(report);
   if (args.json) {
@@ -575,8 +589,11 @@ type Report = {
     files: { file: string }[];
     keys_per_file: number;
     load_average_at_start: number[];
+    load_average_at_end: number[];
     interval_ms: number;
     debounce_ms: number;
+    adaptive_debounce: boolean;
+    min_confidence: number;
     accept: boolean;
     without: string[];
   };
@@ -641,7 +658,7 @@ function printTable(r: Report): void {
     `Wisp keystroke benchmark — model ${r.model}, replay engines ${r.engine_threads} thread(s) (engine default), figures ${r.threads} threads, ${r.setup.machine}`,
   );
   out.push(
-    `files: ${r.setup.files.map((f) => f.file).join(', ')}; ${r.setup.keys_per_file} keys each; load average at start ${r.setup.load_average_at_start.join(' ')}`,
+    `files: ${r.setup.files.map((f) => f.file).join(', ')}; ${r.setup.keys_per_file} keys each; load average at start ${r.setup.load_average_at_start.join(' ')}, at end ${r.setup.load_average_at_end.join(' ')}`,
   );
   out.push('');
   const f = (x: number) => (Number.isFinite(x) ? x : '–');
@@ -649,20 +666,20 @@ function printTable(r: Report): void {
     out.push(title);
     out.push('');
     out.push(
-      '| engine | p50 ms | p95 ms | +debounce p50 / p95 | engine call p50 / p95 | prefilled mean / p95 | prefill ms p50 | generated mean | decode ms/token | answered / keys | typing-through | accept | chars saved | cache-led tokens | engine CPU ms/key | cores: bench / others | files | same as wisp | tokens generated / discarded | kept / prefetch | accepts |',
+      '| engine | p50 ms | p95 ms | +debounce p50 / p95 | engine call p50 / p95 | prefilled mean / p95 | prefill ms p50 | generated mean | decode ms/token | answered / keys | typing-through | accept | chars saved | cache-led tokens | engine CPU ms/key | cores: bench / others | files | same as wisp | tokens generated / discarded | kept / prefetch | accepts | hidden by confidence (right) | debounce wait mean ms (keys) |',
     );
-    out.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+    out.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
     for (const [name, s] of Object.entries(table)) {
       out.push(
         `| ${name} | ${s.p50_ms} | ${s.p95_ms} | ${s.ready_p50_ms} / ${s.ready_p95_ms} | ${s.engine_p50_ms} / ${s.engine_p95_ms} | ${s.prefill_tokens_mean} / ${s.prefill_tokens_p95} | ${f(s.prefill_ms_p50)} | ${s.generated_tokens_mean} | ${f(s.decode_ms_per_token)} | ` +
           `${s.answered} / ${s.keys} | ${(s.typing_through_share * 100).toFixed(1)}% | ${(s.accept_proxy * 100).toFixed(1)}% | ${s.chars_saved} (${(s.chars_saved_share * 100).toFixed(1)}%) | ${s.cache_led_share > 0 ? `${(s.cache_led_share * 100).toFixed(1)}%` : '–'} | ${s.engine_cpu_ms_per_key} | ${s.own_cores} / ${s.other_cores} | ${s.files} | ${Number.isFinite(s.same_as_wisp) ? `${(s.same_as_wisp * 100).toFixed(0)}%` : ''} | ` +
-          `${s.tokens_generated} / ${s.tokens_discarded} | ${(s.kept_share * 100).toFixed(1)}% / ${(s.prefetch_share * 100).toFixed(1)}% | ${s.accepts} |`,
+          `${s.tokens_generated} / ${s.tokens_discarded} | ${(s.kept_share * 100).toFixed(1)}% / ${(s.prefetch_share * 100).toFixed(1)}% | ${s.accepts} | ${s.hidden_low_confidence} (${s.hidden_right}) | ${f(s.wait_mean_ms)} (${s.wait_keys}) |`,
       );
     }
     out.push('');
   };
   rows(
-    `Live replay: ${r.setup.interval_ms} ms between keys (jittered) with pauses, ${r.setup.debounce_ms} ms debounce, stale requests cancelled; p50/p95 exclude the debounce wait` +
+    `Live replay: ${r.setup.interval_ms} ms between keys (jittered) with pauses, ${r.setup.adaptive_debounce ? `adaptive debounce up to ${r.setup.debounce_ms} ms` : `${r.setup.debounce_ms} ms debounce`}, minConfidence ${r.setup.min_confidence}, stale requests cancelled; p50/p95 exclude the debounce wait` +
       `${r.setup.accept ? '; Tab on suggestions that are exactly what comes next' : ''}${r.setup.without.length ? `; without ${r.setup.without.join(', ')}` : ''}`,
     r.keystroke,
   );

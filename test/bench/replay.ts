@@ -50,6 +50,13 @@ export interface KeyRecord {
   outcome: KeyOutcome;
   /** Keystroke to suggestion ready, including the debounce wait. */
   readyMs?: number;
+  /** The wait the debounce chose for this keystroke (also where the next keystroke cut it short). */
+  waitMs?: number;
+  /**
+   * wisp.minConfidence hid the model's suggestion (outcome 'empty'); `accepted` then says whether
+   * the hidden suggestion was what the person types next.
+   */
+  belowConfidence?: boolean;
   /** The same without the debounce wait: what the pipeline and engine cost. */
   workMs?: number;
   /** Time inside the engine client call (request sent → result). */
@@ -183,7 +190,10 @@ export class Typist {
     const readyMs = performance.now() - keyAt;
     const next = this.next(key);
     const judge = (s: string) => firstLine(s).length > 0 && next.startsWith(firstLine(s));
-    const mark = afterAccept ? { afterAccept } : {};
+    const mark = {
+      ...(afterAccept ? { afterAccept } : {}),
+      ...(answer.waitedMs !== undefined ? { waitMs: answer.waitedMs } : {}),
+    };
     if (answer.reason?.kind === 'debounced' || answer.reason?.kind === 'cancelled') {
       records.push({ key, outcome: 'cancelled', ...mark, ...this.tokens() });
       return;
@@ -206,8 +216,8 @@ export class Typist {
     const base = {
       key,
       readyMs,
-      // the debounce wait is the settings' (a model call always waits it out)
-      workMs: readyMs - settings.debounceMs,
+      // a model call waits out the wait the debounce chose
+      workMs: readyMs - (answer.waitedMs ?? 0),
       engineMs: this.callMs.get(result),
       prefilled: result.stats.prefilledTokens,
       generated: result.stats.generatedTokens,
@@ -216,6 +226,11 @@ export class Typist {
       cacheLed: result.stats.cacheLedTokens ?? 0,
       ...mark,
     };
+    if (answer.reason?.kind === 'low-confidence') {
+      const hidden = answer.reason.text;
+      records.push({ ...base, outcome: 'empty', belowConfidence: true, accepted: judge(hidden), ...this.tokens() });
+      return;
+    }
     if (!answer.text) {
       records.push({ ...base, outcome: 'empty', ...this.tokens() });
       return;
@@ -367,6 +382,12 @@ export interface ReplaySummary {
   prefetch_share: number;
   /** Suggestions the person accepted with Tab (with `accept`). */
   accepts: number;
+  /** Model answers wisp.minConfidence hid, and of those the ones that were what is typed next. */
+  hidden_low_confidence: number;
+  hidden_right: number;
+  /** Mean wait the debounce chose, over the keystrokes that got as far as choosing one, and their count. */
+  wait_mean_ms: number;
+  wait_keys: number;
 }
 
 /**
@@ -390,6 +411,8 @@ export function summarize(records: KeyRecord[], typedLength: number, reference?:
   const ready = answered.map((r) => r.readyMs ?? 0);
   const engine = calls.map((r) => r.engineMs ?? 0);
   const prefilled = calls.map((r) => r.prefilled ?? 0);
+  const hidden = records.filter((r) => r.belowConfidence);
+  const waits = records.map((r) => r.waitMs).filter((w): w is number => w !== undefined);
   // keystrokes whose suggestion is the reference engine's (same key, same text or both none)
   let same = NaN;
   if (reference) {
@@ -442,5 +465,9 @@ export function summarize(records: KeyRecord[], typedLength: number, reference?:
     kept_share: round(shown.filter((r) => r.outcome === 'kept').length / Math.max(1, shown.length), 3),
     prefetch_share: round(shown.filter((r) => r.outcome === 'prefetch').length / Math.max(1, shown.length), 3),
     accepts: records.filter((r) => r.afterAccept).length,
+    hidden_low_confidence: hidden.length,
+    hidden_right: hidden.filter((r) => r.accepted).length,
+    wait_mean_ms: round(mean(waits), 1),
+    wait_keys: waits.length,
   };
 }

@@ -72,6 +72,16 @@ describe('why nothing was shown, from the completer', () => {
     assert.equal(asked.length, before);
   });
 
+  it('a wait cut short still says how long it was to be (the bench averages the waits chosen)', async () => {
+    const settings = normalizeSettings({ ...DEFAULT_SETTINGS, debounceMs: 2000, adaptiveDebounce: false });
+    const abort = new AbortController();
+    const pending = completer.complete(query(abort.signal, 'a.py'), settings);
+    abort.abort();
+    const answer = await pending;
+    assert.deepEqual(answer.reason, { kind: 'debounced' });
+    assert.equal(answer.waitedMs, 2000);
+  });
+
   it('a keystroke while the engine runs: cancelled by that keystroke; Escape: cancelled by the editor', async () => {
     const settings = normalizeSettings({
       ...DEFAULT_SETTINGS,
