@@ -33,6 +33,23 @@ async function openSample(): Promise<vscode.TextEditor> {
   return editor;
 }
 
+const REPEATED_BODIES = [1, 2, 3]
+  .map(
+    (n) =>
+      `export function scaled${n}(value: number): number {\n  const doubled = value * 2;\n  return doubled + ${n};\n}\n`,
+  )
+  .join('\n');
+
+/** A document whose last function's body repeats two before it; the cursor at that body's start. */
+async function openRepeatedBodies(): Promise<vscode.TextEditor> {
+  const content = `${REPEATED_BODIES}\nexport function scaled4(value: number): number {\n  \n}\n`;
+  const doc = await vscode.workspace.openTextDocument({ language: 'typescript', content });
+  const editor = await vscode.window.showTextDocument(doc);
+  const at = doc.positionAt(content.lastIndexOf('{\n  ') + 4);
+  editor.selection = new vscode.Selection(at, at);
+  return editor;
+}
+
 async function closeEditor(): Promise<void> {
   await vscode.commands.executeCommand('editor.action.inlineSuggest.hide');
   await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
@@ -136,8 +153,15 @@ describe("VS Code's inline-suggestion commands", () => {
     });
 
     it('Accept Next Word and Accept Next Line take part of it; typing-through serves the rest', async () => {
-      const restore = await changeSettings({ temperature: 0, multiline: 'always' });
-      const editor = await openSample();
+      // The model changes every session: two earlier copies of the body and the context cache make
+      // a suggestion of several lines of words likely from any of them.
+      const restore = await changeSettings({
+        temperature: 0,
+        multiline: 'always',
+        contextCache: true,
+        contextCacheWeight: 0.9,
+      });
+      const editor = await openRepeatedBodies();
       try {
         const doc = editor.document;
         const start = doc.offsetAt(editor.selection.active);
