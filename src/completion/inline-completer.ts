@@ -25,7 +25,7 @@ import {
   prepareInline,
 } from './inline-request';
 import { NoSuggestion, whyNothingShown } from './no-suggestion';
-import type { DocumentStyle, FilterAction } from './postprocess';
+import type { DocumentStyle, FilterAction, FilterReport } from './postprocess';
 import { SuggestionMemory } from './suggestion-memory';
 import { CursorAt, Place, placeOf, typedAlong } from './typed-along';
 
@@ -119,6 +119,16 @@ interface Generation {
   /** Set while the keystroke that started it still waits for it. */
   owner?: AbortSignal;
   done: Promise<CompletionResult | undefined>;
+  /** What the filters and the threshold make of its result, worked out once (shownOf). */
+  shown?: Shown;
+}
+
+/** A result as the editor would get it: the filters' report, and whether it is confident enough. */
+interface Shown {
+  report: FilterReport;
+  /** How far below wisp.minConfidence the text falls; undefined when it may be shown. */
+  lowConfidence?: number;
+  alternatives: string[];
 }
 
 export class InlineCompleter {
@@ -192,12 +202,11 @@ export class InlineCompleter {
       // engine has let go, that one has been counted. Otherwise the editor gave up on it (Escape).
       return waited({ kind: 'cancelled', keystroke: this.keystrokes > keystroke ? keystroke + 1 : undefined }, result);
     }
-    const report = filterInline(prepared, result, query.style);
+    const { report, lowConfidence: confidence, alternatives } = shownOf(generation, result);
     if (report.text === undefined) {
       const reason = whyNothingShown(result, report, prepared.request.timeBudgetMs);
       return { ...waited(reason, result), filtered: report.actions };
     }
-    const confidence = belowConfidence(result, report.text, settings.minConfidence);
     if (confidence !== undefined) {
       const reason: NoSuggestion = {
         kind: 'low-confidence',
@@ -207,7 +216,6 @@ export class InlineCompleter {
       };
       return { ...waited(reason, result), filtered: report.actions };
     }
-    const alternatives = alternativesShown(prepared, result, query.style, report.text, settings.minConfidence);
     this.stats.served.model++;
     return { text: report.text, source: 'model', keystroke, result, filtered: report.actions, waitedMs, alternatives };
   }
@@ -318,13 +326,12 @@ export class InlineCompleter {
     if (generation.abort.signal.aborted) this.discarded(generation);
     else if (result) this.stats.generatedTokens += result.stats.generatedTokens;
     if (!result || generation.abort.signal.aborted) return;
-    const { prepared, style, minConfidence } = generation;
-    const text = filterInline(prepared, result, style).text;
-    if (text === undefined || belowConfidence(result, text, minConfidence) !== undefined) return;
     const ownerWaits = generation.owner !== undefined && !generation.owner.aborted;
     if (!ownerWaits && !this.keep) return;
+    const { report, lowConfidence, alternatives } = shownOf(generation, result);
+    if (report.text === undefined || lowConfidence !== undefined) return;
     const origin = ownerWaits ? 'shown' : generation.origin === 'prefetch' ? 'prefetch' : 'kept';
-    this.memory.remember(at, text, origin, alternativesShown(prepared, result, style, text, minConfidence));
+    this.memory.remember(at, report.text, origin, alternatives);
   }
 
   private stopRunning(): void {
@@ -339,6 +346,20 @@ export class InlineCompleter {
     this.stats.generatedTokens += generation.steps;
     this.stats.discardedTokens += generation.steps;
   }
+}
+
+/** The generation's result through the filters and the threshold, once for its owner and the memory. */
+function shownOf(generation: Generation, result: CompletionResult): Shown {
+  if (generation.shown) return generation.shown;
+  const { prepared, style, minConfidence } = generation;
+  const report = filterInline(prepared, result, style);
+  const text = report.text;
+  const lowConfidence = text === undefined ? undefined : belowConfidence(result, text, minConfidence);
+  const alternatives =
+    text === undefined || lowConfidence !== undefined
+      ? []
+      : alternativesShown(prepared, result, style, text, minConfidence);
+  return (generation.shown = { report, lowConfidence, alternatives });
 }
 
 function cursorAt(query: InlineQuery, prepared: PreparedInline): CursorAt {
