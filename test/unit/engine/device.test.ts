@@ -118,7 +118,11 @@ describe('device choice', () => {
       await settled(logged, (l) => l.debug.length > 0);
       const folded = logged.debug.filter((l) => l.startsWith('[engine] provider messages: '));
       assert.equal(folded.length, 1, logged.debug.join('\n'));
-      assert.match(folded[0], /Dawn\/Vulkan: vkCreateInstance: Found no drivers!/);
+      // With the Vulkan loader installed, Dawn finds no driver; without it (no libvulkan1), no loader.
+      assert.match(
+        folded[0],
+        /Dawn\/Vulkan: (vkCreateInstance: Found no drivers!|Couldn't load Vulkan: libvulkan\.so\.1: cannot open)/,
+      );
       for (const line of [...logged.info, ...logged.debug]) assert.ok(!line.includes(ESC), JSON.stringify(line));
     },
   );
