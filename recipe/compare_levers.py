@@ -1,0 +1,146 @@
+"""Issue 15's two levers, measured at equal tokens against the current recipe: a Llama-style block
+(llama_gpt.py) and the Muon optimiser (muon.py) for the matrix weights.
+
+Every variant starts from scratch with the same seed, the same shape (train.py's defaults), the
+same batches in the same order (one data seed), the same batch size and the same step-based
+warmup-stable-decay schedule, so the only differences are the block and the optimiser. Each run
+writes RUN_DIR/VARIANT.json (train-loss curve, throughput, final validation losses with more
+batches than train.py's periodic eval); --summary prints the table.
+
+usage (one variant per process, so a long series survives a kill):
+  LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-pthread /usr/bin/python3 recipe/compare_levers.py \
+      --variant llama-muon --out recipe/runs/levers
+  /usr/bin/python3 recipe/compare_levers.py --summary --out recipe/runs/levers
+"""
+import argparse
+import json
+import math
+import os
+import time
+
+import numpy as np
+import torch
+
+import train
+from gpt import GPT, GPTConfig
+from llama_gpt import LlamaGPT
+from muon import Muon
+import bpe
+
+DEFAULT_STEPS = 500  # 2.05 M tokens at batch 8 x 512
+VARIANTS = ("gpt2-adamw", "llama-adamw", "gpt2-muon", "llama-muon")
+FUSED_ROWS = {"c_attn.weight": 3, "qkv.weight": 3, "gate_up.weight": 2}
+
+
+def make_optimisers(model, tc, muon_lr, use_muon):
+    """AdamW exactly as train.py for everything, or Muon for the 2-D block weights + AdamW for the rest."""
+    named = list(model.named_parameters())
+    block_matrices = [(n, p) for n, p in named if p.dim() == 2 and n.startswith("h.")]
+    if not use_muon:
+        decay = [p for _, p in named if p.dim() >= 2]
+        no_decay = [p for _, p in named if p.dim() < 2]
+        return [torch.optim.AdamW([{"params": decay, "weight_decay": tc.weight_decay},
+                                   {"params": no_decay, "weight_decay": 0.0}],
+                                  lr=tc.lr, betas=(0.9, 0.95), eps=1e-8)], [tc.lr]
+    muon_ids = {id(p) for _, p in block_matrices}
+    rest = [p for _, p in named if id(p) not in muon_ids]
+    chunks = {p: FUSED_ROWS.get(n.split(".", 2)[-1], 1) for n, p in block_matrices}
+    muon = Muon([p for _, p in block_matrices], lr=muon_lr, chunks=chunks)
+    adam = torch.optim.AdamW([{"params": [p for p in rest if p.dim() >= 2], "weight_decay": tc.weight_decay},
+                              {"params": [p for p in rest if p.dim() < 2], "weight_decay": 0.0}],
+                             lr=tc.lr, betas=(0.9, 0.95), eps=1e-8)
+    return [muon, adam], [muon_lr, tc.lr]
+
+
+def schedule(step, steps, warmup, cooldown, min_ratio):
+    """Multiplier of the peak learning rate: linear warmup, constant, linear cooldown to min_ratio."""
+    m = min(1.0, (step + 1) / warmup)
+    start = steps * (1.0 - cooldown)
+    if step >= start:
+        m = min_ratio + (m - min_ratio) * (steps - step) / (steps - start)
+    return m
+
+
+def run(a):
+    torch.set_num_threads(a.threads)
+    tc = train.TrainConfig()
+    tc.eval_batches = a.eval_batches
+    tok = bpe.Tokenizer(os.path.join(a.data, "tokenizer", "tokenizer.json"))
+    block, opt_name = a.variant.split("-")
+    cfg = GPTConfig(vocab_size=len(tok), n_positions=tc.n_positions, n_layer=tc.n_layer,
+                    n_head=tc.n_head, n_embd=tc.n_embd)
+    torch.manual_seed(0)
+    model = (LlamaGPT if block == "llama" else GPT)(cfg).train()
+    opts, peaks = make_optimisers(model, tc, a.muon_lr, opt_name == "muon")
+    batches = train.Batches(a.data, "train", tok, tc, cfg.n_positions, seed=a.data_seed)
+    val = train.Batches(a.data, "val", tok, tc, cfg.n_positions, seed=0)
+    no_amp = torch.autocast("cpu", enabled=False)
+    curve, losses, t0 = [], [], time.time()
+    for step in range(a.steps):
+        m = schedule(step, a.steps, tc.warmup_steps, tc.cooldown, tc.min_lr / tc.lr)
+        for opt, peak in zip(opts, peaks):
+            for g in opt.param_groups:
+                g["lr"] = peak * m
+        x, y = batches.get(tc.batch_size)
+        loss = train.loss_fn(model, x, y)
+        for opt in opts:
+            opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), tc.grad_clip)
+        for opt in opts:
+            opt.step()
+        losses.append(loss.item())
+        if not math.isfinite(losses[-1]):
+            break
+        if (step + 1) % 10 == 0:
+            curve.append({"step": step + 1, "tokens": (step + 1) * x.numel(),
+                          "loss": round(float(np.mean(losses[-10:])), 4), "s": round(time.time() - t0, 1)})
+            print(json.dumps({"variant": a.variant, **curve[-1]}), flush=True)
+    train_s = time.time() - t0
+    val_losses = train.evaluate(model, val, tc, "cpu", no_amp)
+    out = {"variant": a.variant, "params": model.n_params(), "steps": len(losses),
+           "tokens": len(losses) * tc.batch_size * cfg.n_positions, "batch": tc.batch_size,
+           "threads": a.threads, "muon_lr": a.muon_lr if opt_name == "muon" else None, "adamw_lr": tc.lr,
+           "train_s": round(train_s, 1), "tokens_per_s": round(len(losses) * tc.batch_size * cfg.n_positions / train_s),
+           "final_train_loss": round(float(np.mean(losses[-20:])), 4), "val": val_losses,
+           "val_batches_per_language": a.eval_batches, "curve": curve}
+    os.makedirs(a.out, exist_ok=True)
+    name = a.variant if a.steps == a.default_steps else f"{a.variant}-{a.steps}"
+    with open(os.path.join(a.out, f"{name}.json"), "w") as f:
+        json.dump(out, f, indent=1)
+    print(json.dumps({k: v for k, v in out.items() if k != "curve"}), flush=True)
+
+
+def summary(a):
+    rows = []
+    for f in sorted(os.listdir(a.out)):
+        if f.endswith(".json"):
+            rows.append(json.load(open(os.path.join(a.out, f))))
+    base = next((r for r in rows if r["variant"] == "gpt2-adamw" and r["steps"] == a.default_steps), None)
+    print("| variant | tokens | params | tokens/s | final train loss | val py | val ts | val js | val FIM-middle | Δ FIM-middle |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for r in rows:
+        v = r["val"]
+        d = f"{v['fim_middle'] - base['val']['fim_middle']:+.3f}" if base else ""
+        print(f"| {r['variant']} | {r['tokens']:,} | {r['params'] / 1e6:.2f}M | {r['tokens_per_s']:,} | "
+              f"{r['final_train_loss']:.3f} | {v['py']:.3f} | {v['ts']:.3f} | {v['js']:.3f} | {v['fim_middle']:.3f} | {d} |")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--variant", choices=VARIANTS)
+    ap.add_argument("--steps", type=int, default=DEFAULT_STEPS)
+    ap.add_argument("--muon_lr", type=float, default=0.02)
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--eval_batches", type=int, default=16)
+    ap.add_argument("--data_seed", type=int, default=42)
+    ap.add_argument("--data", default=os.path.join(train.HERE, "data"))
+    ap.add_argument("--out", default=os.path.join(train.HERE, "runs", "levers"))
+    ap.add_argument("--summary", action="store_true")
+    a = ap.parse_args()
+    a.default_steps = DEFAULT_STEPS
+    summary(a) if a.summary else run(a)
+
+
+if __name__ == "__main__":
+    main()

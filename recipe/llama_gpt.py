@@ -1,0 +1,112 @@
+"""A Llama-style variant of gpt.py's model, for the equal-token comparison of issue 15.
+
+Rotary positions instead of learned ones, RMSNorm instead of LayerNorm, a SwiGLU MLP instead of
+GELU, no biases, LM head tied to the embedding. The SwiGLU hidden width is 8/3 of n_embd so its
+three matrices hold as many weights as GPT-2's two (4 x n_embd wide): the comparison is at equal
+block size. The model drops the 512 x n_embd position table, so it is slightly smaller overall.
+Same forward() signature and return values as gpt.GPT, so train.py's loss and evaluation apply.
+"""
+import math
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from gpt import GPTConfig, MASK_VALUE
+
+
+class RMSNorm(nn.Module):
+    def __init__(self, n, eps=1e-5):
+        super().__init__()
+        self.eps = eps
+        self.weight = nn.Parameter(torch.ones(n))
+
+    def forward(self, x):
+        return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + self.eps) * self.weight
+
+
+def rotary_tables(head_dim, positions, base=10000.0):
+    """cos/sin of shape (B, 1, T, head_dim/2) for the given absolute positions (B, T)."""
+    inv = 1.0 / (base ** (torch.arange(0, head_dim, 2, dtype=torch.float32, device=positions.device) / head_dim))
+    ang = positions.float().unsqueeze(-1) * inv
+    return ang.cos().unsqueeze(1), ang.sin().unsqueeze(1)
+
+
+def rotate(x, cos, sin):
+    # the "rotate half" pairing of Hugging Face's Llama: dimension i turns with i + head_dim/2
+    h = x.shape[-1] // 2
+    x1, x2 = x[..., :h], x[..., h:]
+    return torch.cat([x1 * cos - x2 * sin, x2 * cos + x1 * sin], dim=-1)
+
+
+def swiglu_width(n_embd):
+    return int(round(8 * n_embd / 3 / 32)) * 32
+
+
+class LlamaBlock(nn.Module):
+    def __init__(self, c: GPTConfig):
+        super().__init__()
+        self.c = c
+        hidden = swiglu_width(c.n_embd)
+        self.attn_norm = RMSNorm(c.n_embd, c.layer_norm_epsilon)
+        self.qkv = nn.Linear(c.n_embd, 3 * c.n_embd, bias=False)
+        self.o_proj = nn.Linear(c.n_embd, c.n_embd, bias=False)
+        self.mlp_norm = RMSNorm(c.n_embd, c.layer_norm_epsilon)
+        self.gate_up = nn.Linear(c.n_embd, 2 * hidden, bias=False)
+        self.down_proj = nn.Linear(hidden, c.n_embd, bias=False)
+
+    def forward(self, x, bias, cos, sin, past_k=None, past_v=None):
+        B, T, C = x.shape
+        H, hd = self.c.n_head, self.c.head_dim
+        q, k, v = self.qkv(self.attn_norm(x)).split(C, dim=2)
+        q = rotate(q.view(B, T, H, hd).transpose(1, 2), cos, sin)
+        k = rotate(k.view(B, T, H, hd).transpose(1, 2), cos, sin)
+        v = v.view(B, T, H, hd).transpose(1, 2)
+        if past_k is not None:
+            k = torch.cat([past_k, k], dim=2)
+            v = torch.cat([past_v, v], dim=2)
+        att = F.softmax(((q * (1.0 / math.sqrt(hd))) @ k.transpose(-2, -1)).add_(bias), dim=-1)
+        x = x + self.o_proj((att @ v).transpose(1, 2).reshape(B, T, C))
+        gate, up = self.gate_up(self.mlp_norm(x)).chunk(2, dim=-1)
+        return x + self.down_proj(F.silu(gate) * up), k, v
+
+
+class LlamaGPT(nn.Module):
+    def __init__(self, c: GPTConfig):
+        super().__init__()
+        self.c = c
+        self.wte = nn.Embedding(c.vocab_size, c.n_embd)
+        self.h = nn.ModuleList([LlamaBlock(c) for _ in range(c.n_layer)])
+        self.norm = RMSNorm(c.n_embd, c.layer_norm_epsilon)
+        for name, p in self.named_parameters():
+            if p.dim() == 2:
+                std = c.init_std
+                if name.endswith("o_proj.weight") or name.endswith("down_proj.weight"):
+                    std /= math.sqrt(2 * c.n_layer)
+                nn.init.normal_(p, 0.0, std)
+
+    def n_params(self):
+        return sum(p.numel() for p in self.parameters())
+
+    def forward(self, input_ids, attention_mask=None, position_ids=None, past=None):
+        B, T = input_ids.shape
+        dev = input_ids.device
+        P = 0 if past is None else past[0][0].shape[2]
+        if position_ids is None:
+            position_ids = torch.arange(P, P + T, device=dev).unsqueeze(0).expand(B, T)
+        cos, sin = rotary_tables(self.c.head_dim, position_ids)
+        x = self.wte(input_ids)
+        qi = torch.arange(T, device=dev).unsqueeze(1) + P
+        kj = torch.arange(P + T, device=dev).unsqueeze(0)
+        allowed = (kj <= qi).unsqueeze(0).unsqueeze(0)
+        if attention_mask is not None:
+            allowed = allowed & attention_mask.bool()[:, None, None, :]
+        bias = torch.zeros(allowed.shape, dtype=x.dtype, device=dev).masked_fill(~allowed, MASK_VALUE)
+        presents = []
+        for i, block in enumerate(self.h):
+            pk, pv = (None, None) if past is None else past[i]
+            x, k, v = block(x, bias, cos, sin, pk, pv)
+            presents.append((k, v))
+        x = self.norm(x)
+        logits = F.linear(x.reshape(B * T, -1), self.wte.weight).reshape(B, T, -1)
+        return logits, presents
