@@ -3,13 +3,15 @@
 
 Every variant starts from scratch with the same seed, the same shape (train.py's defaults), the
 same batches in the same order (one data seed), the same batch size and the same step-based
-warmup-stable-decay schedule, so the only differences are the block and the optimiser. Each run
-writes RUN_DIR/VARIANT.json (train-loss curve, throughput, final validation losses with more
+warmup-stable-decay schedule, so the only differences are the block and the optimiser. With
+--resume, a GPT-2 variant continues the shipped lineage from a copy of its stable.pt instead: does
+switching the optimiser pay without starting over? Each run writes RUN_DIR/[resume-]VARIANT.json (train-loss curve, throughput, final validation losses with more
 batches than train.py's periodic eval); --summary prints the table.
 
 usage (one variant per process, so a long series survives a kill):
   LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-pthread /usr/bin/python3 recipe/compare_levers.py \
       --variant llama-muon --out recipe/runs/levers
+  ... compare_levers.py --variant gpt2-muon --steps 250 --resume COPY_OF/stable.pt
   /usr/bin/python3 recipe/compare_levers.py --summary --out recipe/runs/levers
 """
 import argparse
@@ -72,12 +74,23 @@ def run(a):
     torch.manual_seed(0)
     model = (LlamaGPT if block == "llama" else GPT)(cfg).train()
     opts, peaks = make_optimisers(model, tc, a.muon_lr, opt_name == "muon")
+    warmup = tc.warmup_steps
+    if a.resume:
+        # Continue the shipped lineage instead of starting over: AdamW goes on with its saved
+        # moments at full rate (as train.py resumes); Muon starts its momentum afresh and re-warms,
+        # the price of switching optimiser mid-run, which is part of what is measured.
+        assert block == "gpt2", "the shipped model has the GPT-2 block"
+        ck = torch.load(a.resume, map_location="cpu")
+        model.load_state_dict({k: v.float() for k, v in ck["model"].items()})
+        if opt_name == "adamw":
+            opts[0].load_state_dict(ck["optimizer"])
+            warmup = 1
     batches = train.Batches(a.data, "train", tok, tc, cfg.n_positions, seed=a.data_seed)
     val = train.Batches(a.data, "val", tok, tc, cfg.n_positions, seed=0)
     no_amp = torch.autocast("cpu", enabled=False)
     curve, losses, t0 = [], [], time.time()
     for step in range(a.steps):
-        m = schedule(step, a.steps, tc.warmup_steps, tc.cooldown, tc.min_lr / tc.lr)
+        m = schedule(step, a.steps, warmup, tc.cooldown, tc.min_lr / tc.lr)
         for opt, peak in zip(opts, peaks):
             for g in opt.param_groups:
                 g["lr"] = peak * m
@@ -106,9 +119,38 @@ def run(a):
            "val_batches_per_language": a.eval_batches, "curve": curve}
     os.makedirs(a.out, exist_ok=True)
     name = a.variant if a.steps == a.default_steps else f"{a.variant}-{a.steps}"
+    if a.resume:
+        name = f"resume-{name}"
+        out["resumed_at_tokens"] = ck["tokens"]
     with open(os.path.join(a.out, f"{name}.json"), "w") as f:
         json.dump(out, f, indent=1)
     print(json.dumps({k: v for k, v in out.items() if k != "curve"}), flush=True)
+
+
+def smoothed(curve, width=5):
+    """(tokens, mean loss of the last `width` records) for each record of a curve."""
+    return [(c["tokens"], float(np.mean([r["loss"] for r in curve[max(0, i - width + 1):i + 1]])))
+            for i, c in enumerate(curve)]
+
+
+def stable_phase_match(base, run, cooldown):
+    """The run's smoothed train loss at the last record before the cooldown, and the tokens the
+    baseline needed to first reach it in its own stable phase (None if it never did there)."""
+    end = run["steps"] * (1.0 - cooldown)
+    pts = [p for p, c in zip(smoothed(run["curve"]), run["curve"]) if c["step"] <= end]
+    tokens, loss = pts[-1]
+    prev = None
+    base_end = base["steps"] * (1.0 - cooldown)
+    for (t, l), c in zip(smoothed(base["curve"]), base["curve"]):
+        if c["step"] > base_end:
+            break
+        if l <= loss:
+            if prev is None:
+                return tokens, loss, t
+            t0, l0 = prev
+            return tokens, loss, t0 + (t - t0) * (l0 - loss) / (l0 - l)
+        prev = (t, l)
+    return tokens, loss, None
 
 
 def summary(a):
@@ -116,14 +158,25 @@ def summary(a):
     for f in sorted(os.listdir(a.out)):
         if f.endswith(".json"):
             rows.append(json.load(open(os.path.join(a.out, f))))
-    base = next((r for r in rows if r["variant"] == "gpt2-adamw" and r["steps"] == a.default_steps), None)
-    print("| variant | tokens | params | tokens/s | final train loss | val py | val ts | val js | val FIM-middle | Δ FIM-middle |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    cooldown = train.TrainConfig().cooldown
+    print("| variant | start | tokens | params | final train loss | val py | val ts | val js | val FIM-middle "
+          "| Δ FIM-middle | stable-phase loss | baseline tokens to reach it |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
+        # each run is compared with the AdamW GPT-2 run of the same start and length
+        start = r.get("resumed_at_tokens")
+        base = next((b for b in rows if b["variant"] == "gpt2-adamw" and b.get("resumed_at_tokens") == start
+                     and b["steps"] == r["steps"]), None)
         v = r["val"]
         d = f"{v['fim_middle'] - base['val']['fim_middle']:+.3f}" if base else ""
-        print(f"| {r['variant']} | {r['tokens']:,} | {r['params'] / 1e6:.2f}M | {r['tokens_per_s']:,} | "
-              f"{r['final_train_loss']:.3f} | {v['py']:.3f} | {v['ts']:.3f} | {v['js']:.3f} | {v['fim_middle']:.3f} | {d} |")
+        match = " | "
+        if base:
+            tokens, loss, need = stable_phase_match(base, r, cooldown)
+            match = f"{loss:.3f} at {tokens / 1e6:.2f}M | " + (
+                f"{need / 1e6:.2f}M (x{need / tokens:.2f})" if need else f"more than {base['tokens'] / 1e6:.2f}M")
+        where = f"resumed at {start / 1e6:.2f}M" if start else "scratch"
+        print(f"| {r['variant']} | {where} | {r['tokens']:,} | {r['params'] / 1e6:.2f}M | {r['final_train_loss']:.3f} | "
+              f"{v['py']:.3f} | {v['ts']:.3f} | {v['js']:.3f} | {v['fim_middle']:.3f} | {d} | {match} |")
 
 
 def main():
@@ -136,6 +189,7 @@ def main():
     ap.add_argument("--data_seed", type=int, default=42)
     ap.add_argument("--data", default=os.path.join(train.HERE, "data"))
     ap.add_argument("--out", default=os.path.join(train.HERE, "runs", "levers"))
+    ap.add_argument("--resume", help="a stable.pt to continue from (GPT-2 block only) instead of a fresh init")
     ap.add_argument("--summary", action="store_true")
     a = ap.parse_args()
     a.default_steps = DEFAULT_STEPS
