@@ -134,16 +134,15 @@ def smoothed(curve, width=5):
 
 
 def stable_phase_match(base, run, cooldown):
-    """The run's smoothed train loss at the last record before the cooldown, and the tokens the
-    baseline needed to first reach it in its own stable phase (None if it never did there)."""
+    """The run's smoothed train loss at its last record before the cooldown, and the tokens the
+    baseline needed to first reach it (None if it never did). The baseline's whole curve counts,
+    its cooldown included: a cooldown lowers the loss below what its stable phase would have
+    reached at those tokens, so a saving read this way is a lower bound."""
     end = run["steps"] * (1.0 - cooldown)
     pts = [p for p, c in zip(smoothed(run["curve"]), run["curve"]) if c["step"] <= end]
     tokens, loss = pts[-1]
     prev = None
-    base_end = base["steps"] * (1.0 - cooldown)
-    for (t, l), c in zip(smoothed(base["curve"]), base["curve"]):
-        if c["step"] > base_end:
-            break
+    for t, l in smoothed(base["curve"]):
         if l <= loss:
             if prev is None:
                 return tokens, loss, t
@@ -169,11 +168,12 @@ def summary(a):
                      and b["steps"] == r["steps"]), None)
         v = r["val"]
         d = f"{v['fim_middle'] - base['val']['fim_middle']:+.3f}" if base else ""
-        match = " | "
-        if base:
+        match = "– | –"
+        if base and base is not r and not start:  # a resumed run's loss barely moves: compare its val only
             tokens, loss, need = stable_phase_match(base, r, cooldown)
             match = f"{loss:.3f} at {tokens / 1e6:.2f}M | " + (
-                f"{need / 1e6:.2f}M (x{need / tokens:.2f})" if need else f"more than {base['tokens'] / 1e6:.2f}M")
+                f"{need / 1e6:.2f}M (x{need / tokens:.2f})" if need
+                else f"more than {base['tokens'] / 1e6:.2f}M (more than x{base['tokens'] / tokens:.2f})")
         where = f"resumed at {start / 1e6:.2f}M" if start else "scratch"
         print(f"| {r['variant']} | {where} | {r['tokens']:,} | {r['params'] / 1e6:.2f}M | {r['final_train_loss']:.3f} | "
               f"{v['py']:.3f} | {v['ts']:.3f} | {v['js']:.3f} | {v['fim_middle']:.3f} | {d} | {match} |")

@@ -111,7 +111,9 @@ class ComparisonTest(unittest.TestCase):
         # faster's last stable record is step 80 (tokens 8000); smoothed over 5 records: mean(5,4,3,2,1)
         self.assertEqual(tokens, 8000)
         self.assertAlmostEqual(loss, 3.0)
-        # base's smoothed curve is 7.0 at 5000 and 6.0 at 6000... it reaches 3.0 only past its stable phase
+        # base's smoothed curve reaches 3.0 only at its 9th record, in its cooldown: a lower bound
+        self.assertAlmostEqual(need, 9000)
+        tokens, loss, need = L.stable_phase_match(base, run([8, 6, 4, 2, 1, 0.5, 0.3, 0.2, 0.1, 0.1]), 0.15)
         self.assertIsNone(need)
         tokens, loss, need = L.stable_phase_match(faster, base, cooldown=0.15)
         self.assertAlmostEqual(loss, 4.0)
