@@ -5,6 +5,9 @@ GELU, no biases, LM head tied to the embedding. The SwiGLU hidden width is 8/3 o
 three matrices hold as many weights as GPT-2's two (4 x n_embd wide): the comparison is at equal
 block size. The model drops the 512 x n_embd position table, so it is slightly smaller overall.
 Same forward() signature and return values as gpt.GPT, so train.py's loss and evaluation apply.
+Its projections are fused (one q/k/v and one gate/up matmul: fewer, larger matmuls on two cores);
+to_family() splits them into families.py's Llama family, whose ONNX export (the Hugging Face Llama
+I/O) the engine's fixtures already run: the route to shipping this block.
 """
 import math
 
@@ -12,6 +15,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from families import FamilyModel, FamilySpec
 from gpt import GPTConfig, MASK_VALUE
 
 
@@ -110,3 +114,29 @@ class LlamaGPT(nn.Module):
         x = self.norm(x)
         logits = F.linear(x.reshape(B * T, -1), self.wte.weight).reshape(B, T, -1)
         return logits, presents
+
+
+def to_family(model: LlamaGPT) -> FamilyModel:
+    """The same weights as families.py's Llama family (separate q, k, v, gate and up)."""
+    c = model.c
+    hidden = swiglu_width(c.n_embd)
+    fam = FamilyModel(FamilySpec(vocab_size=c.vocab_size, n_layer=c.n_layer, n_embd=c.n_embd, n_head=c.n_head,
+                                 n_kv_head=c.n_head, positions="rope", rotary_dim=c.head_dim, norm="rms",
+                                 mlp="swiglu", n_inner=hidden, qkv_bias=False, tied=True,
+                                 n_positions=c.n_positions, eps=c.layer_norm_epsilon))
+    with torch.no_grad():
+        fam.wte.weight.copy_(model.wte.weight)
+        fam.ln_f.weight.copy_(model.norm.weight)
+        for src, dst in zip(model.h, fam.h):
+            q, k, v = src.qkv.weight.split(c.n_embd, dim=0)
+            dst.attn.q.weight.copy_(q)
+            dst.attn.k.weight.copy_(k)
+            dst.attn.v.weight.copy_(v)
+            dst.attn.o.weight.copy_(src.o_proj.weight)
+            gate, up = src.gate_up.weight.split(hidden, dim=0)
+            dst.mlp.gate.weight.copy_(gate)
+            dst.mlp.up.weight.copy_(up)
+            dst.mlp.down.weight.copy_(src.down_proj.weight)
+            dst.ln_1.weight.copy_(src.attn_norm.weight)
+            dst.ln_2.weight.copy_(src.mlp_norm.weight)
+    return fam

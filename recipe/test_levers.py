@@ -12,7 +12,7 @@ import torch
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import compare_levers as L  # noqa: E402
 from gpt import GPT, GPTConfig  # noqa: E402
-from llama_gpt import LlamaGPT, swiglu_width  # noqa: E402
+from llama_gpt import LlamaGPT, swiglu_width, to_family  # noqa: E402
 from muon import Muon, orthogonalise  # noqa: E402
 
 SMALL = GPTConfig(vocab_size=300, n_positions=64, n_layer=2, n_head=4, n_embd=64)
@@ -50,6 +50,20 @@ class LlamaBlockTest(unittest.TestCase):
             a, _ = m(x, position_ids=torch.arange(10).unsqueeze(0))
             b, _ = m(x, position_ids=torch.arange(7, 17).unsqueeze(0))
         self.assertLess((a - b).abs().max().item(), 1e-3)
+
+
+    def test_maps_onto_the_llama_family_that_the_engine_loads(self):
+        torch.manual_seed(0)
+        m = LlamaGPT(SMALL).eval()
+        for p in m.parameters():  # norms away from 1, so a swapped norm would show
+            p.data.add_(torch.randn_like(p) * 0.05)
+        fam = to_family(m).eval()
+        x = torch.randint(0, 300, (2, 16))
+        with torch.no_grad():
+            a, _ = m(x)
+            b, presents = fam(x)
+        self.assertLess((a - b).abs().max().item(), 1e-4)
+        self.assertEqual(tuple(presents[0][0].shape), (2, SMALL.n_head, 16, SMALL.head_dim))
 
 
 class MuonTest(unittest.TestCase):
