@@ -159,8 +159,8 @@ def summary(a):
             rows.append(json.load(open(os.path.join(a.out, f))))
     cooldown = train.TrainConfig().cooldown
     print("| variant | start | tokens | params | final train loss | val py | val ts | val js | val FIM-middle "
-          "| Δ FIM-middle | stable-phase loss | baseline tokens to reach it |")
-    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+          "| Δ FIM-middle | stable-phase loss | baseline tokens to reach it | tokens it needed for the baseline's |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
         # each run is compared with the AdamW GPT-2 run of the same start and length
         start = r.get("resumed_at_tokens")
@@ -168,12 +168,15 @@ def summary(a):
                      and b["steps"] == r["steps"]), None)
         v = r["val"]
         d = f"{v['fim_middle'] - base['val']['fim_middle']:+.3f}" if base else ""
-        match = "– | –"
+        match = "– | – | –"
         if base and base is not r and not start:  # a resumed run's loss barely moves: compare its val only
             tokens, loss, need = stable_phase_match(base, r, cooldown)
             match = f"{loss:.3f} at {tokens / 1e6:.2f}M | " + (
                 f"{need / 1e6:.2f}M (x{need / tokens:.2f})" if need
                 else f"more than {base['tokens'] / 1e6:.2f}M (more than x{base['tokens'] / tokens:.2f})")
+            # the other way round: the variant's tokens to the baseline's pre-cooldown loss
+            base_tokens, _, own = stable_phase_match(r, base, cooldown)
+            match += f" | {own / 1e6:.2f}M (x{base_tokens / own:.2f} fewer)" if own else " | –"
         where = f"resumed at {start / 1e6:.2f}M" if start else "scratch"
         print(f"| {r['variant']} | {where} | {r['tokens']:,} | {r['params'] / 1e6:.2f}M | {r['final_train_loss']:.3f} | "
               f"{v['py']:.3f} | {v['ts']:.3f} | {v['js']:.3f} | {v['fim_middle']:.3f} | {d} | {match} |")
