@@ -29,6 +29,7 @@ from llama_gpt import LlamaGPT
 from muon import Muon
 import bpe
 
+DEFAULT_MUON_LR = 0.02  # the published default
 DEFAULT_STEPS = 500  # 2.05 M tokens at batch 8 x 512
 VARIANTS = ("gpt2-adamw", "llama-adamw", "gpt2-muon", "llama-muon")
 FUSED_ROWS = {"c_attn.weight": 3, "qkv.weight": 3, "gate_up.weight": 2}
@@ -119,6 +120,8 @@ def run(a):
            "val_batches_per_language": a.eval_batches, "curve": curve}
     os.makedirs(a.out, exist_ok=True)
     name = a.variant if a.steps == a.default_steps else f"{a.variant}-{a.steps}"
+    if opt_name == "muon" and a.muon_lr != DEFAULT_MUON_LR:
+        name = f"{name}-lr{a.muon_lr:g}"
     if a.resume:
         name = f"resume-{name}"
         out["resumed_at_tokens"] = ck["tokens"]
@@ -178,7 +181,8 @@ def summary(a):
             base_tokens, _, own = stable_phase_match(r, base, cooldown)
             match += f" | {own / 1e6:.2f}M (x{base_tokens / own:.2f} fewer)" if own else " | –"
         where = f"resumed at {start / 1e6:.2f}M" if start else "scratch"
-        print(f"| {r['variant']} | {where} | {r['tokens']:,} | {r['params'] / 1e6:.2f}M | {r['final_train_loss']:.3f} | "
+        label = r["variant"] + (f" (lr {r['muon_lr']:g})" if r.get("muon_lr") not in (None, DEFAULT_MUON_LR) else "")
+        print(f"| {label} | {where} | {r['tokens']:,} | {r['params'] / 1e6:.2f}M | {r['final_train_loss']:.3f} | "
               f"{v['py']:.3f} | {v['ts']:.3f} | {v['js']:.3f} | {v['fim_middle']:.3f} | {d} | {match} |")
 
 
@@ -186,7 +190,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--variant", choices=VARIANTS)
     ap.add_argument("--steps", type=int, default=DEFAULT_STEPS)
-    ap.add_argument("--muon_lr", type=float, default=0.02)
+    ap.add_argument("--muon_lr", type=float, default=DEFAULT_MUON_LR)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--eval_batches", type=int, default=16)
     ap.add_argument("--data_seed", type=int, default=42)
