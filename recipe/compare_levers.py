@@ -40,18 +40,12 @@ def make_optimisers(model, tc, muon_lr, use_muon):
     named = list(model.named_parameters())
     block_matrices = [(n, p) for n, p in named if p.dim() == 2 and n.startswith("h.")]
     if not use_muon:
-        decay = [p for _, p in named if p.dim() >= 2]
-        no_decay = [p for _, p in named if p.dim() < 2]
-        return [torch.optim.AdamW([{"params": decay, "weight_decay": tc.weight_decay},
-                                   {"params": no_decay, "weight_decay": 0.0}],
-                                  lr=tc.lr, betas=(0.9, 0.95), eps=1e-8)], [tc.lr]
+        return [torch.optim.AdamW(train.adamw_groups(model.parameters(), tc), lr=tc.lr, **train.ADAMW_ARGS)], [tc.lr]
     muon_ids = {id(p) for _, p in block_matrices}
     rest = [p for _, p in named if id(p) not in muon_ids]
     chunks = {p: FUSED_ROWS.get(n.split(".", 2)[-1], 1) for n, p in block_matrices}
     muon = Muon([p for _, p in block_matrices], lr=muon_lr, chunks=chunks)
-    adam = torch.optim.AdamW([{"params": [p for p in rest if p.dim() >= 2], "weight_decay": tc.weight_decay},
-                              {"params": [p for p in rest if p.dim() < 2], "weight_decay": 0.0}],
-                             lr=tc.lr, betas=(0.9, 0.95), eps=1e-8)
+    adam = torch.optim.AdamW(train.adamw_groups(rest, tc), lr=tc.lr, **train.ADAMW_ARGS)
     return [muon, adam], [muon_lr, tc.lr]
 
 

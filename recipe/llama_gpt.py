@@ -15,32 +15,21 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from families import FamilyModel, FamilySpec
+from families import FamilyModel, FamilySpec, RMSNorm, rotate_half
 from gpt import GPTConfig, MASK_VALUE
 
 
-class RMSNorm(nn.Module):
-    def __init__(self, n, eps=1e-5):
-        super().__init__()
-        self.eps = eps
-        self.weight = nn.Parameter(torch.ones(n))
-
-    def forward(self, x):
-        return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + self.eps) * self.weight
-
-
 def rotary_tables(head_dim, positions, base=10000.0):
-    """cos/sin of shape (B, 1, T, head_dim/2) for the given absolute positions (B, T)."""
+    """cos/sin of shape (B, 1, T, head_dim) for the given absolute positions (B, T), each angle
+    repeated for both halves (the pairing of families.rotate_half, as Hugging Face's Llama)."""
     inv = 1.0 / (base ** (torch.arange(0, head_dim, 2, dtype=torch.float32, device=positions.device) / head_dim))
     ang = positions.float().unsqueeze(-1) * inv
+    ang = torch.cat([ang, ang], dim=-1)
     return ang.cos().unsqueeze(1), ang.sin().unsqueeze(1)
 
 
 def rotate(x, cos, sin):
-    # the "rotate half" pairing of Hugging Face's Llama: dimension i turns with i + head_dim/2
-    h = x.shape[-1] // 2
-    x1, x2 = x[..., :h], x[..., h:]
-    return torch.cat([x1 * cos - x2 * sin, x2 * cos + x1 * sin], dim=-1)
+    return x * cos + rotate_half(x) * sin
 
 
 def swiglu_width(n_embd):

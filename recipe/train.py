@@ -192,6 +192,16 @@ class Batches:
         return torch.from_numpy(np.stack(xs)), torch.from_numpy(np.stack(ys))
 
 
+ADAMW_ARGS = dict(betas=(0.9, 0.95), eps=1e-8)
+
+
+def adamw_groups(params, tc):
+    """Weight decay on matrices and embeddings only; this order is what a saved optimizer state expects."""
+    params = list(params)
+    return [{"params": [p for p in params if p.dim() >= 2], "weight_decay": tc.weight_decay},
+            {"params": [p for p in params if p.dim() < 2], "weight_decay": 0.0}]
+
+
 def loss_fn(model, x, y):
     logits, _ = model(x)
     return F.cross_entropy(logits.reshape(-1, logits.size(-1)).float(), y.reshape(-1), ignore_index=IGNORE)
@@ -255,11 +265,7 @@ def main():
     train = Batches(a.data, "train", tok, tc, C, seed=int(time.time()))
     val = Batches(a.data, "val", tok, tc, C, seed=0)
 
-    decay = [p for p in model.parameters() if p.dim() >= 2]
-    no_decay = [p for p in model.parameters() if p.dim() < 2]
-    opt = torch.optim.AdamW([{"params": decay, "weight_decay": tc.weight_decay},
-                             {"params": no_decay, "weight_decay": 0.0}],
-                            lr=tc.lr, betas=(0.9, 0.95), eps=1e-8)
+    opt = torch.optim.AdamW(adamw_groups(model.parameters(), tc), lr=tc.lr, **ADAMW_ARGS)
     if stable_ck:
         opt.load_state_dict(stable_ck["optimizer"])  # casts the bf16 moments back to the params' dtype
     n_params = model.n_params()

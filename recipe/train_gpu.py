@@ -150,15 +150,13 @@ def sdpa_matches(device):
 
 def make_opt(model, tc, device):
     """train.py's AdamW groups (same order, so a stable.pt optimizer state loads), fused on CUDA."""
-    decay = [p for p in model.parameters() if p.dim() >= 2]
-    no_decay = [p for p in model.parameters() if p.dim() < 2]
-    groups = [{"params": decay, "weight_decay": tc.weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
+    groups = T.adamw_groups(model.parameters(), tc)
     if device == "cuda":
         try:
-            return torch.optim.AdamW(groups, lr=tc.lr, betas=(0.9, 0.95), eps=1e-8, fused=True)
+            return torch.optim.AdamW(groups, lr=tc.lr, fused=True, **T.ADAMW_ARGS)
         except (TypeError, RuntimeError):
             pass
-    return torch.optim.AdamW(groups, lr=tc.lr, betas=(0.9, 0.95), eps=1e-8)
+    return torch.optim.AdamW(groups, lr=tc.lr, **T.ADAMW_ARGS)
 
 
 class LossOf(torch.nn.Module):
