@@ -38,6 +38,17 @@ class GPTConfig:
 MASK_VALUE = -1e4
 
 
+def causal_bias(T, P, attention_mask, dtype, device):
+    """Additive attention mask over (T, P+T): query i sits at absolute position P+i and sees keys
+    j <= P+i, except those attention_mask (B, P+T) marks 0 (left padding)."""
+    qi = torch.arange(T, device=device).unsqueeze(1) + P
+    kj = torch.arange(P + T, device=device).unsqueeze(0)
+    allowed = (kj <= qi).unsqueeze(0).unsqueeze(0)
+    if attention_mask is not None:
+        allowed = allowed & attention_mask.bool()[:, None, None, :]
+    return torch.zeros(allowed.shape, dtype=dtype, device=device).masked_fill(~allowed, MASK_VALUE)
+
+
 class Block(nn.Module):
     def __init__(self, c: GPTConfig):
         super().__init__()
@@ -115,13 +126,7 @@ class GPT(nn.Module):
         x = self.wte(input_ids) + self.wpe(position_ids)
         if self.c.dropout > 0:
             x = self.drop(x)
-        # causal mask over (T, P+T): query i sits at absolute position P+i and sees keys j <= P+i
-        qi = torch.arange(T, device=dev).unsqueeze(1) + P
-        kj = torch.arange(P + T, device=dev).unsqueeze(0)
-        allowed = (kj <= qi).unsqueeze(0).unsqueeze(0)
-        if attention_mask is not None:
-            allowed = allowed & attention_mask.bool()[:, None, None, :]
-        bias = torch.zeros(allowed.shape, dtype=x.dtype, device=dev).masked_fill(~allowed, MASK_VALUE)
+        bias = causal_bias(T, P, attention_mask, x.dtype, dev)
         presents = []
         for i, block in enumerate(self.h):
             pk, pv = (None, None) if past is None else past[i]

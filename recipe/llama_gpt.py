@@ -16,7 +16,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from families import FamilyModel, FamilySpec, RMSNorm, rotate_half
-from gpt import GPTConfig, MASK_VALUE
+from gpt import GPTConfig, causal_bias
 
 
 def rotary_tables(head_dim, positions, base=10000.0):
@@ -89,12 +89,7 @@ class LlamaGPT(nn.Module):
             position_ids = torch.arange(P, P + T, device=dev).unsqueeze(0).expand(B, T)
         cos, sin = rotary_tables(self.c.head_dim, position_ids)
         x = self.wte(input_ids)
-        qi = torch.arange(T, device=dev).unsqueeze(1) + P
-        kj = torch.arange(P + T, device=dev).unsqueeze(0)
-        allowed = (kj <= qi).unsqueeze(0).unsqueeze(0)
-        if attention_mask is not None:
-            allowed = allowed & attention_mask.bool()[:, None, None, :]
-        bias = torch.zeros(allowed.shape, dtype=x.dtype, device=dev).masked_fill(~allowed, MASK_VALUE)
+        bias = causal_bias(T, P, attention_mask, x.dtype, dev)
         presents = []
         for i, block in enumerate(self.h):
             pk, pv = (None, None) if past is None else past[i]
