@@ -550,6 +550,11 @@ def main(argv=None):
                 last_save = time.time()
     except Deadline:
         record("interrupted", step=state["steps"])
+    if stable_sd is None:
+        # the run ended before its cooldown began (a slow machine, an interrupt): its last weights
+        # never saw a decayed learning rate, so they are the stable-phase weights to resume from
+        stable_sd = {k: v.detach().to("cpu", torch.float16) for k, v in model.state_dict().items()}
+        record("stable_saved", step=state["steps"], tokens=state["tokens"], at="end")
     summary["timeline_s"]["train_end"] = now()
     el = max(1e-6, time.time() - t_train)
     n_tok = state["tokens"] - tokens0
