@@ -105,15 +105,16 @@ def run(a):
                           "loss": round(float(np.mean(losses[-10:])), 4), "s": round(time.time() - t0, 1)})
             print(json.dumps({"variant": a.variant, **curve[-1]}), flush=True)
     train_s = time.time() - t0
+    tokens = len(losses) * tc.batch_size * cfg.n_positions
     val_losses = train.evaluate(model, val, tc, "cpu", no_amp)
     out = {"variant": a.variant, "params": model.n_params(), "steps": len(losses),
-           "tokens": len(losses) * tc.batch_size * cfg.n_positions, "batch": tc.batch_size,
+           "tokens": tokens, "batch": tc.batch_size,
            "threads": a.threads, "muon_lr": a.muon_lr if opt_name == "muon" else None, "adamw_lr": tc.lr,
-           "train_s": round(train_s, 1), "tokens_per_s": round(len(losses) * tc.batch_size * cfg.n_positions / train_s),
+           "train_s": round(train_s, 1), "tokens_per_s": round(tokens / train_s),
            "final_train_loss": round(float(np.mean(losses[-20:])), 4), "val": val_losses,
            "val_batches_per_language": a.eval_batches, "curve": curve}
     os.makedirs(a.out, exist_ok=True)
-    name = a.variant if a.steps == a.default_steps else f"{a.variant}-{a.steps}"
+    name = a.variant if a.steps == DEFAULT_STEPS else f"{a.variant}-{a.steps}"
     if opt_name == "muon" and a.muon_lr != DEFAULT_MUON_LR:
         name = f"{name}-lr{a.muon_lr:g}"
     if a.resume:
@@ -193,7 +194,6 @@ def main():
     ap.add_argument("--resume", help="a stable.pt to continue from (GPT-2 block only) instead of a fresh init")
     ap.add_argument("--summary", action="store_true")
     a = ap.parse_args()
-    a.default_steps = DEFAULT_STEPS
     summary(a) if a.summary else run(a)
 
 
