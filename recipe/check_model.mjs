@@ -14,7 +14,11 @@ const readJson = (f) => JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8'));
 const cfg = readJson('config.json');
 const tok = new Tokenizer(readJson('tokenizer.json'), readJson('tokenizer_config.json'));
 const ref = fs.existsSync(path.join(dir, 'reference.json')) ? readJson('reference.json') : null;
-const L = cfg.n_layer, H = cfg.n_head, hd = cfg.n_embd / cfg.n_head, V = cfg.vocab_size;
+// GPT-2 or Llama config.json names
+const L = cfg.n_layer ?? cfg.num_hidden_layers;
+const H = cfg.n_head ?? cfg.num_key_value_heads ?? cfg.num_attention_heads;
+const hd = cfg.head_dim ?? (cfg.n_embd ?? cfg.hidden_size) / (cfg.n_head ?? cfg.num_attention_heads);
+const V = cfg.vocab_size;
 const ok = [];
 const check = (name, cond, detail = '') => { ok.push(cond); console.log(`${cond ? 'ok  ' : 'FAIL'} ${name} ${detail}`); };
 

@@ -24,29 +24,14 @@ import numpy as np
 import torch
 
 import train
-from gpt import GPT, GPTConfig
-from llama_gpt import LlamaGPT
-from muon import Muon
+from architectures import build_model
+from gpt import GPTConfig
+from muon import make_optimisers
 import bpe
 
 DEFAULT_MUON_LR = 0.02  # the published default
 DEFAULT_STEPS = 500  # 2.05 M tokens at batch 8 x 512
 VARIANTS = ("gpt2-adamw", "llama-adamw", "gpt2-muon", "llama-muon")
-FUSED_ROWS = {"c_attn.weight": 3, "qkv.weight": 3, "gate_up.weight": 2}
-
-
-def make_optimisers(model, tc, muon_lr, use_muon):
-    """AdamW exactly as train.py for everything, or Muon for the 2-D block weights + AdamW for the rest."""
-    named = list(model.named_parameters())
-    block_matrices = [(n, p) for n, p in named if p.dim() == 2 and n.startswith("h.")]
-    if not use_muon:
-        return [torch.optim.AdamW(train.adamw_groups(model.parameters(), tc), lr=tc.lr, **train.ADAMW_ARGS)], [tc.lr]
-    muon_ids = {id(p) for _, p in block_matrices}
-    rest = [p for _, p in named if id(p) not in muon_ids]
-    chunks = {p: FUSED_ROWS.get(n.split(".", 2)[-1], 1) for n, p in block_matrices}
-    muon = Muon([p for _, p in block_matrices], lr=muon_lr, chunks=chunks)
-    adam = torch.optim.AdamW(train.adamw_groups(rest, tc), lr=tc.lr, **train.ADAMW_ARGS)
-    return [muon, adam], [muon_lr, tc.lr]
 
 
 def schedule(step, steps, warmup, cooldown, min_ratio):
@@ -65,9 +50,9 @@ def run(a):
     tok = bpe.Tokenizer(os.path.join(a.data, "tokenizer", "tokenizer.json"))
     block, opt_name = a.variant.split("-")
     cfg = GPTConfig(vocab_size=len(tok), n_positions=tc.n_positions, n_layer=tc.n_layer,
-                    n_head=tc.n_head, n_embd=tc.n_embd)
+                    n_head=tc.n_head, n_embd=tc.n_embd, arch=block)
     torch.manual_seed(0)
-    model = (LlamaGPT if block == "llama" else GPT)(cfg).train()
+    model = build_model(cfg).train()
     opts, peaks = make_optimisers(model, tc, a.muon_lr, opt_name == "muon")
     warmup = tc.warmup_steps
     if a.resume:

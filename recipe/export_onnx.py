@@ -1,8 +1,9 @@
-"""Export GPT weights to a Hugging Face-style ONNX model folder the extension can load.
+"""Export the recipe's weights to a Hugging Face-style ONNX model folder the extension can load.
 
 Writes OUT/onnx/model.onnx (opset 17, checked with onnx.checker), OUT/config.json and
-OUT/generation_config.json as transformers writes them for GPT-2, and copies the tokenizer files.
-The ONNX I/O is what optimum's GPT-2 export ("text-generation-with-past") produces:
+OUT/generation_config.json as transformers writes them for GPT-2 or Llama (the checkpoint's
+config.arch), and copies the tokenizer files.
+The ONNX I/O is what optimum's GPT-2 and Llama exports ("text-generation-with-past") produce:
   inputs  input_ids [batch, seq] int64, attention_mask [batch, past+seq] int64,
           position_ids [batch, seq] int64, past_key_values.{i}.key/.value [batch, heads, past, head_dim]
   outputs logits [batch, seq, vocab], present.{i}.key/.value [batch, heads, past+seq, head_dim]
@@ -20,7 +21,8 @@ import torch
 import torch.nn as nn
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from gpt import GPT, GPTConfig  # noqa: E402
+from architectures import build_model  # noqa: E402
+from gpt import GPTConfig  # noqa: E402
 import bpe  # noqa: E402
 
 TRANSFORMERS_VERSION = "4.46.0"  # the version string we imitate in the json files; nothing reads it
@@ -140,6 +142,40 @@ def hf_config(c: GPTConfig, eos_id, fim_order="psm"):
     }
 
 
+def hf_llama_config(c: GPTConfig, eos_id, fim_order="psm"):
+    """config.json as transformers writes it for LlamaForCausalLM (llama_gpt.py's block: rotary over
+    the whole head, RMSNorm, SwiGLU, no biases, tied head), plus "fim_order" as hf_config."""
+    from llama_gpt import swiglu_width
+    extra = {"fim_order": "spm"} if fim_order == "spm" else {}
+    return {**extra,
+        "architectures": ["LlamaForCausalLM"],
+        "attention_bias": False,
+        "attention_dropout": 0.0,
+        "bos_token_id": eos_id,
+        "eos_token_id": eos_id,
+        "head_dim": c.head_dim,
+        "hidden_act": "silu",
+        "hidden_size": c.n_embd,
+        "initializer_range": c.init_std,
+        "intermediate_size": swiglu_width(c.n_embd),
+        "max_position_embeddings": c.n_positions,
+        "mlp_bias": False,
+        "model_type": "llama",
+        "num_attention_heads": c.n_head,
+        "num_hidden_layers": c.n_layer,
+        "num_key_value_heads": c.n_head,
+        "pretraining_tp": 1,
+        "rms_norm_eps": c.layer_norm_epsilon,
+        "rope_scaling": None,
+        "rope_theta": 10000.0,
+        "tie_word_embeddings": True,
+        "torch_dtype": "float32",
+        "transformers_version": TRANSFORMERS_VERSION,
+        "use_cache": True,
+        "vocab_size": c.vocab_size,
+    }
+
+
 def generation_config(eos_id):
     return {"_from_model_config": True, "bos_token_id": eos_id, "eos_token_id": eos_id,
             "transformers_version": TRANSFORMERS_VERSION}
@@ -154,7 +190,8 @@ def write_model_folder(model, out_dir, tokenizer_dir, opset=17, fim_order="psm")
     tok = bpe.Tokenizer(os.path.join(out_dir, "tokenizer.json"))
     assert len(tok) == model.c.vocab_size, (len(tok), model.c.vocab_size)
     with open(os.path.join(out_dir, "config.json"), "w") as f:
-        json.dump(hf_config(model.c, tok.eot, fim_order), f, indent=2)
+        config_of = hf_llama_config if model.c.arch == "llama" else hf_config
+        json.dump(config_of(model.c, tok.eot, fim_order), f, indent=2)
     with open(os.path.join(out_dir, "generation_config.json"), "w") as f:
         json.dump(generation_config(tok.eot), f, indent=2)
     m = export(model, os.path.join(out_dir, "onnx", "model.onnx"), opset)
@@ -164,7 +201,7 @@ def write_model_folder(model, out_dir, tokenizer_dir, opset=17, fim_order="psm")
 def load_weights(path):
     """Load the committed fp16 state_dict + its config (saved together by train.py)."""
     ck = torch.load(path, map_location="cpu")
-    model = GPT(GPTConfig(**ck["config"]))
+    model = build_model(GPTConfig(**ck["config"]))
     model.load_state_dict({k: v.float() for k, v in ck["model"].items()})
     return model
 

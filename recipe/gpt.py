@@ -24,6 +24,7 @@ class GPTConfig:
     dropout: float = 0.0
     init_std: float = 0.02
     layer_norm_epsilon: float = 1e-5
+    arch: str = "gpt2"       # the block: "gpt2" (this file) or "llama" (llama_gpt.py); architectures.py builds either
 
     @property
     def head_dim(self):

@@ -1,4 +1,5 @@
-"""A Llama-style variant of gpt.py's model, for the equal-token comparison of issue 15.
+"""A Llama-style variant of gpt.py's model: measured against it in compare_levers.py, trained by
+train_gpu.py's fresh runs, exported by export_onnx.py as a Hugging Face "llama" model.
 
 Rotary positions instead of learned ones, RMSNorm instead of LayerNorm, a SwiGLU MLP instead of
 GELU, no biases, LM head tied to the embedding. The SwiGLU hidden width is 8/3 of n_embd so its
@@ -6,8 +7,9 @@ three matrices hold as many weights as GPT-2's two (4 x n_embd wide): the compar
 block size. The model drops the 512 x n_embd position table, so it is slightly smaller overall.
 Same forward() signature and return values as gpt.GPT, so train.py's loss and evaluation apply.
 Its projections are fused (one q/k/v and one gate/up matmul: fewer, larger matmuls on two cores);
-to_family() splits them into families.py's Llama family, whose ONNX export (the Hugging Face Llama
-I/O) the engine's fixtures already run: the route to shipping this block.
+to_family() splits them into families.py's Llama family, the Hugging Face Llama math that the
+engine's fixtures run; test_levers.py checks that both give the same logits. The ONNX export keeps
+the fused matmuls, with the Hugging Face Llama inputs and outputs.
 """
 import math
 
@@ -71,6 +73,9 @@ class LlamaGPT(nn.Module):
         self.wte = nn.Embedding(c.vocab_size, c.n_embd)
         self.h = nn.ModuleList([LlamaBlock(c) for _ in range(c.n_layer)])
         self.norm = RMSNorm(c.n_embd, c.layer_norm_epsilon)
+        # as gpt.GPT: a zero head bias makes torch 1.13 export the tied head as a Gemm that reads
+        # the embedding initializer, not a transposed copy of it
+        self.register_buffer("lm_head_bias", torch.zeros(c.vocab_size), persistent=False)
         for name, p in self.named_parameters():
             if p.dim() == 2:
                 std = c.init_std
@@ -96,7 +101,7 @@ class LlamaGPT(nn.Module):
             x, k, v = block(x, bias, cos, sin, pk, pv)
             presents.append((k, v))
         x = self.norm(x)
-        logits = F.linear(x.reshape(B * T, -1), self.wte.weight).reshape(B, T, -1)
+        logits = F.linear(x.reshape(B * T, -1), self.wte.weight, self.lm_head_bias).reshape(B, T, -1)
         return logits, presents
 
 

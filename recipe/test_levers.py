@@ -13,7 +13,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import compare_levers as L  # noqa: E402
 from gpt import GPT, GPTConfig  # noqa: E402
 from llama_gpt import LlamaGPT, swiglu_width, to_family  # noqa: E402
-from muon import Muon, orthogonalise  # noqa: E402
+from muon import Muon, make_optimisers, orthogonalise  # noqa: E402
 
 SMALL = GPTConfig(vocab_size=300, n_positions=64, n_layer=2, n_head=4, n_embd=64)
 
@@ -90,7 +90,7 @@ class MuonTest(unittest.TestCase):
         torch.manual_seed(0)
         m = GPT(SMALL)
         x = torch.randint(0, 300, (4, 32))
-        opts, peaks = L.make_optimisers(m, L.train.TrainConfig(), 0.02, use_muon=True)
+        opts, peaks = make_optimisers(m, L.train.TrainConfig(), 0.02, use_muon=True)
         self.assertIsInstance(opts[0], Muon)
         self.assertEqual(len(opts[0].param_groups[0]["params"]), 4 * SMALL.n_layer)
         losses = []

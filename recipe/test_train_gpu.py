@@ -1,6 +1,7 @@
 """CPU-side tests of the GPU run (train_gpu.sh): pack/unpack, the model choice, the flash-attention
-block, the weight parts and their reassembly, and a ~30 s in-process run of train_gpu.py with tiny
-sizes and a fake torch.compile (this torch has none) that hangs, to check the fallback to eager.
+blocks, the weight parts and their reassembly, and a ~45 s in-process run of train_gpu.py with tiny
+sizes (the default Llama block and Muon) and a fake torch.compile (this torch has none) that hangs,
+to check the fallback to eager; its weights are then exported and loaded by check_model.mjs.
 Needs recipe/data/tokens and recipe/data/tokenizer (steps 1-3); not part of `npm test`.
 
 usage: LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-pthread nice -n 10 /usr/bin/python3 -m unittest recipe/test_train_gpu.py -v
@@ -9,6 +10,7 @@ import json
 import math
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -20,9 +22,11 @@ import torch.nn.functional as F
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+import export_onnx  # noqa: E402
 import gpu_result  # noqa: E402
 import pack_tokens  # noqa: E402
 import train_gpu as G  # noqa: E402
+from architectures import build_model  # noqa: E402
 from gpt import GPT, GPTConfig  # noqa: E402
 
 DATA = os.path.join(HERE, "data")
@@ -64,13 +68,14 @@ class PackTest(unittest.TestCase):
 
 class ChoiceTest(unittest.TestCase):
     def test_count_params(self):
-        for L, H, D in G.FRESH + G.TINY + [(4, 4, 192)]:
-            c = GPTConfig(n_layer=L, n_head=H, n_embd=D)
-            self.assertEqual(G.count_params(c), GPT(c).n_params(), (L, H, D))
+        for arch in ("gpt2", "llama"):
+            for L, H, D in G.FRESH + G.TINY + [(4, 4, 192)]:
+                c = GPTConfig(n_layer=L, n_head=H, n_embd=D, arch=arch)
+                self.assertEqual(G.count_params(c), build_model(c).n_params(), (arch, L, H, D))
+            self.assertLessEqual(max(G.count_params(GPTConfig(n_layer=L, n_head=H, n_embd=D, arch=arch))
+                                     for L, H, D in G.FRESH), G.MAX_PARAMS)
         for L, H, D in G.FRESH:
             self.assertEqual(D // H, 64)
-        self.assertLessEqual(max(G.count_params(GPTConfig(n_layer=L, n_head=H, n_embd=D)) for L, H, D in G.FRESH),
-                             G.MAX_PARAMS)
 
     def test_effective_tokens(self):
         U = 13e6
@@ -116,12 +121,17 @@ def ref_sdpa(q, k, v, is_causal=False):
 
 class SdpaTest(unittest.TestCase):
     def test_same_loss_and_state_dict(self):
+        for arch in ("gpt2", "llama"):
+            with self.subTest(arch=arch):
+                self.check_arch(arch)
+
+    def check_arch(self, arch):
         patched = not hasattr(F, "scaled_dot_product_attention")
         if patched:  # torch 1.13: check the block's wiring with a reference implementation
             F.scaled_dot_product_attention = ref_sdpa
         try:
             torch.manual_seed(0)
-            m = GPT(GPTConfig(n_layer=2, n_head=3, n_embd=48, n_positions=32))
+            m = build_model(GPTConfig(n_layer=2, n_head=3, n_embd=48, n_positions=32, arch=arch))
             x = torch.randint(0, 8192, (2, 32))
             with torch.no_grad():
                 a, _ = m(x)
@@ -187,14 +197,17 @@ class RunTest(unittest.TestCase):
                 out = os.path.join(t, "out")
                 t0 = time.time()
                 G.main(["--out", out, "--data", DATA, "--state", os.path.join(t, "none"), "--cpu", "--start", str(t0),
-                        "--train_end", "14", "--probe_s", "1", "--save_s", "4", "--eval_s", "1000", "--batch_size", "2",
+                        "--train_end", "30", "--probe_s", "1", "--save_s", "4", "--eval_s", "1000", "--batch_size", "2",
                         "--chunk", "2", "--eval_batches", "1", "--compile", "on", "--compile_budget_s", "1",
                         "--workers", "0"])
-                self.assertLess(time.time() - t0, 50)
+                self.assertLess(time.time() - t0, 70)
                 with open(os.path.join(out, "summary.json")) as f:
                     s = json.load(f)
                 self.assertTrue(s["complete"])
                 self.assertEqual(s["mode"], "fresh")
+                # the defaults: issue 15's two levers
+                self.assertEqual((s["train"]["arch"], s["train"]["optimizer"]), ("llama", "muon"))
+                self.assertEqual(s["train"]["peak_lrs"], [G.MUON_LR, 1.5e-3])
                 self.assertFalse(s["compile"]["used"])
                 self.assertIn("Deadline", s["compile"]["error"])
                 self.assertGreater(s["train"]["steps"], 0)
@@ -202,6 +215,19 @@ class RunTest(unittest.TestCase):
                 summary, written = gpu_result.reassemble(out, os.path.join(t, "state"))
                 ck = torch.load(os.path.join(t, "state", "model.fp16.pt"))
                 self.assertEqual(ck["config"]["n_embd"], G.TINY[0][2])
+                self.assertEqual(ck["config"]["arch"], "llama")
+                # what comes back exports to a model folder that the extension's loader runs
+                model = export_onnx.load_weights(os.path.join(t, "state", "model.fp16.pt"))
+                folder = os.path.join(t, "model")
+                export_onnx.write_model_folder(model, folder, os.path.join(DATA, "tokenizer"), fim_order="spm")
+                with open(os.path.join(folder, "config.json")) as f:
+                    self.assertEqual(json.load(f)["model_type"], "llama")
+                self.assertLess(export_onnx.kv_consistency(model), 1e-4)
+                if shutil.which("node") and os.path.isdir(os.path.join(HERE, "..", "node_modules", "onnxruntime-node")):
+                    r = subprocess.run(["node", os.path.join(HERE, "check_model.mjs"), folder], capture_output=True,
+                                       text=True, timeout=120)
+                    self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+                    self.assertIn("ok   incremental (KV cache) == full pass", r.stdout)
                 with open(os.path.join(t, "state", "train_state.json")) as f:
                     st = json.load(f)
                 self.assertEqual(st["tokens"], s["train"]["total_tokens"])

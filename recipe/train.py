@@ -50,7 +50,8 @@ import torch.nn.functional as F  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bpe  # noqa: E402
-from gpt import GPT, GPTConfig  # noqa: E402
+from architectures import build_model  # noqa: E402
+from gpt import GPTConfig  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 MODEL_DIR = os.path.join(os.path.dirname(HERE), "models", "wisp-code-small")
@@ -248,7 +249,7 @@ def main():
     if resumed:
         ck = stable_ck or torch.load(weights, map_location="cpu")
         cfg = GPTConfig(**ck["config"])
-        model = GPT(cfg)
+        model = build_model(cfg)
         model.load_state_dict({k: v.float() for k, v in ck["model"].items()})
         state = json.load(open(state_json))
         if stable_ck:
@@ -257,7 +258,7 @@ def main():
     else:
         cfg = GPTConfig(vocab_size=len(tok), n_positions=tc.n_positions, n_layer=tc.n_layer,
                         n_head=tc.n_head, n_embd=tc.n_embd)
-        model = GPT(cfg)
+        model = build_model(cfg)
         state = {"config": cfg.to_dict(), "steps": 0, "tokens": 0, "sessions": [], "history": []}
     assert cfg.vocab_size == len(tok)
     model.to(device).train()

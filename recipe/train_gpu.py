@@ -2,13 +2,17 @@
 
 One run of at most 9 minutes on one GPU. Times are measured from the wrapper's start (--start):
   probe   ~30 s: tokens/s of a few fresh model sizes and of the current model, bf16 autocast, random
-          batches; the data loader's workers start first and fill their queues meanwhile.
+          batches; the data loader's workers start first and fill their queues meanwhile. Fresh
+          models are --arch (default llama: rotary, RMSNorm, SwiGLU) trained with --optimizer
+          (default muon for the block matrices, AdamW for the rest): at equal tokens from scratch
+          that pair reached the GPT-2/AdamW recipe's loss with 1.88x fewer tokens
+          (compare_levers.py). Continuing the current model keeps its own block and AdamW.
   choose  the largest fresh size whose projected tokens (tokens/s x remaining time) reach
           --tokens_per_param (20, "compute-optimal-ish") under the --max_params cap; then fresh vs
           continuing the current model by a Chinchilla-style loss estimate (Hoffmann et al. 2022:
           E + A/N^0.34 + B/D^0.28) in which repeated data counts less (Muennighoff et al. 2023:
           effective tokens U(1 + R*(1 - exp(-R/R*))), R repetitions, R* = 15.4), since the corpus
-          has only ~13 M unique training tokens.
+          has 48 M unique training tokens (session 6), which a fresh 20 M model would see ~8 times.
   train   train.py's pieces (Batches with its FIM pipeline, loss_fn, evaluate, TrainConfig, the
           AdamW groups and the warmup-stable-decay schedule) with the loader in worker processes,
           flash attention (scaled_dot_product_attention) when it matches the model's own attention,
@@ -38,25 +42,23 @@ sys.path.insert(0, HERE)
 import bpe  # noqa: E402
 import gpu_result  # noqa: E402
 import train as T  # noqa: E402
-from gpt import GPT, GPTConfig, Block  # noqa: E402
+from architectures import build_model, count_params  # noqa: E402
+from gpt import GPTConfig, Block  # noqa: E402
+from llama_gpt import LlamaBlock, rotate  # noqa: E402
+from muon import make_optimisers  # noqa: E402
 
 # (n_layer, n_head, n_embd), head_dim 64 (flash attention's sweet spot), smallest first
 FRESH = [(4, 4, 256), (6, 5, 320), (6, 6, 384), (8, 6, 384), (8, 7, 448)]
 TINY = [(1, 2, 32), (2, 2, 64)]  # --cpu: the end-to-end test of this script on a CPU
 MAX_PARAMS = 25_000_000          # ~27 MB as dynamic int8 ONNX, still fast enough on 2 CPU cores
+MUON_LR = 0.02                   # the published default; it won from scratch in compare_levers.py
 MAX_WEIGHT_FILES = 8
 # Chinchilla fit (Hoffmann et al. 2022, approach 3) and data-repetition constant (Muennighoff et al. 2023)
 CH_E, CH_A, CH_B, CH_ALPHA, CH_BETA, R_STAR = 1.69, 406.4, 410.7, 0.34, 0.28, 15.4
 
 
 def name_of(c):
-    return f"L{c.n_layer}-d{c.n_embd}-h{c.n_head}"
-
-
-def count_params(c):
-    """GPT(c).n_params() without building it: embeddings, blocks, final LayerNorm (head is tied)."""
-    d = c.n_embd
-    return c.vocab_size * d + c.n_positions * d + c.n_layer * (12 * d * d + 13 * d) + 2 * d
+    return f"{c.arch}-L{c.n_layer}-d{c.n_embd}-h{c.n_head}"
 
 
 def effective_tokens(D, U):
@@ -126,37 +128,63 @@ class SdpaBlock(Block):
         return x, k, v
 
 
+class SdpaLlamaBlock(LlamaBlock):
+    """LlamaBlock with the same fused attention without a KV cache (see SdpaBlock)."""
+
+    def forward(self, x, bias, cos, sin, past_k=None, past_v=None):
+        if past_k is not None:
+            return super().forward(x, bias, cos, sin, past_k, past_v)
+        B, Tn, C = x.shape
+        H, hd = self.c.n_head, self.c.head_dim
+        q, k, v = self.qkv(self.attn_norm(x)).split(C, dim=2)
+        q = rotate(q.view(B, Tn, H, hd).transpose(1, 2), cos, sin)
+        k = rotate(k.view(B, Tn, H, hd).transpose(1, 2), cos, sin)
+        v = v.view(B, Tn, H, hd).transpose(1, 2)
+        y = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+        x = x + self.o_proj(y.transpose(1, 2).reshape(B, Tn, C))
+        gate, up = self.gate_up(self.mlp_norm(x)).chunk(2, dim=-1)
+        return x + self.down_proj(F.silu(gate) * up), k, v
+
+
+SDPA_CLASSES = {Block: SdpaBlock, LlamaBlock: SdpaLlamaBlock}
+
+
 def use_sdpa(model):
     for b in model.h:
-        b.__class__ = SdpaBlock
+        b.__class__ = SDPA_CLASSES.get(type(b), type(b))
     return model
 
 
 def sdpa_matches(device):
-    """True if SdpaBlock gives Block's loss on this torch/device (checked in fp32 on a small model)."""
+    """True if the Sdpa blocks give their own block's loss on this torch/device (checked in fp32 on
+    a small model of each arch)."""
     if not hasattr(F, "scaled_dot_product_attention"):
         return False, "torch has no scaled_dot_product_attention"
     try:
-        torch.manual_seed(0)
-        m = GPT(GPTConfig(n_layer=2, n_head=2, n_embd=128, n_positions=64)).to(device)
-        x = torch.randint(0, 8192, (2, 64), device=device)
-        with torch.no_grad():
-            a = T.loss_fn(m, x, x).item()
-            b = T.loss_fn(use_sdpa(m), x, x).item()
-        return abs(a - b) < 1e-3, f"loss {a:.5f} vs {b:.5f}"
+        checks = []
+        for arch in ("gpt2", "llama"):
+            torch.manual_seed(0)
+            m = build_model(GPTConfig(n_layer=2, n_head=2, n_embd=128, n_positions=64, arch=arch)).to(device)
+            x = torch.randint(0, 8192, (2, 64), device=device)
+            with torch.no_grad():
+                a = T.loss_fn(m, x, x).item()
+                b = T.loss_fn(use_sdpa(m), x, x).item()
+            checks.append((arch, a, b))
+        ok = all(abs(a - b) < 1e-3 for _, a, b in checks)
+        return ok, "; ".join(f"{arch} loss {a:.5f} vs {b:.5f}" for arch, a, b in checks)
     except Exception as e:  # noqa: BLE001
         return False, f"{type(e).__name__}: {e}"
 
 
-def make_opt(model, tc, device):
-    """train.py's AdamW groups (same order, so a stable.pt optimizer state loads), fused on CUDA."""
-    groups = T.adamw_groups(model.parameters(), tc)
+def make_opt(model, tc, device, optimizer="adamw", muon_lr=MUON_LR):
+    """muon.make_optimisers (train.py's AdamW groups, in the same order so a stable.pt optimizer
+    state loads into AdamW alone), AdamW fused on CUDA. Returns (optimisers, peak learning rates)."""
     if device == "cuda":
         try:
-            return torch.optim.AdamW(groups, lr=tc.lr, fused=True, **T.ADAMW_ARGS)
+            return make_optimisers(model, tc, muon_lr, optimizer == "muon", fused=True)
         except (TypeError, RuntimeError):
             pass
-    return torch.optim.AdamW(groups, lr=tc.lr, **T.ADAMW_ARGS)
+    return make_optimisers(model, tc, muon_lr, optimizer == "muon")
 
 
 class LossOf(torch.nn.Module):
@@ -218,14 +246,14 @@ def load_current(state_dir):
 
 
 def build(cfg, sd, device, sdpa):
-    model = GPT(cfg)
+    model = build_model(cfg)
     if sd is not None:
         model.load_state_dict({k: v.float() for k, v in sd.items()})
     model.to(device).train()
     return use_sdpa(model) if sdpa else model
 
 
-def bench(model, opt, B, C, device, amp, steps, warm=2):
+def bench(model, opts, B, C, device, amp, steps, warm=2):
     V = model.c.vocab_size
     x = torch.randint(0, V, (B, C), device=device)
     y = torch.randint(0, V, (B, C), device=device)
@@ -236,10 +264,12 @@ def bench(model, opt, B, C, device, amp, steps, warm=2):
             t0 = time.time()
         with amp:
             loss = T.loss_fn(model, x, y)
-        opt.zero_grad(set_to_none=True)
+        for opt in opts:
+            opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)  # as in training
-        opt.step()
+        for opt in opts:
+            opt.step()
     if device == "cuda":
         torch.cuda.synchronize()
     return B * C * steps / (time.time() - t0)
@@ -258,7 +288,11 @@ def parse_args(argv=None):
     ap.add_argument("--batch_size", type=int, default=128)
     ap.add_argument("--chunk", type=int, default=16, help="samples per loader item")
     ap.add_argument("--workers", type=int, default=None)
-    ap.add_argument("--lr", type=float, default=1.5e-3)
+    ap.add_argument("--lr", type=float, default=1.5e-3, help="AdamW's peak learning rate")
+    ap.add_argument("--arch", choices=["llama", "gpt2"], default="llama", help="block of a fresh model")
+    ap.add_argument("--optimizer", choices=["muon", "adamw"], default="muon",
+                    help="a fresh model's optimiser for its block matrices (the rest is always AdamW)")
+    ap.add_argument("--muon_lr", type=float, default=MUON_LR)
     ap.add_argument("--cooldown", type=float, default=0.2, help="share of the training time decaying lr")
     ap.add_argument("--warmup_frac", type=float, default=0.02, help="fresh runs: warmup steps / projected steps")
     ap.add_argument("--eval_batches", type=int, default=16)
@@ -346,11 +380,13 @@ def main(argv=None):
     steps, warm = (1, 1) if a.cpu else (10, 2)
     cands = []  # smallest first, the current model last: what the probe's time leaves out goes unmeasured
     for L, H, D in (sizes if a.mode != "continue" else []):
-        cfg = GPTConfig(vocab_size=len(tok), n_positions=C, n_layer=L, n_head=H, n_embd=D)
-        cands.append({"name": name_of(cfg), "kind": "fresh", "config": cfg.to_dict(), "params": count_params(cfg)})
+        cfg = GPTConfig(vocab_size=len(tok), n_positions=C, n_layer=L, n_head=H, n_embd=D, arch=a.arch)
+        cands.append({"name": name_of(cfg), "kind": "fresh", "config": cfg.to_dict(), "params": count_params(cfg),
+                      "optimizer": a.optimizer})
     if cur_ck is not None and a.mode != "fresh":
         cfg = GPTConfig(**cur_ck["config"])
-        cands.append({"name": name_of(cfg), "kind": "continue", "config": cfg.to_dict(), "params": count_params(cfg)})
+        cands.append({"name": name_of(cfg), "kind": "continue", "config": cfg.to_dict(), "params": count_params(cfg),
+                      "optimizer": "adamw"})
     for c in cands:
         if time.time() > probe_end:
             c["tok_s"] = None
@@ -358,7 +394,9 @@ def main(argv=None):
             continue
         try:
             m = build(GPTConfig(**c["config"]), None, device, sdpa)
-            c["tok_s"] = round(bench(m, make_opt(m, tc, device), a.batch_size, C, device, amp, steps, warm))
+            opts, _ = make_opt(m, tc, device, c["optimizer"], a.muon_lr)
+            c["tok_s"] = round(bench(m, opts, a.batch_size, C, device, amp, steps, warm))
+            del opts
             del m
         except Exception as e:  # noqa: BLE001 (out of memory, ...): not a candidate
             c["tok_s"], c["error"] = None, f"{type(e).__name__}: {e}"[:300]
@@ -377,8 +415,8 @@ def main(argv=None):
     decision, chosen = choose(cands, remaining, unique, prior, a.tokens_per_param, a.max_params, a.mode)
     summary["probe"] = cands
     summary.update(mode=decision["mode"], decision=decision,
-                   chosen={k: chosen.get(k) for k in ("name", "params", "config", "tok_s", "projected_tokens",
-                                                       "tokens_per_param", "predicted_loss")})
+                   chosen={k: chosen.get(k) for k in ("name", "params", "config", "optimizer", "tok_s",
+                                                       "projected_tokens", "tokens_per_param", "predicted_loss")})
     record("decision", **decision, chosen=chosen["name"], params=chosen["params"])
     write_summary()
 
@@ -386,20 +424,20 @@ def main(argv=None):
     cfg = GPTConfig(**chosen["config"])
     if decision["mode"] == "continue":
         model = build(cfg, cur_ck["model"], device, sdpa)
-        opt = make_opt(model, tc, device)
+        opts, peaks = make_opt(model, tc, device)
         resumed_from = cur_kind
         if cur_kind == "stable":
             try:
-                opt.load_state_dict(cur_ck["optimizer"])
+                opts[0].load_state_dict(cur_ck["optimizer"])
             except Exception as e:  # noqa: BLE001: keep the stable weights, re-warm fresh moments
-                opt = make_opt(model, tc, device)
+                opts, peaks = make_opt(model, tc, device)
                 resumed_from = f"stable weights, new optimizer ({type(e).__name__})"
         state = cur_state
         warmup = 1 if resumed_from == "stable" else tc.resume_warmup_steps
     else:
         torch.manual_seed(int(start) % 100000)
         model = build(cfg, None, device, sdpa)
-        opt = make_opt(model, tc, device)
+        opts, peaks = make_opt(model, tc, device, chosen["optimizer"], a.muon_lr)
         state = {"config": cfg.to_dict(), "steps": 0, "tokens": 0, "sessions": [], "history": []}
         proj_steps = (chosen.get("projected_tokens") or 0) / (a.batch_size * C)
         warmup = max(20, int(a.warmup_frac * proj_steps))
@@ -409,7 +447,8 @@ def main(argv=None):
                "device": summary.get("gpu", device), "start_tokens": state["tokens"], "start_step": state["steps"],
                "train_config": asdict(tc), "resumed_from": resumed_from, "gpu_run": True}
     state["sessions"].append(session)
-    summary["train"] = {"warmup_steps": warmup, "batch_size": a.batch_size, "lr": tc.lr, "min_lr": tc.min_lr,
+    summary["train"] = {"arch": cfg.arch, "optimizer": chosen["optimizer"], "peak_lrs": peaks,
+                        "warmup_steps": warmup, "batch_size": a.batch_size, "lr": tc.lr, "min_lr": tc.min_lr,
                         "cooldown": tc.cooldown, "resumed_from": resumed_from}
 
     if device == "cuda" and not a.cpu and os.path.exists(os.path.join(a.state, "model.fp16.pt")):
@@ -469,26 +508,32 @@ def main(argv=None):
         wait_s += time.time() - t
         return x.to(device, non_blocking=True), y.to(device, non_blocking=True)
 
-    def one_step(fn, lr):
-        for g in opt.param_groups:
-            g["lr"] = lr
+    def one_step(fn, lr_mult):
+        for opt, peak in zip(opts, peaks):
+            for g in opt.param_groups:
+                g["lr"] = peak * lr_mult
         x, y = next_batch()
         with amp:
             loss = fn(x, y)
-        opt.zero_grad(set_to_none=True)
+        for opt in opts:
+            opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), tc.grad_clip)
-        opt.step()
+        for opt in opts:
+            opt.step()
         state["steps"] += 1
         state["tokens"] += x.numel()
         losses.append(loss.detach())
 
-    def lr_at(frac):
+    min_mult = tc.min_lr / tc.lr
+
+    def lr_mult_at(frac):
+        """The share of each optimiser's peak rate: warmup, stable, then a cooldown to min_lr/lr."""
         s = state["steps"] - step0
-        lr = tc.lr * min(1.0, (s + 1) / warmup)
+        m = min(1.0, (s + 1) / warmup)
         if frac > 1.0 - tc.cooldown:
-            lr = tc.min_lr + (lr - tc.min_lr) * max(0.0, 1.0 - frac) / tc.cooldown
-        return lr
+            m = min_mult + (m - min_mult) * max(0.0, 1.0 - frac) / tc.cooldown
+        return m
 
     try:
         if want_compile:
@@ -498,7 +543,7 @@ def main(argv=None):
                 signal.signal(signal.SIGALRM, _alarm)
                 signal.setitimer(signal.ITIMER_REAL, min(a.compile_budget_s, max(1.0, (train_end - t) * 0.3)))
                 try:
-                    one_step(cfn, lr_at(0.0))
+                    one_step(cfn, lr_mult_at(0.0))
                     sync(device)
                 finally:
                     signal.setitimer(signal.ITIMER_REAL, 0)
@@ -519,7 +564,7 @@ def main(argv=None):
             if frac > 1.0 - tc.cooldown and stable_sd is None:
                 stable_sd = {k: v.detach().to("cpu", torch.float16) for k, v in model.state_dict().items()}
                 record("stable_saved", step=state["steps"], tokens=state["tokens"])
-            lr = lr_at(frac)
+            lr_mult = lr_mult_at(frac)
             if measure and state["steps"] in (measure["from"], measure["to"]):
                 sync(device)
                 if state["steps"] == measure["from"]:
@@ -533,10 +578,10 @@ def main(argv=None):
                         comp["switched_to_eager_at_step"] = state["steps"]
                     record("compile_measured", **comp)
                     measure = None
-            one_step(step_fn_used, lr)
+            one_step(step_fn_used, lr_mult)
             if state["steps"] % log_every == 0:
                 el = time.time() - t_train
-                record("train", step=state["steps"], tokens=state["tokens"], lr=round(lr, 6),
+                record("train", step=state["steps"], tokens=state["tokens"], lr=round(tc.lr * lr_mult, 6),
                        loss=round(torch.stack(losses[-log_every:]).float().mean().item(), 4),
                        tok_s=round((state["tokens"] - tokens0) / el), data_wait_s=round(wait_s, 1))
                 losses[:] = losses[-200:]
