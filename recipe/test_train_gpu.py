@@ -113,6 +113,8 @@ class ChoiceTest(unittest.TestCase):
 
 
 def ref_sdpa(q, k, v, is_causal=False):
+    # as torch's kernels, which refuse query, key and value of different dtypes
+    assert q.dtype == k.dtype == v.dtype, (q.dtype, k.dtype, v.dtype)
     T = q.size(-2)
     att = (q @ k.transpose(-2, -1)) / math.sqrt(q.size(-1))
     att = att.masked_fill(torch.ones(T, T, dtype=torch.bool).triu(1), float("-inf"))
@@ -144,6 +146,14 @@ class SdpaTest(unittest.TestCase):
                 self.assertLess(float((c[:, 0] - a[:, -1]).abs().max()), 1e-4)
             ok, why = G.sdpa_matches("cpu")
             self.assertTrue(ok, why)
+            # as the GPU trains: bf16 autocast, forward and backward through the fused attention
+            with torch.no_grad():
+                fp32 = G.T.loss_fn(m, x, x).item()
+            with torch.autocast("cpu", dtype=torch.bfloat16):
+                loss = G.T.loss_fn(m, x, x)
+            loss.backward()
+            self.assertLess(abs(loss.item() - fp32), 0.05)
+            self.assertTrue(all(p.grad is not None for p in m.parameters()))
         finally:
             if patched:
                 del F.scaled_dot_product_attention

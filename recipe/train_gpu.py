@@ -140,7 +140,9 @@ class SdpaLlamaBlock(LlamaBlock):
         q = rotate(q.view(B, Tn, H, hd).transpose(1, 2), cos, sin)
         k = rotate(k.view(B, Tn, H, hd).transpose(1, 2), cos, sin)
         v = v.view(B, Tn, H, hd).transpose(1, 2)
-        y = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+        # under bf16 autocast the rotation (fp32 tables) promotes q and k to fp32 while v stays bf16,
+        # and the fused kernel wants one dtype
+        y = F.scaled_dot_product_attention(q.to(v.dtype), k.to(v.dtype), v, is_causal=True)
         x = x + self.o_proj(y.transpose(1, 2).reshape(B, Tn, C))
         gate, up = self.gate_up(self.mlp_norm(x)).chunk(2, dim=-1)
         return x + self.down_proj(F.silu(gate) * up), k, v
