@@ -30,6 +30,7 @@ usage (CPU, time-boxed):
   LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-pthread nice -n 19 /usr/bin/python3 \
       recipe/train.py --until 05:25 --run runs/session1
   throughput only: ... train.py --bench_steps 6 --n_layer 4 --n_embd 192 --fresh
+  both cores: ... train.py --until 05:25 --run runs/session1 --procs 2 --threads 1 (data_parallel.py)
 """
 import argparse
 import datetime as dt
@@ -50,6 +51,7 @@ import torch.nn.functional as F  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bpe  # noqa: E402
+import data_parallel  # noqa: E402
 from architectures import build_model  # noqa: E402
 from gpt import GPTConfig  # noqa: E402
 
@@ -100,7 +102,10 @@ def parse_args():
     ap.add_argument("--data", default=os.path.join(HERE, "data"))
     ap.add_argument("--fresh", action="store_true", help="ignore saved weights, start from random init")
     ap.add_argument("--bench_steps", type=int, default=0, help="only measure throughput over N steps")
-    ap.add_argument("--threads", type=int, default=2, help="CPU threads (this machine has 2 cores)")
+    ap.add_argument("--threads", type=int, default=2, help="CPU threads per process (this machine has 2 cores)")
+    ap.add_argument("--procs", type=int, default=1,
+                    help="data-parallel processes, each with --threads threads and batch_size/procs samples "
+                         "(data_parallel.py); --procs 2 --threads 1 uses both cores best here")
     a = ap.parse_args()
     tc = TrainConfig()
     if a.lang_mix:
@@ -234,6 +239,14 @@ def evaluate(model, val, tc, device, amp):
 
 def main():
     a, tc = parse_args()
+    if a.procs > 1:
+        assert not torch.cuda.is_available(), "--procs is for CPU training"
+        assert tc.batch_size % a.procs == 0, "batch_size must be a multiple of --procs"
+        assert not a.bench_steps, "--bench_steps measures one process"
+    sys.exit(data_parallel.run(a.procs, lambda group: run_training(a, tc, group)))
+
+
+def run_training(a, tc, group):
     device = "cuda" if torch.cuda.is_available() else "cpu"
     if device == "cpu":
         torch.set_num_threads(a.threads)
@@ -262,16 +275,20 @@ def main():
         state = {"config": cfg.to_dict(), "steps": 0, "tokens": 0, "sessions": [], "history": []}
     assert cfg.vocab_size == len(tok)
     model.to(device).train()
+    group.broadcast_params(model)
     C = cfg.n_positions
-    train = Batches(a.data, "train", tok, tc, C, seed=int(time.time()))
+    batch = tc.batch_size // group.world  # per process: the step's batch stays tc.batch_size
+    train = Batches(a.data, "train", tok, tc, C, seed=int(time.time()) + 1000 * group.rank)
     val = Batches(a.data, "val", tok, tc, C, seed=0)
 
     opt = torch.optim.AdamW(adamw_groups(model.parameters(), tc), lr=tc.lr, **ADAMW_ARGS)
     if stable_ck:
         opt.load_state_dict(stable_ck["optimizer"])  # casts the bf16 moments back to the params' dtype
     n_params = model.n_params()
-    print(f"{device} | {cfg} | {n_params/1e6:.2f}M params ({(n_params - cfg.vocab_size*cfg.n_embd)/1e6:.2f}M "
-          f"non-embedding) | resumed={resumed} at {state['tokens']:,} tokens", flush=True)
+    if group.leader:
+        print(f"{device} | {cfg} | {n_params/1e6:.2f}M params ({(n_params - cfg.vocab_size*cfg.n_embd)/1e6:.2f}M "
+              f"non-embedding) | resumed={resumed} at {state['tokens']:,} tokens | {group.world} process(es) x "
+              f"{a.threads} thread(s), {batch} samples each", flush=True)
 
     if a.bench_steps:
         x, y = train.get(tc.batch_size)
@@ -291,17 +308,20 @@ def main():
 
     os.makedirs(a.run, exist_ok=True)
     os.makedirs(a.state, exist_ok=True)
-    log = open(os.path.join(a.run, "log.jsonl"), "a")
+    log = open(os.path.join(a.run, "log.jsonl"), "a") if group.leader else None
     end = deadline(a)
     t_start = time.time()
     budget = max(1.0, (end - dt.datetime.now(dt.timezone.utc)).total_seconds())
     session = {"start": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), "device": device,
-               "start_tokens": state["tokens"], "start_step": state["steps"], "train_config": asdict(tc)}
+               "start_tokens": state["tokens"], "start_step": state["steps"], "train_config": asdict(tc),
+               "procs": group.world, "threads": a.threads}
     state["sessions"].append(session)
     session["resumed_from"] = "stable" if stable_ck else ("cooled" if resumed else "fresh")
     warmup = 1 if stable_ck else (tc.resume_warmup_steps if resumed else tc.warmup_steps)
 
     def record(kind, **kw):
+        if not group.leader:
+            return None
         rec = {"kind": kind, "time": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
                "step": state["steps"], "tokens": state["tokens"], **kw}
         print(json.dumps(rec), flush=True)
@@ -310,6 +330,8 @@ def main():
         return rec
 
     def save(train_loss, with_eval=True):
+        if not group.leader:
+            return
         if with_eval:
             v = evaluate(model, val, tc, device, amp)
             state["history"].append(record("eval", train_loss=train_loss, val=v))
@@ -324,6 +346,8 @@ def main():
         os.replace(state_json + ".tmp", state_json)
 
     def save_stable():
+        if not group.leader:
+            return
         osd = opt.state_dict()
         osd["state"] = {i: {k: (v.to("cpu", torch.bfloat16) if k != "step" else v) for k, v in st.items()}
                         for i, st in osd["state"].items()}
@@ -336,7 +360,8 @@ def main():
     last_save = last_eval = time.time()
     stable_saved = False
     while True:
-        frac = (time.time() - t_start) / budget
+        # rank 0's clock decides for all: the ranks must take the same steps at the same rates
+        frac, = group.agree((time.time() - t_start) / budget)
         if frac >= 1.0:
             break
         s = state["steps"] - step0
@@ -350,30 +375,36 @@ def main():
             lr = tc.min_lr + (lr - tc.min_lr) * (1.0 - frac) / tc.cooldown
         for g in opt.param_groups:
             g["lr"] = lr
-        x, y = train.get(tc.batch_size)
+        x, y = train.get(batch)
         with amp:
             loss = loss_fn(model, x.to(device), y.to(device))
         opt.zero_grad(set_to_none=True)
         loss.backward()
+        loss = group.average_grads(model, loss)
         torch.nn.utils.clip_grad_norm_(model.parameters(), tc.grad_clip)
         opt.step()
         state["steps"] += 1
-        state["tokens"] += x.numel()
+        state["tokens"] += x.numel() * group.world
         losses.append(loss.item())
         if state["steps"] % 20 == 0:
             el = time.time() - t_start
             record("train", lr=round(lr, 6), loss=round(float(np.mean(losses[-20:])), 4),
                    tok_s=round((state["tokens"] - tokens0) / el))
-        if time.time() - last_eval > tc.eval_minutes * 60:
+        due_eval, due_save = group.agree(float(time.time() - last_eval > tc.eval_minutes * 60),
+                                         float(time.time() - last_save > tc.save_minutes * 60))
+        if due_eval:
             save(round(float(np.mean(losses[-50:])), 4))
             last_eval = last_save = time.time()
-        elif time.time() - last_save > tc.save_minutes * 60:
+        elif due_save:
             save(None, with_eval=False)
             if not in_cooldown:
                 save_stable()  # a restart after a kill resumes without a re-warm
+            if group.world > 1:
+                record("ranks_in_sync", value=group.in_sync(model))
             last_save = time.time()
+    synced = group.in_sync(model)
     save(round(float(np.mean(losses[-50:])), 4) if losses else None)
-    record("done", minutes=round((time.time() - t_start) / 60, 1))
+    record("done", minutes=round((time.time() - t_start) / 60, 1), procs=group.world, ranks_in_sync=synced)
 
 
 if __name__ == "__main__":
