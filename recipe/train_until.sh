@@ -13,7 +13,7 @@ mkdir -p "$RUN"
 end=$(date -u -d "$UNTIL" +%s)
 while [ "$(date -u +%s)" -lt $((end - 120)) ]; do
   echo "[train_until] $(date -u +%FT%TZ) starting train.py" >> "$RUN/stdout.log"
-  nice -n 19 /usr/bin/python3 recipe/train.py --until "$UNTIL" --run "$RUN" "$@" >> "$RUN/stdout.log" 2>&1
+  nice -n "${TRAIN_NICE:-19}" /usr/bin/python3 recipe/train.py --until "$UNTIL" --run "$RUN" "$@" >> "$RUN/stdout.log" 2>&1
   rc=$?
   echo "[train_until] $(date -u +%FT%TZ) train.py exited with $rc" >> "$RUN/stdout.log"
   [ $rc -eq 0 ] && break

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Start of a training session, in one command, on a fresh machine of this kind or on one already set
+# up: install what training needs (Debian's torch, OpenBLAS, and the packages whose Python sources
+# make part of the corpus), rebuild the corpus and its tokens if they are missing (recipe/data/ is
+# not in git), then start train_until.sh detached on both cores (--procs 2 --threads 1) until HH:MM
+# UTC. Each step is skipped when it is done already. Needs root for apt-get.
+# usage: recipe/start_session.sh 19:35 recipe/runs/session7 [more train.py arguments]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+USAGE="usage: recipe/start_session.sh HH:MM RUN_DIR [train.py arguments]"
+UNTIL=${1:?$USAGE}
+RUN=${2:?$USAGE}
+shift 2
+PY=/usr/bin/python3
+R=recipe
+BLAS=/usr/lib/x86_64-linux-gnu/openblas-pthread
+
+if pgrep -f "recipe/train.py" > /dev/null; then
+  echo "start_session.sh: a trainer is already running (pgrep -af recipe/train.py); two would overwrite train_state/" >&2
+  exit 1
+fi
+if ! $PY -c "import torch, numpy, onnx, regex" 2> /dev/null || [ ! -d $BLAS ]; then
+  apt-get install -y --no-install-recommends python3-torch python3-numpy python3-onnx python3-regex libopenblas0-pthread
+fi
+export LD_LIBRARY_PATH="$BLAS${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+if [ ! -f $R/data/tokens/manifest.json ]; then
+  # the one apt-get line DATA.md gives for the Python sources
+  read -r -a pkgs <<< "$(sed -n 's/^    apt-get install -y --no-install-recommends //p' $R/DATA.md | head -1)"
+  apt-get install -y --no-install-recommends "${pkgs[@]}"
+  $PY $R/build_corpus.py
+  mkdir -p $R/data/tokenizer
+  cp models/wisp-code-small/tokenizer.json models/wisp-code-small/tokenizer_config.json $R/data/tokenizer/
+  $PY $R/encode_corpus.py
+fi
+mkdir -p "$RUN"
+# nice 0, not train_until.sh's default 19: the session's own tests and evaluations share the
+# machine, and the model's tokens are what the session must not lose to them
+TRAIN_NICE=0 setsid nohup $R/train_until.sh "$UNTIL" "$RUN" --procs 2 --threads 1 "$@" > /dev/null 2>&1 < /dev/null &
+sleep 15
+tail -n 2 "$RUN/stdout.log"
+echo "training until $UNTIL UTC; log: $RUN/stdout.log; at the end: recipe/finish_session.sh"
