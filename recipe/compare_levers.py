@@ -68,6 +68,8 @@ def run(a):
     batches = train.Batches(a.data, "train", tok, tc, cfg.n_positions, seed=a.data_seed)
     val = train.Batches(a.data, "val", tok, tc, cfg.n_positions, seed=0)
     no_amp = torch.autocast("cpu", enabled=False)
+    # --bf16: the training step's matmuls in bf16 (fp32 weights and optimiser); evaluation stays fp32
+    step_amp = torch.autocast("cpu", dtype=torch.bfloat16) if a.bf16 else no_amp
     curve, losses, t0 = [], [], time.time()
     for step in range(a.steps):
         m = schedule(step, a.steps, warmup, tc.cooldown, tc.min_lr / tc.lr)
@@ -75,7 +77,8 @@ def run(a):
             for g in opt.param_groups:
                 g["lr"] = peak * m
         x, y = batches.get(tc.batch_size)
-        loss = train.loss_fn(model, x, y)
+        with step_amp:
+            loss = train.loss_fn(model, x, y)
         for opt in opts:
             opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -94,7 +97,7 @@ def run(a):
     val_losses = train.evaluate(model, val, tc, "cpu", no_amp)
     out = {"variant": a.variant, "params": model.n_params(), "steps": len(losses),
            "tokens": tokens, "batch": tc.batch_size,
-           "threads": a.threads, "muon_lr": a.muon_lr if opt_name == "muon" else None, "adamw_lr": tc.lr,
+           "threads": a.threads, "bf16": a.bf16, "muon_lr": a.muon_lr if opt_name == "muon" else None, "adamw_lr": tc.lr,
            "train_s": round(train_s, 1), "tokens_per_s": round(tokens / train_s),
            "final_train_loss": round(float(np.mean(losses[-20:])), 4), "val": val_losses,
            "val_batches_per_language": a.eval_batches, "curve": curve}
@@ -102,6 +105,8 @@ def run(a):
     name = a.variant if a.steps == DEFAULT_STEPS else f"{a.variant}-{a.steps}"
     if opt_name == "muon" and a.muon_lr != DEFAULT_MUON_LR:
         name = f"{name}-lr{a.muon_lr:g}"
+    if a.bf16:
+        name = f"{name}-bf16"
     if a.resume:
         name = f"resume-{name}"
         out["resumed_at_tokens"] = ck["tokens"]
@@ -145,10 +150,10 @@ def summary(a):
           "| Δ FIM-middle | stable-phase loss | baseline tokens to reach it | tokens it needed for the baseline's |")
     print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
-        # each run is compared with the AdamW GPT-2 run of the same start and length
+        # each run is compared with the fp32 AdamW GPT-2 run of the same start and length
         start = r.get("resumed_at_tokens")
         base = next((b for b in rows if b["variant"] == "gpt2-adamw" and b.get("resumed_at_tokens") == start
-                     and b["steps"] == r["steps"]), None)
+                     and b["steps"] == r["steps"] and not b.get("bf16")), None)
         v = r["val"]
         d = f"{v['fim_middle'] - base['val']['fim_middle']:+.3f}" if base else ""
         match = "– | – | –"
@@ -162,6 +167,7 @@ def summary(a):
             match += f" | {own / 1e6:.2f}M (x{base_tokens / own:.2f} fewer)" if own else " | –"
         where = f"resumed at {start / 1e6:.2f}M" if start else "scratch"
         label = r["variant"] + (f" (lr {r['muon_lr']:g})" if r.get("muon_lr") not in (None, DEFAULT_MUON_LR) else "")
+        label += " bf16" if r.get("bf16") else ""
         print(f"| {label} | {where} | {r['tokens']:,} | {r['params'] / 1e6:.2f}M | {r['final_train_loss']:.3f} | "
               f"{v['py']:.3f} | {v['ts']:.3f} | {v['js']:.3f} | {v['fim_middle']:.3f} | {d} | {match} |")
 
@@ -176,6 +182,7 @@ def main():
     ap.add_argument("--data_seed", type=int, default=42)
     ap.add_argument("--data", default=os.path.join(train.HERE, "data"))
     ap.add_argument("--out", default=os.path.join(train.HERE, "runs", "levers"))
+    ap.add_argument("--bf16", action="store_true", help="bf16 autocast for the training step (CPU)")
     ap.add_argument("--resume", help="a stable.pt to continue from (GPT-2 block only) instead of a fresh init")
     ap.add_argument("--summary", action="store_true")
     a = ap.parse_args()

@@ -3,7 +3,7 @@
 # up: install what training needs (Debian's torch, OpenBLAS, and the packages whose Python sources
 # make part of the corpus), rebuild the corpus and its tokens if they are missing (recipe/data/ is
 # not in git), then start train_until.sh detached on both cores (--procs 2 --threads 1) until HH:MM
-# UTC. Each step is skipped when it is done already. Needs root for apt-get.
+# UTC, with bf16 matmuls (--bf16). Each step is skipped when it is done already. Needs root for apt-get.
 # usage: recipe/start_session.sh 19:35 recipe/runs/session7 [more train.py arguments]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -35,7 +35,7 @@ fi
 mkdir -p "$RUN"
 # nice 0, not train_until.sh's default 19: the session's own tests and evaluations share the
 # machine, and the model's tokens are what the session must not lose to them
-TRAIN_NICE=0 setsid nohup $R/train_until.sh "$UNTIL" "$RUN" --procs 2 --threads 1 "$@" > /dev/null 2>&1 < /dev/null &
+TRAIN_NICE=0 setsid nohup $R/train_until.sh "$UNTIL" "$RUN" --procs 2 --threads 1 --bf16 "$@" > /dev/null 2>&1 < /dev/null &
 sleep 15
 tail -n 2 "$RUN/stdout.log"
 echo "training until $UNTIL UTC; log: $RUN/stdout.log; at the end: recipe/finish_session.sh"

@@ -103,6 +103,7 @@ def parse_args():
     ap.add_argument("--fresh", action="store_true", help="ignore saved weights, start from random init")
     ap.add_argument("--bench_steps", type=int, default=0, help="only measure throughput over N steps")
     ap.add_argument("--threads", type=int, default=2, help="CPU threads per process (this machine has 2 cores)")
+    ap.add_argument("--bf16", action="store_true", help="CPU: bf16 autocast for the training step")
     ap.add_argument("--procs", type=int, default=1,
                     help="data-parallel processes, each with --threads threads and batch_size/procs samples "
                          "(data_parallel.py); --procs 2 --threads 1 uses both cores best here")
@@ -250,7 +251,13 @@ def run_training(a, tc, group):
     device = "cuda" if torch.cuda.is_available() else "cpu"
     if device == "cpu":
         torch.set_num_threads(a.threads)
-    amp = torch.autocast("cuda", dtype=torch.bfloat16) if device == "cuda" else torch.autocast("cpu", enabled=False)
+    fp32 = torch.autocast("cpu", enabled=False)
+    if device == "cuda":
+        amp = eval_amp = torch.autocast("cuda", dtype=torch.bfloat16)
+    else:
+        # --bf16: the training step's matmuls in bf16 (avx512_bf16 here); evaluation stays fp32 so
+        # the history's validation losses stay comparable across sessions
+        amp, eval_amp = (torch.autocast("cpu", dtype=torch.bfloat16) if a.bf16 else fp32), fp32
     torch.manual_seed(tc.seed + int(time.time()) % 100000)
     tok = bpe.Tokenizer(os.path.join(a.data, "tokenizer", "tokenizer.json"))
 
@@ -314,7 +321,7 @@ def run_training(a, tc, group):
     budget = max(1.0, (end - dt.datetime.now(dt.timezone.utc)).total_seconds())
     session = {"start": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), "device": device,
                "start_tokens": state["tokens"], "start_step": state["steps"], "train_config": asdict(tc),
-               "procs": group.world, "threads": a.threads}
+               "procs": group.world, "threads": a.threads, "cpu_bf16": device == "cpu" and a.bf16}
     state["sessions"].append(session)
     session["resumed_from"] = "stable" if stable_ck else ("cooled" if resumed else "fresh")
     warmup = 1 if stable_ck else (tc.resume_warmup_steps if resumed else tc.warmup_steps)
@@ -333,7 +340,7 @@ def run_training(a, tc, group):
         if not group.leader:
             return
         if with_eval:
-            v = evaluate(model, val, tc, device, amp)
+            v = evaluate(model, val, tc, device, eval_amp)
             state["history"].append(record("eval", train_loss=train_loss, val=v))
         session.update(end=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
                        steps=state["steps"] - session["start_step"], tokens=state["tokens"] - session["start_tokens"])
