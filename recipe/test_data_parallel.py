@@ -1,6 +1,6 @@
 """Tests of data_parallel.py: two forked processes, each with half of a batch, take exactly the
 step one process takes with the whole batch, stay in sync, and a failing rank ends the group.
-CPU only, a few seconds; not part of `npm test` (the recipe's Python is Debian's torch).
+CPU only, a few seconds; `npm test` runs it in its recipe stage, with Debian's torch.
 
 usage: LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-pthread /usr/bin/python3 -m unittest recipe/test_data_parallel.py -v
 """

@@ -1,5 +1,5 @@
 """Tests of the lever comparison's pieces (llama_gpt.py, muon.py, compare_levers.py); CPU only,
-no corpus needed, a few seconds. Not part of `npm test` (the recipe's Python is Debian's torch).
+no corpus needed, a few seconds. `npm test` runs it in its recipe stage, with Debian's torch.
 
 usage: LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-pthread /usr/bin/python3 -m unittest recipe/test_levers.py -v
 """

@@ -2,7 +2,8 @@
 blocks, the weight parts and their reassembly, and a ~45 s in-process run of train_gpu.py with tiny
 sizes (the default Llama block and Muon) and a fake torch.compile (this torch has none) that hangs,
 to check the fallback to eager; its weights are then exported and loaded by check_model.mjs.
-Needs recipe/data/tokens and recipe/data/tokenizer (steps 1-3); not part of `npm test`.
+No corpus needed (random tokens, the bundled tokenizer); the run ends after 12 steps whatever the
+machine's load. `npm test` runs it in its recipe stage, with Debian's torch.
 
 usage: LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-pthread nice -n 10 /usr/bin/python3 -m unittest recipe/test_train_gpu.py -v
 """
@@ -29,9 +30,6 @@ import train_gpu as G  # noqa: E402
 from architectures import build_model  # noqa: E402
 from gpt import GPT, GPTConfig  # noqa: E402
 
-DATA = os.path.join(HERE, "data")
-HAVE_DATA = os.path.exists(os.path.join(DATA, "tokenizer", "tokenizer.json")) and \
-    os.path.exists(os.path.join(DATA, "tokens", "val_py.bin"))
 
 
 def fake_data(d, n=5000):
@@ -186,7 +184,6 @@ class PartsTest(unittest.TestCase):
                 gpu_result.load_checkpoint(t, e2)
 
 
-@unittest.skipUnless(HAVE_DATA, "needs recipe/data (build_corpus.py, encode_corpus.py)")
 class RunTest(unittest.TestCase):
     def test_tiny_run_with_hanging_compile(self):
         calls = []
@@ -206,11 +203,12 @@ class RunTest(unittest.TestCase):
             with tempfile.TemporaryDirectory() as t:
                 out = os.path.join(t, "out")
                 t0 = time.time()
-                G.main(["--out", out, "--data", DATA, "--state", os.path.join(t, "none"), "--cpu", "--start", str(t0),
-                        "--train_end", "30", "--probe_s", "1", "--save_s", "4", "--eval_s", "1000", "--batch_size", "2",
-                        "--chunk", "2", "--eval_batches", "1", "--compile", "on", "--compile_budget_s", "1",
-                        "--workers", "0"])
-                self.assertLess(time.time() - t0, 70)
+                data = os.path.join(t, "data")
+                fake_data(data, n=20000)  # random tokens: the run's mechanics, not its losses, are tested
+                G.main(["--out", out, "--data", data, "--state", os.path.join(t, "none"), "--cpu", "--start", str(t0),
+                        "--train_end", "3600", "--max_steps", "12", "--probe_s", "1", "--save_s", "1",
+                        "--eval_s", "1000", "--batch_size", "2", "--chunk", "2", "--eval_batches", "1",
+                        "--compile", "on", "--compile_budget_s", "1", "--workers", "0"])
                 with open(os.path.join(out, "summary.json")) as f:
                     s = json.load(f)
                 self.assertTrue(s["complete"])
@@ -220,7 +218,8 @@ class RunTest(unittest.TestCase):
                 self.assertEqual(s["train"]["peak_lrs"], [G.MUON_LR, 1.5e-3])
                 self.assertFalse(s["compile"]["used"])
                 self.assertIn("Deadline", s["compile"]["error"])
-                self.assertGreater(s["train"]["steps"], 0)
+                # the run ends by steps, however loaded the machine (the interrupted compile took none)
+                self.assertEqual(s["train"]["steps"], 12)
                 self.assertIn("stable", s["weights"])
                 summary, written = gpu_result.reassemble(out, os.path.join(t, "state"))
                 ck = torch.load(os.path.join(t, "state", "model.fp16.pt"))
@@ -229,15 +228,14 @@ class RunTest(unittest.TestCase):
                 # what comes back exports to a model folder that the extension's loader runs
                 model = export_onnx.load_weights(os.path.join(t, "state", "model.fp16.pt"))
                 folder = os.path.join(t, "model")
-                export_onnx.write_model_folder(model, folder, os.path.join(DATA, "tokenizer"), fim_order="spm")
+                export_onnx.write_model_folder(model, folder, os.path.join(data, "tokenizer"), fim_order="spm")
                 with open(os.path.join(folder, "config.json")) as f:
                     self.assertEqual(json.load(f)["model_type"], "llama")
                 self.assertLess(export_onnx.kv_consistency(model), 1e-4)
-                if shutil.which("node") and os.path.isdir(os.path.join(HERE, "..", "node_modules", "onnxruntime-node")):
-                    r = subprocess.run(["node", os.path.join(HERE, "check_model.mjs"), folder], capture_output=True,
-                                       text=True, timeout=120)
-                    self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
-                    self.assertIn("ok   incremental (KV cache) == full pass", r.stdout)
+                r = subprocess.run(["node", os.path.join(HERE, "check_model.mjs"), folder], capture_output=True,
+                                   text=True, timeout=120)
+                self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+                self.assertIn("ok   incremental (KV cache) == full pass", r.stdout)
                 with open(os.path.join(t, "state", "train_state.json")) as f:
                     st = json.load(f)
                 self.assertEqual(st["tokens"], s["train"]["total_tokens"])

@@ -284,6 +284,8 @@ def parse_args(argv=None):
     ap.add_argument("--state", default=os.path.join(T.MODEL_DIR, "train_state"), help="current model (read only)")
     ap.add_argument("--start", type=float, default=None, help="epoch seconds the run started (wrapper)")
     ap.add_argument("--train_end", type=float, default=470, help="training stops this many s after --start")
+    ap.add_argument("--max_steps", type=int, default=0,
+                    help="also stop after this many steps (0: none); the CPU test's run ends by steps, whatever the load")
     ap.add_argument("--probe_s", type=float, default=30)
     ap.add_argument("--save_s", type=float, default=120)
     ap.add_argument("--eval_s", type=float, default=120)
@@ -560,9 +562,11 @@ def main(argv=None):
             step_fn_used = step_fn
         while True:
             tnow = time.time()
-            if tnow >= train_end:
+            done_steps = state["steps"] - step0
+            if tnow >= train_end or (a.max_steps and done_steps >= a.max_steps):
                 break
-            frac = (tnow - t_train) / budget
+            # the share of the run behind us, by the clock or, with --max_steps, by steps if further
+            frac = max((tnow - t_train) / budget, done_steps / a.max_steps if a.max_steps else 0.0)
             if frac > 1.0 - tc.cooldown and stable_sd is None:
                 stable_sd = {k: v.detach().to("cpu", torch.float16) for k, v in model.state_dict().items()}
                 record("stable_saved", step=state["steps"], tokens=state["tokens"])

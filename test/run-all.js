@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Everything `npm test` runs, after `npm run compile`:
 //   unit     node --test out/test/unit/              (plain Node, no VS Code)
+//   recipe   python3 -m unittest recipe/test_*.py    (the training recipe, Debian's torch)
 //   server   node --test out/test/server/            (a real llama-server; built into ~/.cache/wisp when missing)
 //   suites   test/vscode/run-suites.js               (mocha inside a real VS Code extension host)
 //   ui       test/vscode/e2e-ui.js                   (a real workbench driven through chromium)
@@ -32,11 +33,36 @@ const tapTotals = (out) => {
   return passed === undefined ? undefined : { passed, failed: (last('fail') ?? 0) + (last('cancelled') ?? 0) };
 };
 
+// unittest's summary: "Ran N tests in …", then "OK", "OK (skipped=K)" or "FAILED (failures=F, errors=E, …)".
+const unittestTotals = (out) => {
+  const ran = [...out.matchAll(/^Ran (\d+) tests? in /gm)].pop();
+  const status = [...out.matchAll(/^(OK|FAILED)(?: \((.*)\))?$/gm)].pop();
+  if (!ran || !status) return undefined;
+  const count = (name) => Number(new RegExp(`${name}=(\\d+)`).exec(status[2] ?? '')?.[1] ?? 0);
+  const failed = count('failures') + count('errors') + count('unexpected successes');
+  return { passed: Number(ran[1]) - failed - count('skipped') - count('expected failures'), failed };
+};
+
+// Debian's torch links the reference BLAS; OpenBLAS, where installed, is much faster.
+const OPENBLAS = '/usr/lib/x86_64-linux-gnu/openblas-pthread';
+const withOpenBlas = () =>
+  fs.existsSync(OPENBLAS) ? { LD_LIBRARY_PATH: [OPENBLAS, process.env.LD_LIBRARY_PATH].filter(Boolean).join(':') } : {};
+
 const STAGES = [
   {
     name: 'unit',
     cmd: [process.execPath, '--test', '--test-reporter=tap', 'out/test/unit/'],
     parse: tapTotals,
+    timeoutMs: 10 * MIN,
+  },
+  {
+    // The training recipe's Python (recipe/test_*.py) with Debian's torch: the lever pieces, the
+    // data-parallel CPU training, and a tiny run of the GPU training script on the CPU, exported
+    // and loaded by onnxruntime-node.
+    name: 'recipe',
+    cmd: ['/usr/bin/python3', '-m', 'unittest', 'discover', '-s', 'recipe', '-p', 'test_*.py', '-v'],
+    env: withOpenBlas(),
+    parse: unittestTotals,
     timeoutMs: 10 * MIN,
   },
   {
@@ -99,6 +125,7 @@ function run(stage) {
     let out = '';
     const child = spawn(stage.cmd[0], stage.cmd.slice(1), {
       cwd: ROOT,
+      env: { ...process.env, ...stage.env },
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
     });
