@@ -1,12 +1,12 @@
 """Data-parallel CPU training for train.py: N processes of one thread each, in lockstep.
 
-On this machine two one-thread processes each train at about the speed of one alone (1,875 and
-2,066 tokens/s side by side, session 6), while one process with two threads gains far less. So
-train.py --procs 2 forks two processes; each computes the gradient of its half of the batch, the
-gradients are averaged (one all_reduce of one flat buffer per step, over gloo on loopback), and
-both apply the same update, so their weights stay identical. Rank 0 decides the learning rate and
-when to stop (broadcast every step: each process has its own clock) and does all logging,
-evaluation and saving; the other ranks wait in the next all_reduce meanwhile.
+On this machine two one-thread training processes side by side each ran at about the speed of one
+alone (1,875 and 2,066 tokens/s, session 6). So train.py --procs 2 forks two processes; each
+computes the gradient of its half of the batch, the gradients are averaged (one all_reduce of one
+flat buffer per step, over gloo on loopback), and both apply the same update, so their weights stay
+identical. Rank 0's clock decides the schedule's position, the saves and the stop (broadcast every
+step: each process has its own clock); rank 0 does all logging, evaluation and saving, and the
+other ranks wait in the next all_reduce meanwhile.
 
 A rank that dies takes the others down (gloo raises in the peers' next collective), the parent
 exits non-zero and train_until.sh restarts training from the last checkpoint.
