@@ -106,7 +106,7 @@ def parse_args():
     ap.add_argument("--bf16", action="store_true", help="CPU: bf16 autocast for the training step")
     ap.add_argument("--procs", type=int, default=1,
                     help="data-parallel processes, each with --threads threads and batch_size/procs samples "
-                         "(data_parallel.py); --procs 2 --threads 1 uses both cores best here")
+                         "(data_parallel.py); --procs 2 --threads 1 uses both of this machine's cores")
     a = ap.parse_args()
     tc = TrainConfig()
     if a.lang_mix:
