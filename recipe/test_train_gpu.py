@@ -64,6 +64,38 @@ class PackTest(unittest.TestCase):
             self.assertNotEqual(pack_tokens.sha256(p), m2["files"]["tokens/val_js.bin"]["sha256"])
 
 
+class PackBudgetTest(unittest.TestCase):
+    def test_cuts_every_language_by_the_same_share_to_fit(self):
+        with tempfile.TemporaryDirectory() as t:
+            fake_data(os.path.join(t, "data"), n=40000)
+            pack = os.path.join(t, "pack", "tokens.tar.xz")
+            full = pack_tokens.pack(os.path.join(t, "data"), pack, preset=1)
+            budget = os.path.getsize(pack) * 3 // 4  # random tokens: about half of it is validation
+            m = pack_tokens.pack(os.path.join(t, "data"), pack, preset=1, budget=budget)
+            self.assertLessEqual(os.path.getsize(pack), budget)
+            self.assertEqual(m["cut"]["train_tokens_full"], full["train_tokens"])
+            self.assertLess(m["train_tokens"], full["train_tokens"] * 0.6)
+            sizes = {k: v["bytes"] for k, v in m["files"].items()}
+            self.assertEqual(len({sizes[f"tokens/train_{lang}.bin"] for lang in ("py", "ts", "js")}), 1)
+            for lang in ("py", "ts", "js"):  # validation stays whole
+                self.assertEqual(sizes[f"tokens/val_{lang}.bin"], 2 * 40000)
+            got = pack_tokens.unpack(pack, os.path.join(t, "out"))
+            with open(os.path.join(t, "data", "tokens", "train_ts.bin"), "rb") as f, \
+                    open(os.path.join(t, "out", "tokens", "train_ts.bin"), "rb") as g:
+                kept = g.read()
+                self.assertEqual(f.read(len(kept)), kept)  # the leading tokens, unchanged
+            self.assertEqual(got["train_tokens"], m["train_tokens"])
+            with self.assertRaises(SystemExit):
+                pack_tokens.pack(os.path.join(t, "data"), pack, preset=1, budget=0)
+
+    def test_device_budget_counts_the_working_tree(self):
+        tree = pack_tokens.travelling_bytes(os.path.join(HERE, ".."), pack_tokens.DEFAULT_PACK)
+        model = os.path.join(HERE, "..", "models", "wisp-code-small", "onnx", "model.onnx")
+        self.assertGreater(tree, os.path.getsize(model))
+        self.assertEqual(pack_tokens.device_budget(pack_tokens.DEFAULT_PACK),
+                         pack_tokens.DEVICE_LIMIT_BYTES - tree - pack_tokens.MARGIN_BYTES)
+
+
 class ChoiceTest(unittest.TestCase):
     def test_count_params(self):
         for arch in ("gpt2", "llama"):

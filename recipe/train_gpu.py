@@ -12,7 +12,8 @@ One run of at most 9 minutes on one GPU. Times are measured from the wrapper's s
           continuing the current model by a Chinchilla-style loss estimate (Hoffmann et al. 2022:
           E + A/N^0.34 + B/D^0.28) in which repeated data counts less (Muennighoff et al. 2023:
           effective tokens U(1 + R*(1 - exp(-R/R*))), R repetitions, R* = 15.4), since the corpus
-          has 48 M unique training tokens (session 6), which a fresh 20 M model would see ~8 times.
+          packed for the call holds ~19 M unique training tokens (session 6: what fits the device's
+          64 MiB limit beside the working tree, pack_tokens.py), which a fresh 20 M model sees 20-30 times.
   train   train.py's pieces (Batches with its FIM pipeline, loss_fn, evaluate, TrainConfig, the
           AdamW groups and the warmup-stable-decay schedule) with the loader in worker processes,
           flash attention (scaled_dot_product_attention) when it matches the model's own attention,
