@@ -189,6 +189,21 @@ class SdpaTest(unittest.TestCase):
                 del F.scaled_dot_product_attention
 
 
+class ReturnLimitsTest(unittest.TestCase):
+    def test_what_comes_back_fits_the_device_limits(self):
+        def fp16_bytes(L, H, D):
+            return 2 * G.count_params(GPTConfig(n_layer=L, n_head=H, n_embd=D, arch="llama"))
+        # the largest fresh model alone fits (at most 4 weight files, 60 MiB)
+        biggest = 2 * G.MAX_PARAMS
+        self.assertLessEqual(gpu_result.n_parts(biggest), G.MAX_WEIGHT_FILES)
+        self.assertLessEqual(biggest, G.MAX_WEIGHT_BYTES)
+        # 22.8 M parameters: 3 parts of weights; its stable copy would make 10 files and 87 MiB
+        self.assertFalse(G.stable_fits(fp16_bytes(8, 7, 448), fp16_bytes(8, 7, 448)))
+        # 13.8 M: 2 + 2 parts, 53 MiB: both come back
+        self.assertTrue(G.stable_fits(fp16_bytes(6, 6, 384), fp16_bytes(6, 6, 384)))
+        self.assertTrue(G.stable_fits(2 * 3_451_008, 2 * 3_451_008))
+
+
 class PartsTest(unittest.TestCase):
     def test_roundtrip_parts(self):
         cfg = GPTConfig(n_layer=1, n_head=2, n_embd=32, n_positions=64)

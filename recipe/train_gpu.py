@@ -53,7 +53,18 @@ FRESH = [(4, 4, 256), (6, 5, 320), (6, 6, 384), (8, 6, 384), (8, 7, 448)]
 TINY = [(1, 2, 32), (2, 2, 64)]  # --cpu: the end-to-end test of this script on a CPU
 MAX_PARAMS = 25_000_000          # ~27 MB as dynamic int8 ONNX, still fast enough on 2 CPU cores
 MUON_LR = 0.02                   # the published default; it won from scratch in compare_levers.py
-MAX_WEIGHT_FILES = 8
+# What a device call brings back from OUT: at most 8 files, 16 MiB each, 64 MiB together. Four are
+# the run's log.jsonl, state.json, summary.json and train_gpu.out (each well under 1 MiB).
+RETURN_FILES, RETURN_BYTES, OTHER_FILES = 8, 64 * 2**20, 4
+MAX_WEIGHT_FILES = RETURN_FILES - OTHER_FILES
+MAX_WEIGHT_BYTES = RETURN_BYTES - OTHER_FILES * 2**20
+
+
+def stable_fits(model_bytes, stable_bytes):
+    """Whether the stable-phase weights can come back beside the cooled ones (they are optional;
+    the cooled weights always come back: MAX_PARAMS keeps them within the limits)."""
+    files = gpu_result.n_parts(model_bytes) + gpu_result.n_parts(stable_bytes)
+    return files <= MAX_WEIGHT_FILES and model_bytes + stable_bytes <= MAX_WEIGHT_BYTES
 # Chinchilla fit (Hoffmann et al. 2022, approach 3) and data-repetition constant (Muennighoff et al. 2023)
 CH_E, CH_A, CH_B, CH_ALPHA, CH_BETA, R_STAR = 1.69, 406.4, 410.7, 0.34, 0.28, 15.4
 
@@ -477,10 +488,11 @@ def main(argv=None):
         summary["weights"]["model"] = gpu_result.write_parts(a.out, "model.safetensors", blob)
         if stable_sd is not None:
             sblob = gpu_result.st_bytes(stable_sd, {**meta, "cooled": False, "stable": True})
-            if gpu_result.n_parts(len(blob)) + gpu_result.n_parts(len(sblob)) <= MAX_WEIGHT_FILES:
+            if stable_fits(len(blob), len(sblob)):
                 summary["weights"]["stable"] = gpu_result.write_parts(a.out, "stable.safetensors", sblob)
             else:
-                summary["weights"]["stable_skipped"] = "would exceed %d weight files" % MAX_WEIGHT_FILES
+                summary["weights"]["stable_skipped"] = (f"the device returns at most {RETURN_FILES} files and "
+                                                        f"{RETURN_BYTES / 2**20:.0f} MiB in all")
         session.update(end=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
                        steps=state["steps"] - session["start_step"], tokens=state["tokens"] - session["start_tokens"])
         with open(os.path.join(a.out, "state.json"), "w") as f:
