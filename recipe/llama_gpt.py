@@ -57,13 +57,19 @@ class LlamaBlock(nn.Module):
         q = rotate(q.view(B, T, H, hd).transpose(1, 2), cos, sin)
         k = rotate(k.view(B, T, H, hd).transpose(1, 2), cos, sin)
         v = v.view(B, T, H, hd).transpose(1, 2)
-        if past_k is not None:
+        cached = past_k is not None
+        if cached:
             k = torch.cat([past_k, k], dim=2)
             v = torch.cat([past_v, v], dim=2)
-        att = F.softmax(((q * (1.0 / math.sqrt(hd))) @ k.transpose(-2, -1)).add_(bias), dim=-1)
-        x = x + self.o_proj((att @ v).transpose(1, 2).reshape(B, T, C))
+        x = x + self.o_proj(self.attend(q, k, v, bias, cached).transpose(1, 2).reshape(B, T, C))
         gate, up = self.gate_up(self.mlp_norm(x)).chunk(2, dim=-1)
         return x + self.down_proj(F.silu(gate) * up), k, v
+
+    def attend(self, q, k, v, bias, cached):
+        """q over k and v (B, H, *, head_dim) with the additive mask `bias`; `cached`: k and v hold
+        earlier positions too. train_gpu.py's SdpaLlamaBlock puts a fused kernel here."""
+        att = F.softmax(((q * (1.0 / math.sqrt(q.shape[-1]))) @ k.transpose(-2, -1)).add_(bias), dim=-1)
+        return att @ v
 
 
 class LlamaGPT(nn.Module):

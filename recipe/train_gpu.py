@@ -45,7 +45,7 @@ import gpu_result  # noqa: E402
 import train as T  # noqa: E402
 from architectures import build_model, count_params  # noqa: E402
 from gpt import GPTConfig, Block  # noqa: E402
-from llama_gpt import LlamaBlock, rotate  # noqa: E402
+from llama_gpt import LlamaBlock  # noqa: E402
 from muon import make_optimisers  # noqa: E402
 
 # (n_layer, n_head, n_embd), head_dim 64 (flash attention's sweet spot), smallest first
@@ -143,21 +143,12 @@ class SdpaBlock(Block):
 class SdpaLlamaBlock(LlamaBlock):
     """LlamaBlock with the same fused attention without a KV cache (see SdpaBlock)."""
 
-    def forward(self, x, bias, cos, sin, past_k=None, past_v=None):
-        if past_k is not None:
-            return super().forward(x, bias, cos, sin, past_k, past_v)
-        B, Tn, C = x.shape
-        H, hd = self.c.n_head, self.c.head_dim
-        q, k, v = self.qkv(self.attn_norm(x)).split(C, dim=2)
-        q = rotate(q.view(B, Tn, H, hd).transpose(1, 2), cos, sin)
-        k = rotate(k.view(B, Tn, H, hd).transpose(1, 2), cos, sin)
-        v = v.view(B, Tn, H, hd).transpose(1, 2)
+    def attend(self, q, k, v, bias, cached):
+        if cached:
+            return super().attend(q, k, v, bias, cached)
         # under bf16 autocast the rotation (fp32 tables) promotes q and k to fp32 while v stays bf16,
         # and the fused kernel wants one dtype
-        y = F.scaled_dot_product_attention(q.to(v.dtype), k.to(v.dtype), v, is_causal=True)
-        x = x + self.o_proj(y.transpose(1, 2).reshape(B, Tn, C))
-        gate, up = self.gate_up(self.mlp_norm(x)).chunk(2, dim=-1)
-        return x + self.down_proj(F.silu(gate) * up), k, v
+        return F.scaled_dot_product_attention(q.to(v.dtype), k.to(v.dtype), v, is_causal=True)
 
 
 SDPA_CLASSES = {Block: SdpaBlock, LlamaBlock: SdpaLlamaBlock}
