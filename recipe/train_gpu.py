@@ -516,11 +516,11 @@ def main(argv=None):
         wait_s += time.time() - t
         return x.to(device, non_blocking=True), y.to(device, non_blocking=True)
 
-    def one_step(fn, lr_mult):
+    def one_step(fn, lr_mult, batch=None):
         for opt, peak in zip(opts, peaks):
             for g in opt.param_groups:
                 g["lr"] = peak * lr_mult
-        x, y = next_batch()
+        x, y = batch if batch is not None else next_batch()
         with amp:
             loss = fn(x, y)
         for opt in opts:
@@ -548,10 +548,12 @@ def main(argv=None):
             t = time.time()
             try:
                 cfn = torch.compile(step_fn)
+                # the batch first: an alarm inside the loader would leave it broken for the eager steps
+                batch = next_batch()
                 signal.signal(signal.SIGALRM, _alarm)
                 signal.setitimer(signal.ITIMER_REAL, min(a.compile_budget_s, max(1.0, (train_end - t) * 0.3)))
                 try:
-                    one_step(cfn, lr_mult_at(0.0))
+                    one_step(cfn, lr_mult_at(0.0), batch)
                     sync(device)
                 finally:
                     signal.setitimer(signal.ITIMER_REAL, 0)
