@@ -270,7 +270,9 @@ class RunTest(unittest.TestCase):
                 self.assertIn("stable", s["weights"])
                 summary, written = gpu_result.reassemble(out, os.path.join(t, "state"))
                 ck = torch.load(os.path.join(t, "state", "model.fp16.pt"))
-                self.assertEqual(ck["config"]["n_embd"], G.TINY[0][2])
+                # which tiny size wins depends on the machine's speed; what comes back must be the one chosen
+                self.assertIn(ck["config"]["n_embd"], [size[2] for size in G.TINY])
+                self.assertEqual(ck["config"], {**ck["config"], **s["chosen"]["config"]})
                 self.assertEqual(ck["config"]["arch"], "llama")
                 # what comes back exports to a model folder that the extension's loader runs
                 model = export_onnx.load_weights(os.path.join(t, "state", "model.fp16.pt"))
