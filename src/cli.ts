@@ -1,6 +1,6 @@
 // Command-line entry: `node dist/cli.js complete --model DIR --prefix-file P --suffix-file S
 // [--max-new-tokens N] [--temperature T] [--top-k K] [--top-p P] [--seed N] [--device D]
-// [--context-cache W] [--min-confidence C] [--context-file F ...] [--path P --repo R]`. Prints the
+// [--context-cache W] [--min-confidence C] [--repeat-penalty M] [--context-file F ...] [--path P --repo R]`. Prints the
 // suggestion the inline provider would show, and nothing else, on stdout (nothing when its
 // confidence is below --min-confidence, default wisp.minConfidence's; the reason goes to stderr).
 // Context files stand for other open editors (context-files.ts).
@@ -16,7 +16,7 @@ import { DEFAULT_SETTINGS, normalizeSettings } from './settings';
 const USAGE =
   'usage: node dist/cli.js complete --model DIR --prefix-file P [--suffix-file S] [--max-new-tokens N] ' +
   '[--temperature T] [--top-k K] [--top-p P] [--seed N] [--device cpu|auto|...] [--stats] ' +
-  '[--context-cache WEIGHT (0 = off)] [--min-confidence C] [--context-file F ...] [--path WORKSPACE_RELATIVE_PATH --repo NAME]';
+  '[--context-cache WEIGHT (0 = off)] [--min-confidence C] [--repeat-penalty M (0 = off)] [--context-file F ...] [--path WORKSPACE_RELATIVE_PATH --repo NAME]';
 
 function numberOption(value: string | undefined, name: string): number | undefined {
   if (value === undefined) return undefined;
@@ -42,6 +42,7 @@ async function complete(argv: string[]): Promise<void> {
       'context-file': { type: 'string', multiple: true },
       'context-cache': { type: 'string' },
       'min-confidence': { type: 'string' },
+      'repeat-penalty': { type: 'string' },
       path: { type: 'string' },
       repo: { type: 'string' },
     },
@@ -58,6 +59,7 @@ async function complete(argv: string[]): Promise<void> {
     topP: numberOption(values['top-p'], 'top-p') ?? DEFAULT_SETTINGS.topP,
     seed: numberOption(values.seed, 'seed') ?? DEFAULT_SETTINGS.seed,
     minConfidence: numberOption(values['min-confidence'], 'min-confidence') ?? DEFAULT_SETTINGS.minConfidence,
+    repeatPenalty: numberOption(values['repeat-penalty'], 'repeat-penalty') ?? DEFAULT_SETTINGS.repeatPenalty,
     ...(values['context-cache'] !== undefined
       ? {
           contextCache: Number(values['context-cache']) > 0,

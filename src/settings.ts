@@ -53,6 +53,8 @@ export interface WispSettings {
   minConfidence: number;
   /** Sampled suggestions offered for the editor's cycling (Alt+] / Alt+[), at temperature > 0. */
   candidates: number;
+  /** Logits off a token that would lengthen a repeat of the suggestion's own tokens (repeat-penalty.ts); 0 = off. */
+  repeatPenalty: number;
 }
 
 export const DEFAULT_SETTINGS: WispSettings = {
@@ -86,6 +88,7 @@ export const DEFAULT_SETTINGS: WispSettings = {
   ],
   minConfidence: 0.4,
   candidates: 1,
+  repeatPenalty: 0.8,
 };
 
 function urlSetting(value: unknown, fallback: string): string {
@@ -144,6 +147,7 @@ export function normalizeSettings(raw: Partial<Record<keyof WispSettings, unknow
       : d.exclude,
     minConfidence: clampNumber(raw.minConfidence, 0, 1, d.minConfidence),
     candidates: clampNumber(raw.candidates, 1, MAX_CANDIDATES, d.candidates, true),
+    repeatPenalty: clampNumber(raw.repeatPenalty, 0, 10, d.repeatPenalty),
   };
 }
 

@@ -7,6 +7,7 @@ import { MultilineMode, WispSettings, contextCacheWeight } from '../settings';
 import { WindowLimits, windowAroundCursor } from './context-window';
 import { DocumentStyle, EditorContext, FilterReport, runFilters } from './postprocess';
 import { shownConfidence } from '../shared/confidence';
+import { DEFAULT_REPEAT_PENALTY } from '../shared/repeat-penalty';
 
 /** Characters of text per prompt token requested (code averages 3–4; more keeps the budget full). */
 const CHARS_PER_TOKEN = 6;
@@ -70,6 +71,9 @@ export function inlineRequest(
     seed: settings.seed,
     contextTokens: settings.contextTokens,
     contextCacheWeight: contextCacheWeight(settings),
+    ...(settings.repeatPenalty > 0
+      ? { repeatPenalty: { ...DEFAULT_REPEAT_PENALTY, multiplier: settings.repeatPenalty } }
+      : {}),
   };
   if (purpose === 'generate') {
     return { ...common, maxNewTokens: settings.generateMaxNewTokens, stop: [], timeBudgetMs: GENERATE_TIME_BUDGET_MS };

@@ -25,6 +25,7 @@ import { Healing, TokenHealer } from './decode/token-healing';
 import { lookupDraft } from './decode/prompt-lookup';
 import type { EditorContext } from '../shared/scope-rules';
 import type { TokenLogprob } from '../shared/confidence';
+import type { RepeatPenalty } from '../shared/repeat-penalty';
 
 export interface EngineOptions {
   modelDir: string;
@@ -75,6 +76,8 @@ export interface CompletionRequest {
    * each further one starts from the prompt's state, with no prefill of its own.
    */
   candidates?: number;
+  /** Penalises tokens that would extend a repeat of the generation's own tokens (repeat-penalty.ts); absent = off. */
+  repeatPenalty?: RepeatPenalty;
 }
 
 /** A continuation sampled besides the first (CompletionRequest.candidates). */
@@ -418,6 +421,7 @@ export class Engine {
       onText,
       adjustLogits: this.logitAdjuster(mixing),
       healing,
+      repeatPenalty: request.repeatPenalty,
       draft:
         request.promptLookup === false
           ? undefined

@@ -11,6 +11,7 @@ import type { CrossFileTarget } from './context/cross-file';
 import { prefixEnd } from './prompt-format';
 import { restrictTo } from './decode/token-healing';
 import { Rng, SamplingParams, filterDistribution, sample, softmax } from '../shared/sampler';
+import { type RepeatPenalty, applyRepeatPenalty } from '../shared/repeat-penalty';
 
 /** Prompt tokens shown: those just before the cursor. */
 export const SHOWN_PROMPT_TOKENS = 64;
@@ -46,6 +47,8 @@ export interface InspectRequest {
   crossFile?: CrossFileTarget;
   /** As in completions (CompletionRequest.tokenHealing). */
   tokenHealing?: boolean;
+  /** As in completions: the drawn tokens' repeats are penalised as a generation's would be. */
+  repeatPenalty?: RepeatPenalty;
 }
 
 export interface ShownToken {
@@ -189,11 +192,17 @@ export async function inspect(engine: Engine, request: InspectRequest): Promise<
   if (drawn.length > 0) logits = await stepper.feed(drawn);
   // While the drawn tokens have not restored what token healing took back, only tokens that do are allowed.
   let required = healing?.text ?? '';
-  for (const id of drawn) if (required) required = healing!.after(required, id);
+  let restoring = 0;
+  for (const id of drawn) {
+    if (!required) break;
+    required = healing!.after(required, id);
+    restoring++;
+  }
   const allowed = required ? healing!.allowedFor(required) : undefined;
   // A copy: the mix is written over its input, and the suggestion's scores below read the prompt's own logits.
   logits = engine.contextMixer(prompt, request.contextCacheWeight)?.adjust(logits.slice(), drawn, allowed) ?? logits;
   if (allowed) logits = restrictTo(logits, allowed);
+  else if (request.repeatPenalty) logits = applyRepeatPenalty(logits, drawn.slice(restoring), request.repeatPenalty);
   engine.remember(stepper.ids, stepper.past);
 
   const shown = (id: number): ShownToken => ({

@@ -187,6 +187,7 @@ export class TokenView implements vscode.Disposable, TokenViewTestHook {
         maxNewTokens: request.maxNewTokens,
         suffixShare: request.suffixShare,
         contextCacheWeight: request.contextCacheWeight,
+        repeatPenalty: request.repeatPenalty,
         crossFile: request.crossFile,
         drawn: this.drawn,
         // Each draw gets its own seed, derived from wisp.seed so a sequence of draws is reproducible.

@@ -1,5 +1,5 @@
 // `npm run eval -- --model DIR --data FILE.jsonl[.gz] [--limit N] [--json OUT] [--variant NAME]
-//   [--context-cache WEIGHT] [--no-healing] [--records OUT.jsonl]`
+//   [--context-cache WEIGHT] [--no-healing] [--repeat-penalty M (0 = off)] [--records OUT.jsonl]`
 // Completes each hole of a HumanEval-Infilling file through the same engine and post-processing as
 // the extension (greedy), and scores exact match, edit similarity and pass@1 (running the task's
 // tests with python3), against a baseline that needs no model. Then the trade-off of
@@ -84,6 +84,7 @@ async function main(): Promise<void> {
       'context-cache': { type: 'string', default: '0' },
       records: { type: 'string' },
       'no-healing': { type: 'boolean', default: false },
+      'repeat-penalty': { type: 'string' },
     },
   });
   if (!values.model || !values.data) {
@@ -101,6 +102,7 @@ async function main(): Promise<void> {
     timeBudgetMs: 60_000,
     contextCache: cacheWeight > 0,
     contextCacheWeight: cacheWeight,
+    ...(values['repeat-penalty'] !== undefined ? { repeatPenalty: Number(values['repeat-penalty']) } : {}),
   });
   const engine = await Engine.load({ modelDir: values.model, variant: values.variant, device: 'cpu' });
   const info = engine.info();
@@ -156,6 +158,8 @@ async function main(): Promise<void> {
         task_id: task.task_id,
         expected: task.canonical_solution,
         infill,
+        generated_text: result.text,
+        stop_reason: result.stats.stopReason,
         baseline: copy,
         confidence_mean: scored.mean[scored.mean.length - 1].confidence,
         confidence_min: scored.min[scored.min.length - 1].confidence,

@@ -1,4 +1,4 @@
-// `npm run eval:generate -- --model DIR [--data FILE.json] [--json OUT] [--max-new-tokens N]`
+// `npm run eval:generate -- --model DIR [--data FILE.json] [--json OUT] [--max-new-tokens N] [--repeat-penalty M]`
 // Generate Code on instruction prompts: each is the instruction as a comment and a function
 // signature, completed greedily through the same request builder, engine and end rules as the
 // command. Scores the share of outputs that parse (TypeScript's own parser for TS/JS, Python's
@@ -76,6 +76,7 @@ async function main(): Promise<void> {
       json: { type: 'string' },
       python: { type: 'string', default: 'python3' },
       'max-new-tokens': { type: 'string', default: String(DEFAULT_SETTINGS.generateMaxNewTokens) },
+      'repeat-penalty': { type: 'string', default: String(DEFAULT_SETTINGS.repeatPenalty) },
     },
   });
   if (!values.model) throw new Error('usage: npm run eval:generate -- --model DIR [--data FILE.json] [--json OUT]');
@@ -84,6 +85,7 @@ async function main(): Promise<void> {
     ...DEFAULT_SETTINGS,
     temperature: 0,
     generateMaxNewTokens: Number(values['max-new-tokens']),
+    repeatPenalty: Number(values['repeat-penalty']),
   });
   const engine = await Engine.load({ modelDir: values.model, device: 'cpu' });
   const withRules: Outcome[] = [];

@@ -7,6 +7,7 @@ import { Healing, restrictTo } from './token-healing';
 import { endOfText } from '../../shared/stop-rules';
 import type { EditorContext } from '../../shared/scope-rules';
 import { TokenLogprob, logSumExp } from '../../shared/confidence';
+import { type RepeatPenalty, applyRepeatPenalty } from '../../shared/repeat-penalty';
 
 export interface Stepper {
   /** Feed tokens after everything fed so far; returns the logits of the last one. */
@@ -55,6 +56,8 @@ export interface GenerateOptions {
    * which is not part of the result, and they do not count against `maxNewTokens`.
    */
   healing?: Healing;
+  /** Penalises tokens that would extend a repeat of the generation's own tokens; absent = off. */
+  repeatPenalty?: RepeatPenalty;
 }
 
 export interface GenerateResult {
@@ -103,6 +106,9 @@ export async function generate(
     const allowed = required ? options.healing!.allowedFor(required) : undefined;
     let adjusted = options.adjustLogits ? options.adjustLogits(logits, tokens, allowed) : logits;
     if (allowed) adjusted = restrictTo(adjusted, allowed);
+    else if (options.repeatPenalty) {
+      adjusted = applyRepeatPenalty(adjusted, tokens.slice(restoring), options.repeatPenalty);
+    }
     const next = sample(adjusted, options.sampling, rng);
     if (required) {
       required = options.healing!.after(required, next);
