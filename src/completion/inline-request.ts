@@ -86,6 +86,7 @@ export function inlineRequest(
     maxLines: maxLinesFor(ctx, settings.multiline),
     // The filters cut at the scope's end; the generation stops there instead of running on.
     editor: ctx,
+    retryRepeatedLine: true,
     timeBudgetMs: settings.timeBudgetMs,
     ...(settings.candidates > 1 ? { candidates: settings.candidates } : {}),
   };

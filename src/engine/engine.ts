@@ -4,7 +4,8 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { DeviceSetting, MAX_CANDIDATES } from './process/protocol';
-import { GenerateOptions, GenerateResult, Stepper, StopReason, generate } from './decode/generate';
+import { GenerateOptions, GenerateResult, Stepper, StopReason, firstContentToken, generate } from './decode/generate';
+import { repeatsNextLine, withoutLineSuffixOverlap } from '../shared/scope-rules';
 import { ContextMixer, NgramIndex } from './context/context-cache';
 import {
   CrossFileTarget,
@@ -78,6 +79,12 @@ export interface CompletionRequest {
   candidates?: number;
   /** Penalises tokens that would extend a repeat of the generation's own tokens (repeat-penalty.ts); absent = off. */
   repeatPenalty?: RepeatPenalty;
+  /**
+   * When the generation's first line is the line after the cursor (which the filters drop, so
+   * nothing would be shown), generate once more with the token that began it banned at its step:
+   * the model's next choice. Needs `editor`; shares the time budget.
+   */
+  retryRepeatedLine?: boolean;
 }
 
 /** A continuation sampled besides the first (CompletionRequest.candidates). */
@@ -170,6 +177,12 @@ export function defaultThreads(cores: number): number {
  * Tracks the sequence fed so far in one generation, so the cache can keep it afterwards. It owns
  * its past: each step's replaces the last, which is disposed (device memory, under WebGPU).
  */
+/** The text's first line is the rest of the cursor's line or the next line: the filters would drop it. */
+function repeatsFollowingLine(text: string, editor: EditorContext): boolean {
+  if (!text.trim()) return false;
+  return withoutLineSuffixOverlap(text, editor.lineSuffix).trim() === '' || repeatsNextLine(text, editor);
+}
+
 class SequenceStepper implements Stepper {
   constructor(
     private readonly session: ModelSession,
@@ -397,7 +410,7 @@ export class Engine {
     const { stepper, logits, reused } = await this.prefill(prompt.ids, reuse);
     const prefilledAt = performance.now();
     const weight = request.contextCacheWeight ?? 0;
-    const mixer = this.contextMixer(prompt, weight);
+    let mixer = this.contextMixer(prompt, weight);
     const count =
       request.sampling.temperature > 0 ? Math.max(1, Math.min(MAX_CANDIDATES, Math.round(request.candidates ?? 1))) : 1;
     // The further candidates continue from the prompt's state as it is now: views of it (on the
@@ -429,11 +442,25 @@ export class Engine {
     });
     let result: GenerateResult;
     const others: GenerateResult[] = [];
+    let retriedTokens = 0;
     // The context cache's mix is written over the logits it is given: each candidate starts from
     // its own copy of the prompt's.
-    const promptLogits = forks.length > 0 ? logits.slice() : logits;
+    const retry = request.retryRepeatedLine === true && request.editor !== undefined;
+    const promptLogits = forks.length > 0 || retry ? logits.slice() : logits;
     try {
       result = await generate(stepper, this.tokenizer, logits, options(request.seed, mixer, hooks.onText));
+      const step = retry ? firstContentToken(this.tokenizer, result.tokens, healing?.text.length ?? 0) : -1;
+      if (step >= 0 && repeatsFollowingLine(result.text, request.editor!) && !hooks.isCancelled?.()) {
+        retriedTokens = result.tokens.length;
+        const firstCacheMs = mixer?.adjustMs ?? 0;
+        stepper.rewind(stepper.ids.length - prompt.ids.length);
+        mixer = this.contextMixer(prompt, weight);
+        result = await generate(stepper, this.tokenizer, promptLogits.slice(), {
+          ...options(request.seed, mixer, hooks.onText),
+          ban: { step, token: result.tokens[step] },
+        });
+        if (mixer) mixer.adjustMs += firstCacheMs;
+      }
       mixer?.settle(result.tokens);
       for (const [i, fork] of forks.entries()) {
         if (hooks.isCancelled?.()) break;
@@ -455,7 +482,7 @@ export class Engine {
         promptTokens: prompt.ids.length,
         reusedTokens: reused,
         prefilledTokens: prompt.ids.length - reused,
-        generatedTokens: others.reduce((sum, r) => sum + r.tokens.length, result.tokens.length),
+        generatedTokens: others.reduce((sum, r) => sum + r.tokens.length, result.tokens.length + retriedTokens),
         tokenizeMs: tokenizedAt - startedAt,
         prefillMs: prefilledAt - tokenizedAt,
         decodeMs: finishedAt - prefilledAt,

@@ -1,5 +1,5 @@
 // `npm run eval -- --model DIR --data FILE.jsonl[.gz] [--limit N] [--json OUT] [--variant NAME]
-//   [--context-cache WEIGHT] [--no-healing] [--repeat-penalty M (0 = off)] [--records OUT.jsonl]`
+//   [--context-cache WEIGHT] [--no-healing] [--no-retry] [--repeat-penalty M (0 = off)] [--records OUT.jsonl]`
 // Completes each hole of a HumanEval-Infilling file through the same engine and post-processing as
 // the extension (greedy), and scores exact match, edit similarity and pass@1 (running the task's
 // tests with python3), against a baseline that needs no model. Then the trade-off of
@@ -84,6 +84,7 @@ async function main(): Promise<void> {
       'context-cache': { type: 'string', default: '0' },
       records: { type: 'string' },
       'no-healing': { type: 'boolean', default: false },
+      'no-retry': { type: 'boolean', default: false },
       'repeat-penalty': { type: 'string' },
     },
   });
@@ -132,6 +133,7 @@ async function main(): Promise<void> {
     const holeLines = task.canonical_solution.split('\n').filter((l) => l.trim()).length;
     prepared.request.maxLines = holeLines;
     if (values['no-healing']) prepared.request.tokenHealing = false;
+    if (values['no-retry']) prepared.request.retryRepeatedLine = false;
     const t0 = performance.now();
     const result = await engine.complete(prepared.request);
     model.ms.push(performance.now() - t0);

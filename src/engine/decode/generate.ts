@@ -58,6 +58,8 @@ export interface GenerateOptions {
   healing?: Healing;
   /** Penalises tokens that would extend a repeat of the generation's own tokens; absent = off. */
   repeatPenalty?: RepeatPenalty;
+  /** A token never chosen at this step (counted from the first generated token, healing included). */
+  ban?: { step: number; token: number };
 }
 
 export interface GenerateResult {
@@ -108,6 +110,10 @@ export async function generate(
     if (allowed) adjusted = restrictTo(adjusted, allowed);
     else if (options.repeatPenalty) {
       adjusted = applyRepeatPenalty(adjusted, tokens.slice(restoring), options.repeatPenalty);
+    }
+    if (options.ban && tokens.length === options.ban.step) {
+      adjusted = adjusted === logits ? adjusted.slice() : adjusted;
+      adjusted[options.ban.token] = -Infinity;
     }
     const next = sample(adjusted, options.sampling, rng);
     if (required) {
@@ -164,4 +170,12 @@ export async function generate(
   if (drafted.length > 0) stepper.rewind!(drafted.length);
   for (const token of logprobs) token.end = Math.min(token.end, text.length);
   return { text, tokens, stopReason, draftedTokens, logprobs };
+}
+
+/** Index of the first token whose text (after what healing restores) holds a non-space character, or -1. */
+export function firstContentToken(decoder: TokenDecoder, tokens: readonly number[], healed: number): number {
+  for (let i = 0; i < tokens.length; i++) {
+    if (/\S/.test(decoder.decode(tokens.slice(0, i + 1)).slice(healed))) return i;
+  }
+  return -1;
 }

@@ -81,6 +81,34 @@ describe('generation loop', () => {
     assert.notEqual(a.text, c.text);
   });
 
+  it('a first line that is the next line is generated again with its first token banned', async () => {
+    const request = { ...base, maxNewTokens: 20, maxLines: 1, tokenHealing: false };
+    const plain = await engine.complete(request);
+    const line = plain.text.trim();
+    assert.ok(line, 'the fixture model wrote a line');
+    // the document's next line is what the model writes first: the filters would drop it
+    const editor = { linePrefix: '        ', lineSuffix: '', nextLines: [`        ${line}`] };
+    const kept = await engine.complete({ ...request, editor });
+    assert.equal(kept.text.trim(), line);
+    const again = await engine.complete({ ...request, editor, retryRepeatedLine: true });
+    assert.ok(again.text.trim(), 'something to show');
+    assert.notEqual(again.text.trim().split('\n')[0], line);
+    assert.ok(again.stats.generatedTokens > kept.stats.generatedTokens, 'both generations are counted');
+    // and the KV cache it leaves is exact: the next keystroke's reuse gives a fresh prefill's text
+    const next = await engine.complete({ ...request, prefix: `${base.prefix}s` });
+    engine.clearCache();
+    assert.equal(next.text, (await engine.complete({ ...request, prefix: `${base.prefix}s` })).text);
+  });
+
+  it('no second generation when the first line is not the next line', async () => {
+    const request = { ...base, maxNewTokens: 20, maxLines: 1, tokenHealing: false };
+    const editor = { linePrefix: '        ', lineSuffix: '', nextLines: ['        something_else()'] };
+    const plain = await engine.complete({ ...request, editor });
+    const retried = await engine.complete({ ...request, editor, retryRepeatedLine: true });
+    assert.equal(retried.text, plain.text);
+    assert.equal(retried.stats.generatedTokens, plain.stats.generatedTokens);
+  });
+
   it('the cache stays within its entry bound', async () => {
     for (let i = 0; i < 10; i++)
       await engine.complete({ ...base, prefix: `# file ${i}\n` + 'x = 1\n'.repeat(i + 1), maxNewTokens: 2 });
@@ -150,5 +178,31 @@ describe('repetition loops in the generation loop', () => {
     assert.equal(result.stopReason, 'loop');
     assert.equal(result.text, '0');
     assert.ok(result.tokens.length < 20, `${result.tokens.length} tokens`);
+  });
+});
+
+describe('a banned token', () => {
+  it('is never chosen at its step, and only there', async () => {
+    // vocabulary: 0 "a", 1 "b", 2 end; the model always prefers "a", then "b"
+    const run = (ban?: { step: number; token: number }) =>
+      generate(
+        { feed: async () => Float32Array.from([2, 1, 0]) },
+        { decode: (ids) => ids.map((id) => 'ab'[id]).join('') },
+        Float32Array.from([2, 1, 0]),
+        {
+          sampling: GREEDY,
+          seed: 0,
+          maxNewTokens: 4,
+          stop: [],
+          stopIds: new Set([2]),
+          timeBudgetMs: 10_000,
+          startedAt: performance.now(),
+          roomLeft: 1000,
+          isCancelled: () => false,
+          ban,
+        },
+      );
+    assert.equal((await run()).text, 'aaaa');
+    assert.equal((await run({ step: 1, token: 0 })).text, 'abaa');
   });
 });
