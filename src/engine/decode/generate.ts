@@ -111,8 +111,10 @@ export async function generate(
     else if (options.repeatPenalty) {
       adjusted = applyRepeatPenalty(adjusted, tokens.slice(restoring), options.repeatPenalty);
     }
+    // The confidence is the model's own probability of the token chosen, ban or no ban.
+    const scored = adjusted;
     if (options.ban && tokens.length === options.ban.step) {
-      adjusted = adjusted === logits ? adjusted.slice() : adjusted;
+      adjusted = adjusted.slice();
       adjusted[options.ban.token] = -Infinity;
     }
     const next = sample(adjusted, options.sampling, rng);
@@ -126,7 +128,7 @@ export async function generate(
     }
     tokens.push(next);
     text = stableText(decoder, tokens).slice(healed);
-    logprobs.push({ logprob: adjusted[next] - logSumExp(adjusted), end: text.length });
+    logprobs.push({ logprob: scored[next] - logSumExp(scored), end: text.length });
     const end = endOfText(text, options.stop, options.maxLines, options.editor);
     if (end) {
       ({ text, reason: stopReason } = end);

@@ -203,6 +203,11 @@ describe('a banned token', () => {
         },
       );
     assert.equal((await run()).text, 'aaaa');
-    assert.equal((await run({ step: 1, token: 0 })).text, 'abaa');
+    const banned = await run({ step: 1, token: 0 });
+    assert.equal(banned.text, 'abaa');
+    // its probability is the model's, not renormalised over what the ban left
+    const logits = [2, 1, 0];
+    const lse = Math.log(logits.reduce((sum, x) => sum + Math.exp(x), 0));
+    assert.ok(Math.abs(banned.logprobs[1].logprob - (1 - lse)) < 1e-6, `${banned.logprobs[1].logprob}`);
   });
 });
