@@ -14,7 +14,8 @@ import {
 } from '../../../src/engine/inspect';
 import { buildPrompt, promptBudget } from '../../../src/engine/prompt-format';
 import { restrictTo } from '../../../src/engine/decode/token-healing';
-import { Rng, SamplingParams, filterDistribution, sample, softmax } from '../../../src/shared/sampler';
+import { Rng, SamplingParams, argmax, filterDistribution, sample, softmax } from '../../../src/shared/sampler';
+import { DEFAULT_REPEAT_PENALTY, applyRepeatPenalty } from '../../../src/shared/repeat-penalty';
 import { readModelFolder } from '../../../src/shared/model-folder';
 import { ModelTokenizer } from '../../../src/engine/model/tokenizer';
 import { TINY_MODEL } from '../fixture';
@@ -196,6 +197,22 @@ describe('inspect (tiny-gpt fixture, fp32)', () => {
       next.drawn.map((t) => t.id),
       [first.draw.id, next.draw?.id],
     );
+  });
+
+  it('after drawn tokens, the distribution is the repeat-penalised one a generation draws from', async () => {
+    const ids = promptIds(base);
+    // c, the model's top token after "a b", drawn after a second "a b": a repeat it may lengthen
+    const [a, b] = engine.tokenizer.encode('value = ');
+    const c = argmax(await fullPassLogits([...ids, a, b]));
+    const drawn = [a, b, c, a, b];
+    const penalty = { ...DEFAULT_REPEAT_PENALTY, multiplier: 3 };
+    const view = await inspect(engine, { ...base, drawn, repeatPenalty: penalty });
+    const expected = softmax(applyRepeatPenalty(await fullPassLogits([...ids, ...drawn]), drawn, penalty));
+    for (const cand of view.distribution.candidates) assert.ok(Math.abs(cand.raw - expected[cand.id]) <= TOLERANCE);
+    const plain = await inspect(engine, { ...base, drawn });
+    const rawOf = (v: typeof view, id: number) => v.distribution.candidates.find((x) => x.id === id)?.raw ?? 0;
+    assert.ok(rawOf(plain, c) > 0.001, `c is among the shown candidates: p=${rawOf(plain, c)}`);
+    assert.ok(rawOf(view, c) < rawOf(plain, c) / 2, 'the token that lengthens the repeat loses');
   });
 
   it('scores the suggestion token by token as a full forward pass does', async () => {
