@@ -5,7 +5,6 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { DeviceSetting, MAX_CANDIDATES } from './process/protocol';
 import { GenerateOptions, GenerateResult, Stepper, StopReason, firstContentToken, generate } from './decode/generate';
-import { repeatsNextLine, withoutLineSuffixOverlap } from '../shared/scope-rules';
 import { ContextMixer, NgramIndex } from './context/context-cache';
 import {
   CrossFileTarget,
@@ -24,7 +23,7 @@ import type { SamplingParams } from '../shared/sampler';
 import { ModelTokenizer } from './model/tokenizer';
 import { Healing, TokenHealer } from './decode/token-healing';
 import { lookupDraft } from './decode/prompt-lookup';
-import type { EditorContext } from '../shared/scope-rules';
+import { type EditorContext, repeatsFollowingLine } from '../shared/scope-rules';
 import type { TokenLogprob } from '../shared/confidence';
 import type { RepeatPenalty } from '../shared/repeat-penalty';
 
@@ -177,12 +176,6 @@ export function defaultThreads(cores: number): number {
  * Tracks the sequence fed so far in one generation, so the cache can keep it afterwards. It owns
  * its past: each step's replaces the last, which is disposed (device memory, under WebGPU).
  */
-/** The text's first line is the rest of the cursor's line or the next line: the filters would drop it. */
-function repeatsFollowingLine(text: string, editor: EditorContext): boolean {
-  if (!text.trim()) return false;
-  return withoutLineSuffixOverlap(text, editor.lineSuffix).trim() === '' || repeatsNextLine(text, editor);
-}
-
 class SequenceStepper implements Stepper {
   constructor(
     private readonly session: ModelSession,

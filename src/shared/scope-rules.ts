@@ -83,6 +83,15 @@ export function repeatsNextLine(text: string, ctx: EditorContext): boolean {
 }
 
 /**
+ * The text's first line is all in the rest of the cursor's line, or is the next line: the filters
+ * (line-suffix-overlap, repeats-following-text) leave nothing of it to show.
+ */
+export function repeatsFollowingLine(text: string, ctx: EditorContext): boolean {
+  if (!text.trim()) return false;
+  return withoutLineSuffixOverlap(text, ctx.lineSuffix).trim() === '' || repeatsNextLine(text, ctx);
+}
+
+/**
  * Where a generation may stop because the filters would cut everything after this point anyway:
  * the length of text to keep, or -1 while none of the three rules has fired. The text kept ends on
  * the character that made the rule fire (the dedented line's first character, the closer, or the

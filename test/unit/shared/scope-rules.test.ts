@@ -9,7 +9,7 @@ import { describe, it } from 'node:test';
 import { editorContext } from '../../../src/completion/inline-request';
 import { DocumentStyle, FilterContext, runFilters } from '../../../src/completion/postprocess';
 import type { MultilineMode } from '../../../src/settings';
-import { ruleStop, scopeEndLine, unmatchedCloser } from '../../../src/shared/scope-rules';
+import { repeatsFollowingLine, ruleStop, scopeEndLine, unmatchedCloser } from '../../../src/shared/scope-rules';
 import { endOfText } from '../../../src/shared/stop-rules';
 import { DATA_DIR } from '../fixture';
 
@@ -62,6 +62,27 @@ describe('stopping while decoding, over the golden cases of post-processing', ()
     assert.ok(stepsOn < stepsOff, `${stepsOn} characters with the early stop, ${stepsOff} without`);
     for (const file of ['scope-end.json', 'unmatched-closer.json', 'repeats-following-text.json'])
       assert.ok(stoppedEarly.has(file), `a case of ${file} stops early`);
+  });
+});
+
+describe('a first line the filters would drop as a repeat of what follows', () => {
+  it('is found only where the filters show nothing, over the golden cases', () => {
+    let found = 0;
+    for (const c of cases) {
+      const ctx = contextOf(c);
+      if (!repeatsFollowingLine(c.raw, ctx)) continue;
+      found++;
+      assert.equal(runFilters(c.raw, ctx).text, undefined, `${c.file}: ${c.name}`);
+    }
+    assert.ok(found >= 2, `${found} golden cases repeat what follows`);
+  });
+
+  it('covers the rest of the line and the next line, not a blank text', () => {
+    const ctx = editorContext('    ', 'return x\n    y = 1\n');
+    assert.ok(repeatsFollowingLine('return x\n', ctx));
+    assert.ok(repeatsFollowingLine('y = 1', { ...ctx, lineSuffix: '' }));
+    assert.equal(repeatsFollowingLine('  \n', ctx), false);
+    assert.equal(repeatsFollowingLine('return y', ctx), false);
   });
 });
 
