@@ -442,10 +442,11 @@ export class Engine {
     const promptLogits = forks.length > 0 || retry ? logits.slice() : logits;
     try {
       result = await generate(stepper, this.tokenizer, logits, options(request.seed, mixer, hooks.onText));
-      const step = retry ? firstContentToken(this.tokenizer, result.tokens, healing?.text.length ?? 0) : -1;
       // Only while half the time budget is left: a retry cut short by it would show a fragment.
       const timeLeft = performance.now() - startedAt < request.timeBudgetMs / 2;
-      if (step >= 0 && timeLeft && repeatsFollowingLine(result.text, request.editor!) && !hooks.isCancelled?.()) {
+      const repeated = retry && timeLeft && repeatsFollowingLine(result.text, request.editor!);
+      const step = repeated ? firstContentToken(this.tokenizer, result.tokens, healing?.text.length ?? 0) : -1;
+      if (step >= 0 && !hooks.isCancelled?.()) {
         retriedTokens = result.tokens.length;
         const firstCacheMs = mixer?.adjustMs ?? 0;
         stepper.rewind(stepper.ids.length - prompt.ids.length);
