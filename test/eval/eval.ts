@@ -122,6 +122,7 @@ async function main(): Promise<void> {
   };
   const baseline = { em: [] as number[], es: [] as number[], pass: [] as number[] };
   const records: string[] = [];
+  const stopReasons: Record<string, number> = {};
   const scored: Record<ConfidenceMeasure, ScoredSuggestion[]> = { mean: [], min: [] };
   const started = Date.now();
   for (const [i, task] of tasks.entries()) {
@@ -142,6 +143,7 @@ async function main(): Promise<void> {
     model.cacheMs += result.stats.cacheMs ?? 0;
     model.decodeMs += result.stats.decodeMs;
     model.steps += Math.max(1, result.stats.generatedTokens);
+    stopReasons[result.stats.stopReason] = (stopReasons[result.stats.stopReason] ?? 0) + 1;
     const suggestion = finishInline(prepared, result, detectStyle(text)) ?? '';
     const infill = firstLines(suggestion, holeLines);
     model.em.push(exactMatch(infill, task.canonical_solution) ? 1 : 0);
@@ -196,6 +198,8 @@ async function main(): Promise<void> {
       // per generation step: the context cache's lookup and mixing, and the whole step (model + cache + sampling)
       cache_ms_per_step: model.cacheMs / Math.max(1, model.steps),
       step_ms: model.decodeMs / Math.max(1, model.steps),
+      // how the generations ended: 'loop' and 'length' are mostly a model lost in repetition
+      stop_reasons: stopReasons,
     },
     baseline_previous_line: scores(baseline),
     confidence: Object.fromEntries(
@@ -217,6 +221,11 @@ async function main(): Promise<void> {
   const b = report.baseline_previous_line;
   console.log(
     `| no model: repeat the previous line | ${pct(b.exact_match)} | ${b.edit_similarity.toFixed(3)} | ${pct(b.pass_at_1)} | — |`,
+  );
+  console.log(
+    `generations ended by: ${Object.entries(stopReasons)
+      .map(([reason, n]) => `${reason} ${n}`)
+      .join(', ')}`,
   );
   const row = (p: CurvePoint) => `${pct(p.coverage)} | ${pct(p.exactMatch)} | ${p.editSimilarity.toFixed(3)}`;
   console.log('\nwisp.minConfidence (confidence = exp of the mean token log-probability; min: of the smallest)');
