@@ -157,6 +157,9 @@ export class WispInlineProvider implements vscode.InlineCompletionItemProvider {
       `${what}${waitedMs === undefined ? '' : ` after ${waitedMs} ms wait`} prompt ${s.promptTokens} tok ` +
         `(reused ${s.reusedTokens}, prefilled ${s.prefilledTokens}${s.headerTokens ? `, other files' chunks ${s.headerTokens}` : ''}) → ${s.generatedTokens} tok, ` +
         `prefill ${s.prefillMs.toFixed(1)} ms, decode ${s.decodeMs.toFixed(1)} ms, total ${s.totalMs.toFixed(1)} ms, ${s.stopReason}` +
+        (s.setAsideTokens
+          ? `, the model's second choice (its first, ${s.setAsideTokens} tok, repeated the line after the cursor)`
+          : '') +
         (s.relatedTokens ? `, context cache holds ${s.relatedTokens} tokens of other files` : '') +
         (confidence === undefined ? '' : `, confidence ${confidence.toFixed(2)}`) +
         filters,

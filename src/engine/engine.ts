@@ -131,6 +131,11 @@ export interface CompletionStats {
   relatedTokens?: number;
   /** Tokens of the repository header before the prompt (0 when there is none). */
   headerTokens?: number;
+  /**
+   * Tokens of a first generation whose first line repeated what follows the cursor, set aside for
+   * the model's second choice (CompletionRequest.retryRepeatedLine); absent when there was none.
+   */
+  setAsideTokens?: number;
 }
 
 export interface CompletionResult {
@@ -489,6 +494,7 @@ export class Engine {
         cacheMs: mixer?.adjustMs,
         relatedTokens: this.contextIndex.documentTokens,
         headerTokens: prompt.headerTokens,
+        ...(retriedTokens > 0 ? { setAsideTokens: retriedTokens } : {}),
       },
     };
   }

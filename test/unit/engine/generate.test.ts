@@ -94,6 +94,8 @@ describe('generation loop', () => {
     assert.ok(again.text.trim(), 'something to show');
     assert.notEqual(again.text.trim().split('\n')[0], line);
     assert.ok(again.stats.generatedTokens > kept.stats.generatedTokens, 'both generations are counted');
+    assert.equal(again.stats.setAsideTokens, kept.stats.generatedTokens);
+    assert.equal(kept.stats.setAsideTokens, undefined);
     // and the KV cache it leaves is exact: the next keystroke's reuse gives a fresh prefill's text
     const next = await engine.complete({ ...request, prefix: `${base.prefix}s` });
     engine.clearCache();
