@@ -5,11 +5,14 @@ import * as vscode from 'vscode';
 import {
   api,
   changeSettings,
+  bundledModel,
   cliComplete,
+  cliStats,
   complete,
   insertText,
   positionAfter,
   setSetting,
+  switchModel,
   workspaceFile,
 } from './helpers';
 
@@ -93,5 +96,47 @@ describe('inline completion', () => {
     source.cancel();
     const items = await complete(wisp.provider, d, positionAfter(d, FIB_BODY), source.token);
     assert.deepStrictEqual(items.map(insertText), []);
+  });
+});
+
+describe("the model's second choice, on the bundled model", () => {
+  let restore: (() => Promise<void>) | undefined;
+  before(async function () {
+    // The random fixture model never writes the next line first; a trained one does, in repetitive code.
+    const bundled = bundledModel();
+    if (!bundled) this.skip();
+    const restoreSettings = await changeSettings({ temperature: 0, timeBudgetMs: 60_000 });
+    const restoreModel = await switchModel(bundled);
+    restore = async () => {
+      await restoreModel();
+      await restoreSettings();
+    };
+  });
+
+  after(async () => {
+    await restore?.();
+  });
+
+  it('is shown where the first line it writes is the next line, as cli.js shows it', async () => {
+    const wisp = await api();
+    const model = ['--model', bundledModel()!];
+    const before = 'import os\nimport sys\nimport os\n';
+    // The condition is created, whatever the model: the line below the cursor becomes the model's own
+    // first line for the document with that line below it, until the engine sets one aside.
+    let suffix = '\n\n';
+    let setAside = 0;
+    for (let round = 0; round < 6 && !setAside; round++) {
+      setAside = Number((await cliStats(before, suffix, model)).setAsideTokens ?? 0);
+      if (setAside) break;
+      const next = (await cliComplete(before, suffix, model)).split('\n')[0];
+      if (!next.trim()) break;
+      suffix = `\n${next}\n`;
+    }
+    assert.ok(setAside > 0, `the model never wrote the line below the cursor first (last: ${JSON.stringify(suffix)})`);
+    const d = await vscode.workspace.openTextDocument({ language: 'python', content: before + suffix });
+    const fromEditor = (await complete(wisp.provider, d, d.positionAt(before.length))).map(insertText)[0] ?? '';
+    assert.ok(fromEditor.trim(), 'nothing shown');
+    assert.notStrictEqual(fromEditor.split('\n')[0].trim(), suffix.trim().split('\n')[0].trim());
+    assert.strictEqual(fromEditor, await cliComplete(before, suffix, model));
   });
 });

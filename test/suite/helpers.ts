@@ -115,8 +115,41 @@ export function insertText(item: vscode.InlineCompletionItem): string {
   return typeof item.insertText === 'string' ? item.insertText : item.insertText.value;
 }
 
+/** The model bundled with the extension (absent from a checkout that has not got it). */
+export function bundledModel(): string | undefined {
+  const dir = path.join(extension().extensionPath, 'models', 'wisp-code-small');
+  return fs.existsSync(path.join(dir, 'config.json')) ? dir : undefined;
+}
+
+/** Loads the model in `dir` through wisp.model; the returned function loads the configured one again. */
+export async function switchModel(dir: string): Promise<() => Promise<void>> {
+  const wisp = await api();
+  const loaded = (modelDir: string) =>
+    waitFor(`the engine to load ${modelDir}`, () => {
+      const state = wisp.state() as { status: string; info?: { modelDir?: string } };
+      return state.status === 'ready' && state.info?.modelDir === modelDir;
+    });
+  const original = configuredModel();
+  await setSetting('model', dir);
+  await loaded(dir);
+  return async () => {
+    await setSetting('model', original);
+    await loaded(original);
+  };
+}
+
 /** `node dist/cli.js complete` on the same prefix and suffix: what the engine alone produces. */
 export async function cliComplete(prefix: string, suffix: string, args: string[] = []): Promise<string> {
+  return (await runCli(prefix, suffix, args)).stdout;
+}
+
+/** The engine's statistics for the same request as cliComplete's (`--stats`). */
+export async function cliStats(prefix: string, suffix: string, args: string[] = []): Promise<Record<string, unknown>> {
+  const { stderr } = await runCli(prefix, suffix, [...args, '--stats']);
+  return JSON.parse(stderr.trim().split('\n').pop()!) as Record<string, unknown>;
+}
+
+async function runCli(prefix: string, suffix: string, args: string[]): Promise<{ stdout: string; stderr: string }> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wisp-cli-'));
   try {
     const prefixFile = path.join(dir, 'prefix.txt');
@@ -124,7 +157,7 @@ export async function cliComplete(prefix: string, suffix: string, args: string[]
     fs.writeFileSync(prefixFile, prefix);
     fs.writeFileSync(suffixFile, suffix);
     const cli = path.join(extension().extensionPath, 'dist', 'cli.js');
-    return await new Promise<string>((resolve, reject) => {
+    return await new Promise((resolve, reject) => {
       execFile(
         process.execPath,
         [
@@ -149,7 +182,7 @@ export async function cliComplete(prefix: string, suffix: string, args: string[]
         // The extension host's own node: ELECTRON_RUN_AS_NODE makes that work under desktop VS Code too.
         { env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' }, timeout: 60_000, maxBuffer: 1 << 20 },
         (err, stdout, stderr) =>
-          err ? reject(new Error(`cli.js complete failed: ${err.message}\n${stderr}`)) : resolve(stdout),
+          err ? reject(new Error(`cli.js complete failed: ${err.message}\n${stderr}`)) : resolve({ stdout, stderr }),
       );
     });
   } finally {

@@ -2,19 +2,16 @@
 // several candidates (Alt+], editor.action.inlineSuggest.showNext), and taking part of a suggestion
 // (Accept Next Word, Accept Next Line) after which typing-through still serves the rest.
 import * as assert from 'assert';
-import * as fs from 'fs';
-import * as path from 'path';
 import * as vscode from 'vscode';
 import {
   WispApi,
   api,
+  bundledModel,
   changeSettings,
   complete,
-  configuredModel,
-  extension,
   insertText,
   positionAfter,
-  setSetting,
+  switchModel,
   waitFor,
 } from './helpers';
 
@@ -130,26 +127,17 @@ describe("VS Code's inline-suggestion commands", () => {
   });
 
   describe('partial accept, on the bundled model', () => {
-    let original: string | undefined;
-    const modelDir = () => path.join(extension().extensionPath, 'models', 'wisp-code-small');
-    const loaded = (dir: string) =>
-      waitFor(`the engine to load ${dir}`, () => {
-        const state = wisp.state() as { status: string; info?: { modelDir?: string } };
-        return state.status === 'ready' && state.info?.modelDir === dir;
-      });
+    let restoreModel: (() => Promise<void>) | undefined;
 
     before(async function () {
       // A random fixture model writes one short line here; a real one writes several lines of words.
-      if (!fs.existsSync(path.join(modelDir(), 'config.json'))) this.skip();
-      original = configuredModel();
-      await setSetting('model', modelDir());
-      await loaded(modelDir());
+      const bundled = bundledModel();
+      if (!bundled) this.skip();
+      restoreModel = await switchModel(bundled);
     });
 
     after(async () => {
-      if (original === undefined) return;
-      await setSetting('model', original);
-      await loaded(original);
+      await restoreModel?.();
     });
 
     it('Accept Next Word and Accept Next Line take part of it; typing-through serves the rest', async () => {
