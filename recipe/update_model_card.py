@@ -15,9 +15,11 @@ def main():
     hist = state["history"]
     rows = ["| session | time (UTC) | steps | tokens | train loss | val py | val ts | val js | val FIM middle |",
             "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
-    starts = [s["start_step"] for s in state["sessions"]]
+    # by time, not step: a session resumed from the stable weights starts at a step below the
+    # previous session's last (cooled) row
+    starts = [s["start"] for s in state["sessions"]]
     for h in hist:
-        sess = max(1, sum(1 for s in starts if s < h["step"]))
+        sess = max(1, sum(1 for s in starts if s < h["time"]))
         v = h["val"]
         rows.append(f"| {sess} | {h['time'][:16].replace('T', ' ')} | {h['step']:,} | {h['tokens']/1e6:.2f} M | "
                     f"{h['train_loss']} | {v['py']} | {v['ts']} | {v['js']} | {v['fim_middle']} |")
