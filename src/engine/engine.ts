@@ -440,7 +440,7 @@ export class Engine {
     });
     let result: GenerateResult;
     const others: GenerateResult[] = [];
-    let retriedTokens = 0;
+    let setAsideTokens = 0;
     // The context cache's mix is written over the logits it is given: each candidate starts from
     // its own copy of the prompt's.
     const retry = request.retryRepeatedLine === true && request.editor !== undefined;
@@ -452,7 +452,7 @@ export class Engine {
       const repeated = retry && timeLeft && repeatsFollowingLine(result.text, request.editor!);
       const step = repeated ? firstContentToken(this.tokenizer, result.tokens, healing?.text.length ?? 0) : -1;
       if (step >= 0 && !hooks.isCancelled?.()) {
-        retriedTokens = result.tokens.length;
+        setAsideTokens = result.tokens.length;
         const firstCacheMs = mixer?.adjustMs ?? 0;
         stepper.rewind(stepper.ids.length - prompt.ids.length);
         mixer = this.contextMixer(prompt, weight);
@@ -483,7 +483,7 @@ export class Engine {
         promptTokens: prompt.ids.length,
         reusedTokens: reused,
         prefilledTokens: prompt.ids.length - reused,
-        generatedTokens: others.reduce((sum, r) => sum + r.tokens.length, result.tokens.length + retriedTokens),
+        generatedTokens: others.reduce((sum, r) => sum + r.tokens.length, result.tokens.length + setAsideTokens),
         tokenizeMs: tokenizedAt - startedAt,
         prefillMs: prefilledAt - tokenizedAt,
         decodeMs: finishedAt - prefilledAt,
@@ -494,7 +494,7 @@ export class Engine {
         cacheMs: mixer?.adjustMs,
         relatedTokens: this.contextIndex.documentTokens,
         headerTokens: prompt.headerTokens,
-        ...(retriedTokens > 0 ? { setAsideTokens: retriedTokens } : {}),
+        ...(setAsideTokens > 0 ? { setAsideTokens } : {}),
       },
     };
   }
