@@ -37,5 +37,9 @@ mkdir -p "$RUN"
 # machine, and the model's tokens are what the session must not lose to them
 TRAIN_NICE=0 setsid nohup $R/train_until.sh "$UNTIL" "$RUN" --procs 2 --threads 1 --bf16 "$@" > /dev/null 2>&1 < /dev/null &
 sleep 15
+if [ ! -s "$RUN/stdout.log" ]; then
+  echo "start_session.sh: train_until.sh wrote nothing to $RUN/stdout.log: is $UNTIL (UTC) a time to come?" >&2
+  exit 1
+fi
 tail -n 2 "$RUN/stdout.log"
 echo "training until $UNTIL UTC; log: $RUN/stdout.log; at the end: recipe/finish_session.sh"

@@ -126,7 +126,9 @@ def deadline(a):
         if "T" in a.until:
             return dt.datetime.fromisoformat(a.until.replace("Z", "+00:00"))
         h, m = map(int, a.until.split(":"))
-        return now.replace(hour=h, minute=m, second=0, microsecond=0)
+        end = now.replace(hour=h, minute=m, second=0, microsecond=0)
+        # a session that starts before midnight and ends after it names tomorrow's time
+        return end if end > now else end + dt.timedelta(days=1)
     return now + dt.timedelta(hours=2)
 
 

@@ -11,6 +11,8 @@ BLAS=/usr/lib/x86_64-linux-gnu/openblas-pthread
 if [ -d "$BLAS" ]; then export LD_LIBRARY_PATH="$BLAS${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"; fi
 mkdir -p "$RUN"
 end=$(date -u -d "$UNTIL" +%s)
+# HH:MM already past today is tomorrow's, as train.py reads it (a session across midnight)
+if [[ $UNTIL =~ ^[0-9]{1,2}:[0-9]{2}$ ]] && [ "$end" -le "$(date -u +%s)" ]; then end=$((end + 86400)); fi
 while [ "$(date -u +%s)" -lt $((end - 120)) ]; do
   echo "[train_until] $(date -u +%FT%TZ) starting train.py" >> "$RUN/stdout.log"
   nice -n "${TRAIN_NICE:-19}" /usr/bin/python3 recipe/train.py --until "$UNTIL" --run "$RUN" "$@" >> "$RUN/stdout.log" 2>&1
