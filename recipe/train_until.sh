@@ -13,9 +13,11 @@ mkdir -p "$RUN"
 end=$(date -u -d "$UNTIL" +%s)
 # HH:MM already past today is tomorrow's, as train.py reads it (a session across midnight)
 if [[ $UNTIL =~ ^[0-9]{1,2}:[0-9]{2}$ ]] && [ "$end" -le "$(date -u +%s)" ]; then end=$((end + 86400)); fi
+# every restart of train.py gets this one absolute deadline, not HH:MM to read again
+UNTIL_AT=$(date -u -d "@$end" +%FT%TZ)
 while [ "$(date -u +%s)" -lt $((end - 120)) ]; do
   echo "[train_until] $(date -u +%FT%TZ) starting train.py" >> "$RUN/stdout.log"
-  nice -n "${TRAIN_NICE:-19}" /usr/bin/python3 recipe/train.py --until "$UNTIL" --run "$RUN" "$@" >> "$RUN/stdout.log" 2>&1
+  nice -n "${TRAIN_NICE:-19}" /usr/bin/python3 recipe/train.py --until "$UNTIL_AT" --run "$RUN" "$@" >> "$RUN/stdout.log" 2>&1
   rc=$?
   echo "[train_until] $(date -u +%FT%TZ) train.py exited with $rc" >> "$RUN/stdout.log"
   [ $rc -eq 0 ] && break
