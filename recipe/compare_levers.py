@@ -51,6 +51,10 @@ def run(a):
     block, opt_name = a.variant.split("-")
     cfg = GPTConfig(vocab_size=len(tok), n_positions=tc.n_positions, n_layer=tc.n_layer,
                     n_head=tc.n_head, n_embd=tc.n_embd, arch=block)
+    if a.resume:
+        assert block == "gpt2", "the shipped model has the GPT-2 block"
+        ck = torch.load(a.resume, map_location="cpu")
+        cfg = GPTConfig(**ck["config"])  # the lineage's shape, or a grown one (grow_depth.py)
     torch.manual_seed(0)
     model = build_model(cfg).train()
     opts, peaks = make_optimisers(model, tc, a.muon_lr, opt_name == "muon")
@@ -59,8 +63,6 @@ def run(a):
         # Continue the shipped lineage instead of starting over: AdamW goes on with its saved
         # moments at full rate (as train.py resumes); Muon starts its momentum afresh and re-warms,
         # the price of switching optimiser mid-run, which is part of what is measured.
-        assert block == "gpt2", "the shipped model has the GPT-2 block"
-        ck = torch.load(a.resume, map_location="cpu")
         model.load_state_dict({k: v.float() for k, v in ck["model"].items()})
         if opt_name == "adamw":
             opts[0].load_state_dict(ck["optimizer"])
@@ -95,7 +97,7 @@ def run(a):
     train_s = time.time() - t0
     tokens = len(losses) * tc.batch_size * cfg.n_positions
     val_losses = train.evaluate(model, val, tc, "cpu", no_amp)
-    out = {"variant": a.variant, "params": model.n_params(), "steps": len(losses),
+    out = {"variant": a.variant, "params": model.n_params(), "n_layer": cfg.n_layer, "steps": len(losses),
            "tokens": tokens, "batch": tc.batch_size,
            "threads": a.threads, "bf16": a.bf16, "muon_lr": a.muon_lr if opt_name == "muon" else None, "adamw_lr": tc.lr,
            "train_s": round(train_s, 1), "tokens_per_s": round(tokens / train_s),
@@ -107,6 +109,8 @@ def run(a):
         name = f"{name}-lr{a.muon_lr:g}"
     if a.bf16:
         name = f"{name}-bf16"
+    if cfg.n_layer != tc.n_layer:
+        name = f"{name}-L{cfg.n_layer}"
     if a.resume:
         name = f"resume-{name}"
         out["resumed_at_tokens"] = ck["tokens"]
@@ -150,10 +154,12 @@ def summary(a):
           "| Δ FIM-middle | stable-phase loss | baseline tokens to reach it | tokens it needed for the baseline's |")
     print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
-        # each run is compared with the fp32 AdamW GPT-2 run of the same start and length
+        # each run is compared with the AdamW GPT-2 run of the lineage's shape, the same start and
+        # length: the fp32 one, or where there is none, the bf16 one
         start = r.get("resumed_at_tokens")
-        base = next((b for b in rows if b["variant"] == "gpt2-adamw" and b.get("resumed_at_tokens") == start
-                     and b["steps"] == r["steps"] and not b.get("bf16")), None)
+        bases = [b for b in rows if b["variant"] == "gpt2-adamw" and b.get("resumed_at_tokens") == start
+                 and b["steps"] == r["steps"] and b.get("n_layer", 4) == train.TrainConfig().n_layer]
+        base = next((b for b in bases if not b.get("bf16")), bases[0] if bases else None)
         v = r["val"]
         d = f"{v['fim_middle'] - base['val']['fim_middle']:+.3f}" if base else ""
         match = "– | – | –"
@@ -168,6 +174,7 @@ def summary(a):
         where = f"resumed at {start / 1e6:.2f}M" if start else "scratch"
         label = r["variant"] + (f" (lr {r['muon_lr']:g})" if r.get("muon_lr") not in (None, DEFAULT_MUON_LR) else "")
         label += " bf16" if r.get("bf16") else ""
+        label += f" L{r['n_layer']}" if r.get("n_layer", 4) != train.TrainConfig().n_layer else ""
         print(f"| {label} | {where} | {r['tokens']:,} | {r['params'] / 1e6:.2f}M | {r['final_train_loss']:.3f} | "
               f"{v['py']:.3f} | {v['ts']:.3f} | {v['js']:.3f} | {v['fim_middle']:.3f} | {d} | {match} |")
 
