@@ -49,12 +49,12 @@ def run(a):
     tc.eval_batches = a.eval_batches
     tok = bpe.Tokenizer(os.path.join(a.data, "tokenizer", "tokenizer.json"))
     block, opt_name = a.variant.split("-")
-    cfg = GPTConfig(vocab_size=len(tok), n_positions=tc.n_positions, n_layer=tc.n_layer,
-                    n_head=tc.n_head, n_embd=tc.n_embd, arch=block)
-    if a.resume:
-        assert block == "gpt2", "the shipped model has the GPT-2 block"
-        ck = torch.load(a.resume, map_location="cpu")
-        cfg = GPTConfig(**ck["config"])  # the lineage's shape, or a grown one (grow_depth.py)
+    assert block == "gpt2" or not a.resume, "the shipped model has the GPT-2 block"
+    ck = torch.load(a.resume, map_location="cpu") if a.resume else None
+    # a resumed run keeps the lineage's shape, or a grown one (grow_depth.py)
+    cfg = GPTConfig(**ck["config"]) if ck else GPTConfig(
+        vocab_size=len(tok), n_positions=tc.n_positions, n_layer=tc.n_layer, n_head=tc.n_head, n_embd=tc.n_embd,
+        arch=block)
     torch.manual_seed(0)
     model = build_model(cfg).train()
     opts, peaks = make_optimisers(model, tc, a.muon_lr, opt_name == "muon")

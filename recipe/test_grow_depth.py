@@ -32,8 +32,8 @@ def trained_checkpoint():
     osd = opt.state_dict()
     osd["state"] = {i: {k: (v.to(torch.bfloat16) if k != "step" else v) for k, v in st.items()}
                     for i, st in osd["state"].items()}
-    return m, opt, {"config": SMALL.to_dict(), "model": {k: v.half() for k, v in m.state_dict().items()},
-                    "optimizer": osd, "steps": 3, "tokens": 96}
+    return {"config": SMALL.to_dict(), "model": {k: v.half() for k, v in m.state_dict().items()},
+            "optimizer": osd, "steps": 3, "tokens": 96}
 
 
 def load(ck):
@@ -47,7 +47,7 @@ class GrowDepthTest(unittest.TestCase):
         self.assertEqual(grown_layout(4, [1, 3]), [(0, False), (1, False), (1, True), (2, False), (3, False), (3, True)])
 
     def test_grown_model_computes_the_same_logits_with_and_without_the_kv_cache(self):
-        _, _, ck = trained_checkpoint()
+        ck = trained_checkpoint()
         old, grown = load(ck).eval(), grow_checkpoint(ck, [0, 2])
         self.assertEqual(grown["config"]["n_layer"], 5)
         new = load(grown).eval()
@@ -62,7 +62,7 @@ class GrowDepthTest(unittest.TestCase):
         self.assertEqual((grown["steps"], grown["tokens"]), (3, 96))
 
     def test_old_parameters_keep_their_gradients_and_adamw_state_and_new_blocks_learn(self):
-        _, _, ck = trained_checkpoint()
+        ck = trained_checkpoint()
         grown = grow_checkpoint(ck, [1])
         old, new = load(ck), load(grown)
         x = torch.randint(0, 300, (2, 16))
@@ -92,7 +92,7 @@ class GrowDepthTest(unittest.TestCase):
         self.assertGreater(g_new["h.2.c_proj.weight"].detach().abs().max().item(), 0.0)
 
     def test_rejects_blocks_that_do_not_exist(self):
-        _, _, ck = trained_checkpoint()
+        ck = trained_checkpoint()
         with self.assertRaises(AssertionError):
             grow_checkpoint(ck, [3])
 
