@@ -149,7 +149,8 @@ def summary(a):
     for f in sorted(os.listdir(a.out)):
         if f.endswith(".json"):
             rows.append(json.load(open(os.path.join(a.out, f))))
-    cooldown = train.TrainConfig().cooldown
+    lineage = train.TrainConfig()
+    cooldown = lineage.cooldown
     print("| variant | start | tokens | params | final train loss | val py | val ts | val js | val FIM-middle "
           "| Δ FIM-middle | stable-phase loss | baseline tokens to reach it | tokens it needed for the baseline's |")
     print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
@@ -158,7 +159,7 @@ def summary(a):
         # length: the fp32 one, or where there is none, the bf16 one
         start = r.get("resumed_at_tokens")
         bases = [b for b in rows if b["variant"] == "gpt2-adamw" and b.get("resumed_at_tokens") == start
-                 and b["steps"] == r["steps"] and b.get("n_layer", 4) == train.TrainConfig().n_layer]
+                 and b["steps"] == r["steps"] and b.get("n_layer", 4) == lineage.n_layer]
         base = next((b for b in bases if not b.get("bf16")), bases[0] if bases else None)
         v = r["val"]
         d = f"{v['fim_middle'] - base['val']['fim_middle']:+.3f}" if base else ""
@@ -174,7 +175,7 @@ def summary(a):
         where = f"resumed at {start / 1e6:.2f}M" if start else "scratch"
         label = r["variant"] + (f" (lr {r['muon_lr']:g})" if r.get("muon_lr") not in (None, DEFAULT_MUON_LR) else "")
         label += " bf16" if r.get("bf16") else ""
-        label += f" L{r['n_layer']}" if r.get("n_layer", 4) != train.TrainConfig().n_layer else ""
+        label += f" L{r['n_layer']}" if r.get("n_layer", 4) != lineage.n_layer else ""
         print(f"| {label} | {where} | {r['tokens']:,} | {r['params'] / 1e6:.2f}M | {r['final_train_loss']:.3f} | "
               f"{v['py']:.3f} | {v['ts']:.3f} | {v['js']:.3f} | {v['fim_middle']:.3f} | {d} | {match} |")
 
