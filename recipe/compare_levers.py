@@ -150,7 +150,6 @@ def summary(a):
         if f.endswith(".json"):
             rows.append(json.load(open(os.path.join(a.out, f))))
     lineage = train.TrainConfig()
-    cooldown = lineage.cooldown
     print("| variant | start | tokens | params | final train loss | val py | val ts | val js | val FIM-middle "
           "| Δ FIM-middle | stable-phase loss | baseline tokens to reach it | tokens it needed for the baseline's |")
     print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
@@ -165,12 +164,12 @@ def summary(a):
         d = f"{v['fim_middle'] - base['val']['fim_middle']:+.3f}" if base else ""
         match = "– | – | –"
         if base and base is not r and not start:  # a resumed run's loss barely moves: compare its val only
-            tokens, loss, need = stable_phase_match(base, r, cooldown)
+            tokens, loss, need = stable_phase_match(base, r, lineage.cooldown)
             match = f"{loss:.3f} at {tokens / 1e6:.2f}M | " + (
                 f"{need / 1e6:.2f}M (x{need / tokens:.2f})" if need
                 else f"more than {base['tokens'] / 1e6:.2f}M (more than x{base['tokens'] / tokens:.2f})")
             # the other way round: the variant's tokens to the baseline's pre-cooldown loss
-            base_tokens, _, own = stable_phase_match(r, base, cooldown)
+            base_tokens, _, own = stable_phase_match(r, base, lineage.cooldown)
             match += f" | {own / 1e6:.2f}M (x{base_tokens / own:.2f} fewer)" if own else " | –"
         where = f"resumed at {start / 1e6:.2f}M" if start else "scratch"
         label = r["variant"] + (f" (lr {r['muon_lr']:g})" if r.get("muon_lr") not in (None, DEFAULT_MUON_LR) else "")
