@@ -11,6 +11,8 @@ import {
   ServerFormat,
   ServerFrame,
   ServerRequest,
+  DrawnToken,
+  TokenPiece,
   ServerTimings,
   jsonErrorText,
   num,
@@ -52,11 +54,35 @@ function sampling(request: CompletionRequest): Record<string, unknown> {
     // last (the line limit, a stop rule), and the log and the bench still get what the server did.
     timings_per_token: true,
     // Each frame carries its token's log-probability (of the raw logits, as the local engine's
-    // confidence), for wisp.minConfidence. One top token only: the chosen token's own figure comes
-    // with any count, and the server sorts no more of the vocabulary than asked.
-    n_probs: 1,
+    // confidence), for wisp.minConfidence, and the two most likely tokens with their ids, for the
+    // model's second choice (second-choice.ts). The server sorts no more of the vocabulary than asked.
+    n_probs: 2,
     post_sampling_probs: false,
   };
+}
+
+function pieceOf(value: unknown): TokenPiece | undefined {
+  const entry = value as { id?: unknown; bytes?: unknown; logprob?: unknown } | undefined;
+  const logprob = num(entry?.logprob);
+  const bytes = entry?.bytes;
+  if (!Number.isInteger(entry?.id) || logprob === undefined || !Array.isArray(bytes)) return undefined;
+  if (!bytes.every((b) => Number.isInteger(b) && b >= 0 && b < 256)) return undefined;
+  return { id: entry!.id as number, bytes: bytes as number[], logprob };
+}
+
+/**
+ * The frame's token with its own bytes, which only its entry among the top tokens has (the frame's
+ * text may hold back or release other tokens' text), and the runner-up. Undefined where the drawn
+ * token is not among the top two (sampling at a temperature).
+ */
+function drawnOf(frame: Record<string, unknown>): DrawnToken | undefined {
+  const entry = (frame.completion_probabilities as Array<{ id?: unknown; top_logprobs?: unknown }> | undefined)?.[0];
+  const decoded = num(frame.tokens_predicted);
+  const top = Array.isArray(entry?.top_logprobs) ? entry.top_logprobs.map(pieceOf) : [];
+  const token = top.find((t) => t?.id === entry?.id);
+  if (!token || decoded === undefined) return undefined;
+  const runnerUp = top.find((t) => t !== undefined && t.id !== token.id);
+  return { ...token, step: decoded - 1, ...(runnerUp ? { runnerUp } : {}) };
 }
 
 export const llamaCppFormat: ServerFormat = {
@@ -94,7 +120,12 @@ export const llamaCppFormat: ServerFormat = {
     const timings = timingsOf(frame.timings as Record<string, unknown> | undefined);
     // [{id, token, logprob, top_logprobs}]: the chosen token first-hand, with its top tokens.
     const tokens = topTokenList(frame.completion_probabilities);
-    const known = { ...(timings ? { timings } : {}), ...(tokens.length > 0 ? { tokens } : {}) };
+    const drawn = drawnOf(frame);
+    const known = {
+      ...(timings ? { timings } : {}),
+      ...(tokens.length > 0 ? { tokens } : {}),
+      ...(drawn ? { drawn } : {}),
+    };
     if (frame.stop !== true) return { text: frame.content, ...known };
     const stopType = frame.stop_type;
     return {
@@ -103,6 +134,16 @@ export const llamaCppFormat: ServerFormat = {
       end: true,
       ...known,
     };
+  },
+
+  continuationRequest(request: CompletionRequest, options: FormatOptions, forced: readonly number[]): ServerRequest {
+    const { path, body } = llamaCppFormat.request(request, options);
+    // Token ids where the server reads text (its prompts are "mixed": strings and ids). /infill puts
+    // anything but its input_prefix before the suffix, so there the forced start ends the prefix;
+    // /completion's prompt ends at the FIM middle, so the ids follow it as the local engine's do.
+    return path === '/infill'
+      ? { path, body: { ...body, input_prefix: [request.prefix, ...forced] } }
+      : { path, body: { ...body, prompt: [body.prompt, ...forced] } };
   },
 
   distributionRequest(

@@ -3,7 +3,9 @@
 // caller's signal aborts the HTTP request, so the server stops generating. Failures (refused
 // connection, no answer in time, an error status, a stream cut or not in the format) reject with
 // one clear message, put the state in 'error' and hold further requests off with a back-off, so a
-// down server costs neither a network round trip per keystroke nor a message storm.
+// down server costs neither a network round trip per keystroke nor a message storm. Where the
+// format can force an answer's start (llama.cpp), a first line that repeats the line after the
+// cursor is asked for once more with the model's second choice (second-choice.ts).
 import type { CompleteOptions, EngineState } from '../engine/process/engine-client';
 import type {
   CompletionRequest,
@@ -13,10 +15,20 @@ import type {
   InspectAnswer,
   InspectRequest,
 } from '../engine/process/protocol';
+import { repeatsFollowingLine } from '../shared/scope-rules';
 import { endOfText } from '../shared/stop-rules';
 import type { CompletionEngine } from './completion-engine';
 import type { FimTemplateSetting } from './fim-template';
-import { FormatError, ServerDistribution, ServerFormat, ServerFrame, ServerTimings } from './server-format';
+import {
+  DrawnToken,
+  FormatError,
+  ServerDistribution,
+  ServerFormat,
+  ServerFrame,
+  ServerRequest,
+  ServerTimings,
+} from './server-format';
+import { SecondChoice, secondChoice } from './second-choice';
 import { serverTokenView } from './server-token-view';
 import { ConnectError, StreamedResponse, postStream } from './http-post';
 import { ndjsonLines, sseData } from './stream-frames';
@@ -49,6 +61,19 @@ const DISTRIBUTION_TRIES = 4;
 
 /** Stop reasons of the local engine, for the log line and the callers. */
 type Stop = CompletionStats['stopReason'];
+
+/** One streamed request's answer, as run() combines a first answer and a retry. */
+interface StreamedAnswer {
+  text: string;
+  stop: Stop;
+  timings: ServerTimings;
+  generatedTokens: number;
+  logprobs: StreamedLogprobs;
+  /** The steps the server reported with their tokens, for the model's second choice. */
+  drawn: DrawnToken[];
+  /** When the request's time budget ends (performance.now()); a retry keeps the first's. */
+  budgetEnd: number;
+}
 
 export class ServerClient implements CompletionEngine {
   private readonly options: Required<Omit<ServerClientOptions, 'apiKey'>> & Pick<ServerClientOptions, 'apiKey'>;
@@ -265,16 +290,86 @@ export class ServerClient implements CompletionEngine {
     abort: AbortController,
     onPartial?: (text: string) => void,
   ): Promise<CompletionResult | undefined> {
-    const signal = abort.signal;
     const t0 = performance.now();
     const { format } = this.options;
-    const { path, body } = format.request(request, {
+    const formatOptions = {
       model: this.options.model,
       fimTemplate: this.options.fimTemplate,
       contextFiles: this.contextFiles,
-    });
+    };
+    const first = await this.stream(format.request(request, formatOptions), request, abort.signal, onPartial);
+    if (!first) return undefined;
+    let answer = first;
+    let setAsideTokens = 0;
+    const again = this.secondChoiceFor(request, first);
+    if (again && format.continuationRequest) {
+      const forced = format.continuationRequest(request, formatOptions, again.forced);
+      const second = await this.stream(forced, request, abort.signal, onPartial, {
+        budgetEnd: first.budgetEnd,
+        start: again,
+      });
+      if (!second) return undefined;
+      setAsideTokens = first.generatedTokens;
+      answer = second;
+    }
+    const totalMs = performance.now() - t0;
+    const { timings } = first;
+    const both = answer === first ? [first.timings] : [first.timings, answer.timings];
+    const sum = (field: keyof ServerTimings) => both.reduce((total, t) => total + (t[field] ?? 0), 0);
+    const tokenLogprobs = answer.logprobs.result(answer.text);
+    if (!tokenLogprobs && !this.saidNoLogprobs) {
+      this.saidNoLogprobs = true;
+      this.options.log(
+        `${this.describe()} returns no token log-probabilities: wisp.minConfidence does not apply to its suggestions`,
+      );
+    }
+    return {
+      text: answer.text,
+      ...(tokenLogprobs ? { logprobs: tokenLogprobs } : {}),
+      stats: {
+        promptTokens: (timings.promptTokens ?? 0) + (timings.cachedTokens ?? 0),
+        reusedTokens: timings.cachedTokens ?? 0,
+        prefilledTokens: sum('promptTokens'),
+        generatedTokens: setAsideTokens + answer.generatedTokens,
+        tokenizeMs: 0,
+        prefillMs: sum('promptMs'),
+        decodeMs: sum('predictedMs'),
+        totalMs,
+        stopReason: answer.stop,
+        ...(setAsideTokens > 0 ? { setAsideTokens } : {}),
+      },
+    };
+  }
+
+  /**
+   * The forced start of a retry when the answer's first line is the line after the cursor, which
+   * the filters would drop (CompletionRequest.retryRepeatedLine, as the local engine's); only while
+   * half the time budget is left, as a retry cut short by it would show a fragment.
+   */
+  private secondChoiceFor(request: CompletionRequest, first: StreamedAnswer): SecondChoice | undefined {
+    if (request.retryRepeatedLine !== true || !request.editor) return undefined;
+    if (performance.now() > first.budgetEnd - request.timeBudgetMs / 2) return undefined;
+    if (!repeatsFollowingLine(first.text, request.editor)) return undefined;
+    return secondChoice(first.drawn);
+  }
+
+  /**
+   * One streamed request read to its end, to a stop rule or to the time budget; undefined when the
+   * caller cancelled it. A retry starts from its forced text and keeps the first's time budget.
+   */
+  private async stream(
+    { path, body }: ServerRequest,
+    request: CompletionRequest,
+    cancelled: AbortSignal,
+    onPartial: ((text: string) => void) | undefined,
+    retry?: { budgetEnd: number; start: SecondChoice },
+  ): Promise<StreamedAnswer | undefined> {
+    const { format } = this.options;
     const where = `${this.describe()} ${path}`;
     const headers = await this.headers();
+    // Ends this request alone when Wisp stops reading early, so the server stops generating.
+    const ending = new AbortController();
+    const signal = AbortSignal.any([cancelled, ending.signal]);
 
     const connect = new AbortController();
     const connectTimer = setTimeout(() => connect.abort(), this.options.connectTimeoutMs);
@@ -282,7 +377,7 @@ export class ServerClient implements CompletionEngine {
     try {
       response = await postStream(this.options.url + path, body, headers, AbortSignal.any([signal, connect.signal]));
     } catch (err) {
-      if (signal.aborted) return undefined;
+      if (cancelled.aborted) return undefined;
       if (connect.signal.aborted)
         throw new ServerError(`${where}: no answer within ${this.options.connectTimeoutMs} ms`);
       throw new ServerError(`${where}: cannot connect (${(err as ConnectError).code ?? (err as Error).message})`);
@@ -301,13 +396,15 @@ export class ServerClient implements CompletionEngine {
     }
 
     // Time budget: past it, the text so far is the answer (as the local engine's 'time' stop).
-    const budgetEnd = performance.now() + request.timeBudgetMs;
-    let text = '';
+    const budgetEnd = retry?.budgetEnd ?? performance.now() + request.timeBudgetMs;
+    let text = retry?.start.text ?? '';
     let stop: Stop | undefined;
     let ended = false;
     let timings: ServerTimings = {};
     let frameCount = 0;
     const logprobs = new StreamedLogprobs();
+    for (const token of retry?.start.tokens ?? []) logprobs.add(token.text, [token]);
+    const drawn: DrawnToken[] = [];
     const frames = format.framing === 'sse' ? sseData(response.body) : ndjsonLines(response.body);
     const iterator = frames[Symbol.asyncIterator]();
     try {
@@ -328,6 +425,7 @@ export class ServerClient implements CompletionEngine {
         const frame: ServerFrame = format.parse(next.value);
         if (frame.error) throw new ServerError(`${where}: the server reported: ${frame.error}`);
         if (frame.timings) timings = { ...timings, ...frame.timings };
+        if (frame.drawn) drawn.push(frame.drawn);
         logprobs.add(frame.text, frame.tokens);
         text += frame.text;
         if (frame.text) frameCount++;
@@ -345,38 +443,22 @@ export class ServerClient implements CompletionEngine {
         }
       }
     } catch (err) {
-      if (signal.aborted && !(err instanceof ServerError)) return undefined;
+      if (cancelled.aborted && !(err instanceof ServerError)) return undefined;
       if (err instanceof ServerError) throw err;
       throw new ServerError(`${where}: the stream broke off: ${(err as Error).message}`);
     } finally {
-      // Ends the HTTP request when we stop reading early: the server stops generating.
-      if (!ended) abort.abort();
+      if (!ended) ending.abort();
     }
     if (!ended && stop === undefined) throw new ServerError(`${where}: the stream ended before the answer did`);
-    const totalMs = performance.now() - t0;
-    const promptTokens = (timings.promptTokens ?? 0) + (timings.cachedTokens ?? 0);
-    const tokenLogprobs = logprobs.result(text);
-    if (!tokenLogprobs && !this.saidNoLogprobs) {
-      this.saidNoLogprobs = true;
-      this.options.log(
-        `${this.describe()} returns no token log-probabilities: wisp.minConfidence does not apply to its suggestions`,
-      );
-    }
     return {
       text,
-      ...(tokenLogprobs ? { logprobs: tokenLogprobs } : {}),
-      stats: {
-        promptTokens,
-        reusedTokens: timings.cachedTokens ?? 0,
-        prefilledTokens: timings.promptTokens ?? 0,
-        // Servers stream about a token per frame: the count when the server's own is cut off with the stream.
-        generatedTokens: timings.predictedTokens ?? frameCount,
-        tokenizeMs: 0,
-        prefillMs: timings.promptMs ?? 0,
-        decodeMs: timings.predictedMs ?? 0,
-        totalMs,
-        stopReason: stop ?? 'eos',
-      },
+      stop: stop ?? 'eos',
+      timings,
+      // Servers stream about a token per frame: the count when the server's own is cut off with the stream.
+      generatedTokens: timings.predictedTokens ?? frameCount,
+      logprobs,
+      drawn,
+      budgetEnd,
     };
   }
 

@@ -50,6 +50,23 @@ export interface ServerFrame {
   timings?: ServerTimings;
   /** An error the server reported inside the stream. */
   error?: string;
+  /** The token this frame's step drew, where the server reports it with its id (llama.cpp). */
+  drawn?: DrawnToken;
+}
+
+/** A token with its own text as UTF-8 bytes (a token may end inside a character). */
+export interface TokenPiece {
+  id: number;
+  bytes: readonly number[];
+  logprob: number;
+}
+
+/** One step of a generation as the server reports it, for the model's second choice (second-choice.ts). */
+export interface DrawnToken extends TokenPiece {
+  /** The step's index in the generation (0 = the first token): a step without a frame leaves a gap. */
+  step: number;
+  /** The most likely token other than the one drawn, where the server gave it. */
+  runnerUp?: TokenPiece;
 }
 
 /** One of the most likely next tokens, as a server reports it. */
@@ -87,6 +104,11 @@ export interface ServerFormat {
     count: number,
     banned?: readonly number[],
   ): ServerRequest;
+  /**
+   * The same prompt with these token ids forced as the answer's first tokens, for the model's
+   * second choice (second-choice.ts). Absent where the server takes no token ids (Ollama, OpenAI).
+   */
+  continuationRequest?(request: CompletionRequest, options: FormatOptions, forced: readonly number[]): ServerRequest;
   /** The whole answer to distributionRequest; throws on something not in the format. */
   parseDistribution?(body: string): ServerDistribution;
   /** One frame's data, already split out of the stream; throws on something not in the format. */

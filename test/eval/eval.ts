@@ -1,5 +1,7 @@
 // `npm run eval -- --model DIR --data FILE.jsonl[.gz] [--limit N] [--json OUT] [--variant NAME]
 //   [--context-cache WEIGHT] [--no-healing] [--no-retry] [--repeat-penalty M (0 = off)] [--records OUT.jsonl]`
+// or `npm run eval -- --server URL --data ...`: through the llama.cpp backend to the llama-server at URL
+// (/infill; the server does its own sampling, so --no-healing, --context-cache and --repeat-penalty do not apply).
 // Completes each hole of a HumanEval-Infilling file through the same engine and post-processing as
 // the extension (greedy), and scores exact match, edit similarity and pass@1 (running the task's
 // tests with python3), against a baseline that needs no model. Then the trade-off of
@@ -12,6 +14,9 @@ import { parseArgs } from 'node:util';
 import * as zlib from 'node:zlib';
 import { detectStyle, finishInline, prepareInline } from '../../src/completion/inline-request';
 import { Engine } from '../../src/engine/engine';
+import type { CompletionRequest, CompletionResult } from '../../src/engine/engine';
+import { ServerClient } from '../../src/backends/server-client';
+import { llamaCppFormat } from '../../src/backends/llama-cpp-format';
 import { DEFAULT_SETTINGS, normalizeSettings } from '../../src/settings';
 import { ConfidenceMeasure, shownConfidence } from '../../src/shared/confidence';
 import {
@@ -75,6 +80,7 @@ async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       model: { type: 'string' },
+      server: { type: 'string' },
       data: { type: 'string' },
       limit: { type: 'string' },
       json: { type: 'string' },
@@ -88,9 +94,9 @@ async function main(): Promise<void> {
       'repeat-penalty': { type: 'string' },
     },
   });
-  if (!values.model || !values.data) {
+  if (!(values.model || values.server) || !values.data) {
     throw new Error(
-      'usage: npm run eval -- --model DIR --data FILE.jsonl[.gz] [--limit N] [--json OUT] [--variant NAME]',
+      'usage: npm run eval -- (--model DIR | --server URL) --data FILE.jsonl[.gz] [--limit N] [--json OUT] [--variant NAME]',
     );
   }
   let tasks = readTasks(values.data);
@@ -105,8 +111,25 @@ async function main(): Promise<void> {
     contextCacheWeight: cacheWeight,
     ...(values['repeat-penalty'] !== undefined ? { repeatPenalty: Number(values['repeat-penalty']) } : {}),
   });
-  const engine = await Engine.load({ modelDir: values.model, variant: values.variant, device: 'cpu' });
-  const info = engine.info();
+  const server = values.server
+    ? new ServerClient({
+        format: llamaCppFormat,
+        url: values.server,
+        model: '',
+        fimTemplate: 'auto',
+        log: (line) => process.stderr.write(`${line}\n`),
+      })
+    : undefined;
+  const engine = server
+    ? undefined
+    : await Engine.load({ modelDir: values.model!, variant: values.variant, device: 'cpu' });
+  const info = engine ? engine.info() : { modelDir: values.server!, variant: 'llama.cpp server' };
+  const complete = async (request: CompletionRequest): Promise<CompletionResult> => {
+    if (engine) return engine.complete(request);
+    const answer = await server!.complete(request);
+    if (!answer) throw new Error(`${values.server}: the request was cancelled`);
+    return answer;
+  };
   const python = values.python!;
 
   const model = {
@@ -136,7 +159,7 @@ async function main(): Promise<void> {
     if (values['no-healing']) prepared.request.tokenHealing = false;
     if (values['no-retry']) prepared.request.retryRepeatedLine = false;
     const t0 = performance.now();
-    const result = await engine.complete(prepared.request);
+    const result = await complete(prepared.request);
     model.ms.push(performance.now() - t0);
     model.cacheLed += result.stats.cacheLedTokens ?? 0;
     model.generated += result.stats.generatedTokens;
@@ -177,7 +200,8 @@ async function main(): Promise<void> {
     if ((i + 1) % 100 === 0)
       process.stderr.write(`${i + 1}/${tasks.length} tasks, ${Math.round((Date.now() - started) / 1000)} s\n`);
   }
-  await engine.dispose();
+  await engine?.dispose();
+  server?.dispose();
 
   const scores = (s: { em: number[]; es: number[]; pass: number[] }): Scores => ({
     exact_match: mean(s.em),

@@ -17,6 +17,7 @@ import { belowConfidence, prepareInline } from '../../src/completion/inline-requ
 import { shownConfidence } from '../../src/shared/confidence';
 import { GenerateEngine, GenerateOutcome, streamGenerate } from '../../src/completion/generate-stream';
 import { DEFAULT_SETTINGS } from '../../src/settings';
+import type { EditorContext } from '../../src/shared/scope-rules';
 import { RunningServer, freePort, ggufFor, llamaServerBinary, startLlamaServer } from './llama-server-fixture';
 
 const FIB_BODY = 'export function fibonacci(n: number): number {\n  ';
@@ -168,6 +169,64 @@ describe('model server backends against a real llama-server (tiny-gpt GGUF)', ()
       assert.ok(worst < 1e-3, `|Δ ln p| ${worst}`);
     });
   }
+
+  describe('the model’s second choice when the first line is the line after the cursor', () => {
+    const request: CompletionRequest = { ...greedy, maxNewTokens: 20, maxLines: 1, promptLookup: false };
+    let line: string;
+    let editor: EditorContext;
+    before(async () => {
+      line = (await engine.complete(request)).text.trim();
+      assert.ok(line, 'the fixture model wrote a line');
+      // the document's next line is what the model writes first: the filters would drop it
+      editor = { linePrefix: '  ', lineSuffix: '', nextLines: [`  ${line}`] };
+    });
+
+    it('/completion with the StarCoder FIM prompt: the local engine’s second choice, token for token', async () => {
+      const server = client(llamaCppFormat, 'starcoder');
+      const kept = await server.complete({ ...request, editor });
+      assert.equal(kept?.text.trim(), line);
+      assert.equal(kept?.stats.setAsideTokens, undefined);
+      const local = await engine.complete({ ...request, editor, retryRepeatedLine: true });
+      const again = await server.complete({ ...request, editor, retryRepeatedLine: true });
+      assert.ok(again && local.stats.setAsideTokens, 'the local engine retried');
+      assert.notEqual(again.text.trim().split('\n')[0], line);
+      assert.equal(again.text, local.text);
+      assert.equal(again.stats.setAsideTokens, kept!.stats.generatedTokens);
+      assert.ok(again.stats.generatedTokens > kept!.stats.generatedTokens, 'both generations are counted');
+      assert.deepEqual(
+        again.logprobs?.map((l) => l.end),
+        local.logprobs!.map((l) => l.end),
+      );
+      const worst = Math.max(...again.logprobs!.map((l, i) => Math.abs(l.logprob - local.logprobs![i]!.logprob)));
+      assert.ok(worst < 1e-3, `|Δ ln p| ${worst}`);
+    });
+
+    it('/infill: the forced start ends the prefix, and the answer starts with it', async () => {
+      const kept = await client(llamaCppFormat, 'auto').complete({ ...request, editor });
+      assert.equal(kept?.text.trim(), line);
+      const again = await client(llamaCppFormat, 'auto').complete({ ...request, editor, retryRepeatedLine: true });
+      assert.ok(again?.stats.setAsideTokens, 'retried');
+      assert.notEqual(again.text.trim().split('\n')[0], line);
+      // the same first choice as the local engine's second (the most likely token but the one banned)
+      const local = await engine.complete({ ...request, editor, retryRepeatedLine: true });
+      const firstWord = (text: string) => text.trim().split(/\s+/)[0];
+      assert.ok(firstWord(local.text).startsWith(firstWord(again.text).slice(0, 1)), `${again.text} / ${local.text}`);
+    });
+
+    it('no retry when the first line is not the next line, nor when the request does not ask for one', async () => {
+      const other = { linePrefix: '  ', lineSuffix: '', nextLines: ['  something_else()'] };
+      for (const [ctx, retryRepeatedLine] of [
+        [other, true],
+        [editor, false],
+      ] as const) {
+        const plain = await client(llamaCppFormat, 'auto').complete({ ...request, editor: ctx });
+        const result = await client(llamaCppFormat, 'auto').complete({ ...request, editor: ctx, retryRepeatedLine });
+        assert.equal(result?.text, plain?.text);
+        assert.equal(result?.stats.setAsideTokens, undefined);
+        assert.equal(result?.stats.generatedTokens, plain?.stats.generatedTokens);
+      }
+    });
+  });
 
   describe('Generate Code through the server (the command’s own request and streaming loop)', () => {
     // Python after a signature: tiny-gpt's greedy text goes back to the signature's indentation,

@@ -472,8 +472,9 @@ describe('llama.cpp request', () => {
     assert.equal(body.n_predict, 32);
     assert.equal(body.repeat_penalty, 1);
     assert.equal(body.timings_per_token, true);
-    // The chosen token's log-probability in each frame, for wisp.minConfidence; only the top 1.
-    assert.equal(body.n_probs, 1);
+    // The chosen token's log-probability in each frame, for wisp.minConfidence, and the runner-up,
+    // for the model's second choice: the top 2.
+    assert.equal(body.n_probs, 2);
     assert.equal(body.post_sampling_probs, false);
   });
 
@@ -490,6 +491,68 @@ describe('llama.cpp request', () => {
       }),
     );
     assert.deepEqual(frame, { text: 'L', tokens: [{ id: 80, text: 'L', logprob: -4.6 }] });
+  });
+
+  it('a frame’s drawn token: its id, its own bytes (not the text the frame releases) and the runner-up', () => {
+    const frame = llamaCppFormat.parse(
+      JSON.stringify({
+        content: '',
+        tokens: [198],
+        stop: false,
+        tokens_predicted: 3,
+        completion_probabilities: [
+          {
+            id: 198,
+            token: '',
+            bytes: [],
+            logprob: -0.5,
+            top_logprobs: [
+              { id: 198, token: '\n', bytes: [10], logprob: -0.5 },
+              { id: 220, token: ' ', bytes: [32], logprob: -1.5 },
+            ],
+          },
+        ],
+      }),
+    );
+    assert.deepEqual(frame.drawn, {
+      id: 198,
+      bytes: [10],
+      logprob: -0.5,
+      step: 2,
+      runnerUp: { id: 220, bytes: [32], logprob: -1.5 },
+    });
+  });
+
+  it('no drawn token where the token drawn is not among the top ones (sampled at a temperature)', () => {
+    const frame = llamaCppFormat.parse(
+      JSON.stringify({
+        content: 'x',
+        stop: false,
+        tokens_predicted: 1,
+        completion_probabilities: [
+          {
+            id: 87,
+            token: 'x',
+            bytes: [120],
+            logprob: -6,
+            top_logprobs: [{ id: 1, token: 'a', bytes: [97], logprob: -1 }],
+          },
+        ],
+      }),
+    );
+    assert.equal(frame.drawn, undefined);
+    assert.equal(frame.text, 'x');
+  });
+
+  it('a continuation forces token ids after the FIM middle (/completion) or at the prefix’s end (/infill)', () => {
+    const options = { model: '', fimTemplate: 'deepseek' as const, contextFiles: [] };
+    const completion = llamaCppFormat.continuationRequest!(request, options, [198, 220]);
+    assert.equal(completion.path, '/completion');
+    assert.deepEqual(completion.body.prompt, [llamaCppFormat.request(request, options).body.prompt, 198, 220]);
+    const infill = llamaCppFormat.continuationRequest!(request, { ...options, fimTemplate: 'auto' }, [198]);
+    assert.equal(infill.path, '/infill');
+    assert.deepEqual(infill.body.input_prefix, [request.prefix, 198]);
+    assert.equal(infill.body.input_suffix, request.suffix);
   });
 
   it('/completion with the prompt Wisp builds when a template is set', () => {
