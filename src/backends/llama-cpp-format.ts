@@ -4,6 +4,7 @@
 // builds. Streamed as server-sent events of {content, stop, timings, completion_probabilities}.
 import type { CompletionRequest } from '../engine/process/protocol';
 import { fimPrompt } from './fim-template';
+import { healedSpan, startsWithGrammar } from './server-healing';
 import {
   FormatError,
   FormatOptions,
@@ -90,10 +91,15 @@ export const llamaCppFormat: ServerFormat = {
   framing: 'sse',
 
   request(request: CompletionRequest, options: FormatOptions): ServerRequest {
+    const restores = request.tokenHealing === false ? '' : healedSpan(request.prefix);
+    const prefix = request.prefix.slice(0, request.prefix.length - restores.length);
+    // The server's stop strings would see the restored text too; Wisp's end rules cut the stream at them anyway.
+    const healing = restores ? { grammar: startsWithGrammar(restores), stop: [] } : {};
     if (options.fimTemplate !== 'auto') {
       return {
         path: '/completion',
-        body: { prompt: fimPrompt(options.fimTemplate, request.prefix, request.suffix), ...sampling(request) },
+        body: { prompt: fimPrompt(options.fimTemplate, prefix, request.suffix), ...sampling(request), ...healing },
+        restores,
       };
     }
     const extra = options.contextFiles
@@ -103,12 +109,14 @@ export const llamaCppFormat: ServerFormat = {
     return {
       path: '/infill',
       body: {
-        input_prefix: request.prefix,
+        input_prefix: prefix,
         input_suffix: request.suffix,
         ...(extra.length > 0 ? { input_extra: extra } : {}),
         prompt: '',
         ...sampling(request),
+        ...healing,
       },
+      restores,
     };
   },
 
@@ -136,14 +144,21 @@ export const llamaCppFormat: ServerFormat = {
     };
   },
 
-  continuationRequest(request: CompletionRequest, options: FormatOptions, forced: readonly number[]): ServerRequest {
-    const { path, body } = llamaCppFormat.request(request, options);
+  continuationRequest(
+    request: CompletionRequest,
+    options: FormatOptions,
+    forced: readonly number[],
+    toRestore: string,
+  ): ServerRequest {
+    const { path, body, restores } = llamaCppFormat.request(request, options);
+    // What the forced tokens leave to restore (an undefined field is not sent).
+    const rest = { ...body, grammar: toRestore ? startsWithGrammar(toRestore) : undefined };
     // Token ids where the server reads text (its prompts are "mixed": strings and ids). /infill puts
     // anything but its input_prefix before the suffix, so there the forced start ends the prefix;
     // /completion's prompt ends at the FIM middle, so the ids follow it as the local engine's do.
     return path === '/infill'
-      ? { path, body: { ...body, input_prefix: [request.prefix, ...forced] } }
-      : { path, body: { ...body, prompt: [body.prompt, ...forced] } };
+      ? { path, body: { ...rest, input_prefix: [body.input_prefix, ...forced] }, restores }
+      : { path, body: { ...rest, prompt: [body.prompt, ...forced] }, restores };
   },
 
   distributionRequest(

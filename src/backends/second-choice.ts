@@ -13,6 +13,8 @@ export interface SecondChoice {
   text: string;
   /** Their log-probabilities, each with its own text, for the suggestion's confidence. */
   tokens: StreamedToken[];
+  /** What they leave of the text the answer restores (token healing) still to restore. */
+  toRestore: string;
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -26,28 +28,34 @@ function decoded(bytes: readonly number[]): string | undefined {
 }
 
 /**
- * The retry's forced start, from the first generation's drawn tokens in step order; undefined where
- * the server's report cannot give it exactly: a step without its token (llama-server sends no frame
- * for a token that ends inside a character), a token that is not whole characters, no token with
- * content, or no runner-up.
+ * The retry's forced start, from the first generation's drawn tokens in step order, whose text
+ * starts by restoring `restores` (server-healing.ts; '' for none); undefined where the server's
+ * report cannot give it exactly (a step without its token: llama-server sends no frame for a token
+ * that ends inside a character; a token that is not whole characters), where no token has content
+ * after the restored text, where there is no runner-up, or where the runner-up does not restore it.
  */
-export function secondChoice(drawn: readonly DrawnToken[]): SecondChoice | undefined {
+export function secondChoice(drawn: readonly DrawnToken[], restores = ''): SecondChoice | undefined {
   const tokens: StreamedToken[] = [];
+  let text = '';
   for (const [i, token] of drawn.entries()) {
     const piece = decoded(token.bytes);
     if (token.step !== i || piece === undefined) return undefined;
-    if (!/\S/.test(piece)) {
+    if (!/\S/.test((text + piece).slice(restores.length))) {
       tokens.push({ text: piece, logprob: token.logprob });
+      text += piece;
       continue;
     }
     const runnerUp = token.runnerUp;
     const other = runnerUp && decoded(runnerUp.bytes);
     if (!runnerUp || !other) return undefined;
+    const forcedText = text + other;
+    if (!forcedText.startsWith(restores) && !restores.startsWith(forcedText)) return undefined;
     tokens.push({ text: other, logprob: runnerUp.logprob });
     return {
       forced: [...drawn.slice(0, i).map((t) => t.id), runnerUp.id],
-      text: tokens.map((t) => t.text).join(''),
+      text: forcedText,
       tokens,
+      toRestore: restores.slice(Math.min(forcedText.length, restores.length)),
     };
   }
   return undefined;

@@ -73,6 +73,8 @@ interface StreamedAnswer {
   drawn: DrawnToken[];
   /** When the request's time budget ends (performance.now()); a retry keeps the first's. */
   budgetEnd: number;
+  /** The text the answer restored before the suggestion's (token healing). */
+  restores: string;
 }
 
 export class ServerClient implements CompletionEngine {
@@ -154,6 +156,9 @@ export class ServerClient implements CompletionEngine {
           stop: [],
           timeBudgetMs: this.options.stallTimeoutMs,
           contextTokens: request.contextTokens,
+          // The distribution after the text as typed: a healed prompt's first token is constrained
+          // by a grammar, which the raw probabilities the view shows do not reflect.
+          tokenHealing: false,
         },
         { model: this.options.model, fimTemplate: this.options.fimTemplate, contextFiles: this.contextFiles },
         SERVER_TOP_TOKENS,
@@ -303,7 +308,7 @@ export class ServerClient implements CompletionEngine {
     let setAsideTokens = 0;
     const again = this.secondChoiceFor(request, first);
     if (again && format.continuationRequest) {
-      const forced = format.continuationRequest(request, formatOptions, again.forced);
+      const forced = format.continuationRequest(request, formatOptions, again.forced, again.toRestore);
       const second = await this.stream(forced, request, abort.signal, onPartial, {
         budgetEnd: first.budgetEnd,
         start: again,
@@ -316,7 +321,7 @@ export class ServerClient implements CompletionEngine {
     const { timings } = first;
     const both = answer === first ? [first.timings] : [first.timings, answer.timings];
     const sum = (field: keyof ServerTimings) => both.reduce((total, t) => total + (t[field] ?? 0), 0);
-    const tokenLogprobs = answer.logprobs.result(answer.text);
+    const tokenLogprobs = answer.logprobs.result(answer.text, answer.restores.length);
     if (!tokenLogprobs && !this.saidNoLogprobs) {
       this.saidNoLogprobs = true;
       this.options.log(
@@ -350,7 +355,7 @@ export class ServerClient implements CompletionEngine {
     if (request.retryRepeatedLine !== true || !request.editor) return undefined;
     if (performance.now() > first.budgetEnd - request.timeBudgetMs / 2) return undefined;
     if (!repeatsFollowingLine(first.text, request.editor)) return undefined;
-    return secondChoice(first.drawn);
+    return secondChoice(first.drawn, first.restores);
   }
 
   /**
@@ -358,7 +363,7 @@ export class ServerClient implements CompletionEngine {
    * caller cancelled it. A retry starts from its forced text and keeps the first's time budget.
    */
   private async stream(
-    { path, body }: ServerRequest,
+    { path, body, restores = '' }: ServerRequest,
     request: CompletionRequest,
     cancelled: AbortSignal,
     onPartial: ((text: string) => void) | undefined,
@@ -397,7 +402,10 @@ export class ServerClient implements CompletionEngine {
 
     // Time budget: past it, the text so far is the answer (as the local engine's 'time' stop).
     const budgetEnd = retry?.budgetEnd ?? performance.now() + request.timeBudgetMs;
-    let text = retry?.start.text ?? '';
+    // The answer as the server streams it, which starts by restoring `restores` (token healing),
+    // and the suggestion's text after it.
+    let raw = retry?.start.text ?? '';
+    let text = '';
     let stop: Stop | undefined;
     let ended = false;
     let timings: ServerTimings = {};
@@ -427,15 +435,20 @@ export class ServerClient implements CompletionEngine {
         if (frame.timings) timings = { ...timings, ...frame.timings };
         if (frame.drawn) drawn.push(frame.drawn);
         logprobs.add(frame.text, frame.tokens);
-        text += frame.text;
+        raw += frame.text;
         if (frame.text) frameCount++;
+        if (!raw.startsWith(restores) && !restores.startsWith(raw))
+          throw new ServerError(
+            `${where}: the answer does not start with the text taken back for token healing (${JSON.stringify(restores)}): does the server apply \`grammar\`?`,
+          );
+        text = raw.slice(restores.length);
         // The same end rules as the local engine's.
         const end = endOfText(text, request.stop, request.maxLines, request.editor);
         if (end) {
           ({ text, reason: stop } = end);
           break;
         }
-        if (frame.text) onPartial?.(text);
+        if (frame.text && raw.length > restores.length) onPartial?.(text);
         if (frame.finish) stop = frame.finish;
         if (frame.end) {
           ended = true;
@@ -459,6 +472,7 @@ export class ServerClient implements CompletionEngine {
       logprobs,
       drawn,
       budgetEnd,
+      restores,
     };
   }
 

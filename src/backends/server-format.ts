@@ -19,6 +19,11 @@ export interface ServerRequest {
   /** Path under the configured URL, e.g. '/infill'. */
   path: string;
   body: Record<string, unknown>;
+  /**
+   * Text taken back off the prefix that the answer starts by restoring (server-healing.ts): not
+   * part of the suggestion. Absent or '' for none.
+   */
+  restores?: string;
 }
 
 /** The server's own figures for a request, where it gives them. */
@@ -108,7 +113,13 @@ export interface ServerFormat {
    * The same prompt with these token ids forced as the answer's first tokens, for the model's
    * second choice (second-choice.ts). Absent where the server takes no token ids (Ollama, OpenAI).
    */
-  continuationRequest?(request: CompletionRequest, options: FormatOptions, forced: readonly number[]): ServerRequest;
+  continuationRequest?(
+    request: CompletionRequest,
+    options: FormatOptions,
+    forced: readonly number[],
+    /** What the forced tokens leave of the first request's `restores` still to restore. */
+    toRestore: string,
+  ): ServerRequest;
   /** The whole answer to distributionRequest; throws on something not in the format. */
   parseDistribution?(body: string): ServerDistribution;
   /** One frame's data, already split out of the stream; throws on something not in the format. */

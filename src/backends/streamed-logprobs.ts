@@ -34,10 +34,12 @@ export class StreamedLogprobs {
 
   /**
    * The tokens' log-probabilities against the final text (which the end rules may have cut
-   * shorter than the frames), or undefined where a frame with text came without them.
+   * shorter than the frames), or undefined where a frame with text came without them. `healed`:
+   * characters at the start of the frames' text that restore the prompt (server-healing.ts), not
+   * in the final text.
    */
-  result(text: string): TokenLogprob[] | undefined {
+  result(text: string, healed = 0): TokenLogprob[] | undefined {
     if (this.missing) return undefined;
-    return fromTokenTexts(this.tokens).map((t) => ({ logprob: t.logprob, end: Math.min(t.end, text.length) }));
+    return fromTokenTexts(this.tokens, healed).map((t) => ({ logprob: t.logprob, end: Math.min(t.end, text.length) }));
   }
 }

@@ -6,10 +6,11 @@
 // host's longest event-loop block. See test/bench/NOTES.md for what it found.
 //
 //   npm run bench -- [--quick] [--json OUT] [--model DIR] [--keys N] [--files N] [--no-peer] [--no-server] [--seed N]
-//                    [--accept] [--without keep,early-stop,prefetch,adaptive-debounce,confidence]
+//                    [--accept] [--without keep,early-stop,prefetch,adaptive-debounce,confidence,healing]
 //     --accept: the typist presses Tab on a suggestion that is exactly what comes next;
-//     --without: issue 14's levers to turn off (all five: the pipeline before them); adaptive-debounce:
-//     the fixed wisp.debounceMs wait; confidence: wisp.minConfidence 0, nothing hidden
+//     --without: issue 14's levers to turn off (the first five: the pipeline before them); adaptive-debounce:
+//     the fixed wisp.debounceMs wait; confidence: wisp.minConfidence 0, nothing hidden; healing: requests
+//     without token healing (the engine's and, since session 11, llama-server's)
 //   npm run bench -- --real-size [--shape qwen2.5-coder-0.5b] [--pairs q4,q8,fp32] [--threads 2,1]
 //                    [--rows R,..] [--keys N] [--no-reuse-keys N] [--live-keys N] [--json OUT]
 //                    (Wisp, transformers.js and llama-server on a 0.5B shape: real-size.ts)
@@ -59,7 +60,7 @@ interface Args {
 }
 
 /** Issue 14's levers that `--without` turns off. */
-const LEVERS = ['keep', 'early-stop', 'prefetch', 'adaptive-debounce', 'confidence'];
+const LEVERS = ['keep', 'early-stop', 'prefetch', 'adaptive-debounce', 'confidence', 'healing'];
 
 function parseArgs(argv: string[]): Args {
   const value = (name: string) => {
@@ -345,6 +346,7 @@ async function main(): Promise<void> {
     keep: !args.without.includes('keep'),
     earlyStop: !args.without.includes('early-stop'),
     prefetch: !args.without.includes('prefetch'),
+    healing: !args.without.includes('healing'),
     accept: args.accept,
   });
   const dump = (name: string, seg: TypingSegment, mode: string, records: KeyRecord[]) => {

@@ -103,6 +103,8 @@ export interface ReplayOptions {
   prefetch?: boolean;
   /** The person presses Tab on a suggestion that is exactly what they would type next. */
   accept?: boolean;
+  /** false: requests ask for no token healing (the engine's and a server's; on by default). */
+  healing?: boolean;
 }
 
 const sum = (values: readonly number[]) => values.reduce((a, b) => a + b, 0);
@@ -142,6 +144,7 @@ export class Typist {
       ...(options.suffixShare !== undefined ? { suffixShare: options.suffixShare } : {}),
       contextCacheWeight: options.contextCache ? contextCacheWeight(options.settings) : 0,
       editor: options.earlyStop === false ? undefined : request.editor,
+      ...(options.healing === false ? { tokenHealing: false } : {}),
     });
     this.completer = new InlineCompleter(
       {

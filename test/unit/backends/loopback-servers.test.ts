@@ -455,14 +455,17 @@ for (const [kind, format, path] of [
 
 describe('llama.cpp request', () => {
   it('/infill with the other files as input_extra and the server-side settings', () => {
-    const { path, body } = llamaCppFormat.request(request, {
-      model: '',
-      fimTemplate: 'auto',
-      contextFiles: [
-        { key: 'a', version: 1, path: 'src/util.py', weight: 1, text: 'def sub(a, b):\n    return a - b\n' },
-        { key: 'b', version: 1, path: 'held.py', weight: 1 },
-      ],
-    });
+    const { path, body } = llamaCppFormat.request(
+      { ...request, tokenHealing: false },
+      {
+        model: '',
+        fimTemplate: 'auto',
+        contextFiles: [
+          { key: 'a', version: 1, path: 'src/util.py', weight: 1, text: 'def sub(a, b):\n    return a - b\n' },
+          { key: 'b', version: 1, path: 'held.py', weight: 1 },
+        ],
+      },
+    );
     assert.equal(path, '/infill');
     assert.equal(body.input_prefix, request.prefix);
     assert.equal(body.input_suffix, request.suffix);
@@ -546,18 +549,98 @@ describe('llama.cpp request', () => {
 
   it('a continuation forces token ids after the FIM middle (/completion) or at the prefix’s end (/infill)', () => {
     const options = { model: '', fimTemplate: 'deepseek' as const, contextFiles: [] };
-    const completion = llamaCppFormat.continuationRequest!(request, options, [198, 220]);
+    const plain = { ...request, tokenHealing: false };
+    const completion = llamaCppFormat.continuationRequest!(plain, options, [198, 220], '');
     assert.equal(completion.path, '/completion');
-    assert.deepEqual(completion.body.prompt, [llamaCppFormat.request(request, options).body.prompt, 198, 220]);
-    const infill = llamaCppFormat.continuationRequest!(request, { ...options, fimTemplate: 'auto' }, [198]);
+    assert.deepEqual(completion.body.prompt, [llamaCppFormat.request(plain, options).body.prompt, 198, 220]);
+    const infill = llamaCppFormat.continuationRequest!(plain, { ...options, fimTemplate: 'auto' }, [198], '');
     assert.equal(infill.path, '/infill');
-    assert.deepEqual(infill.body.input_prefix, [request.prefix, 198]);
-    assert.equal(infill.body.input_suffix, request.suffix);
+    assert.deepEqual(infill.body.input_prefix, [plain.prefix, 198]);
+    assert.equal(infill.body.input_suffix, plain.suffix);
+    assert.equal(infill.body.grammar, undefined);
+  });
+
+  it('token healing: the prefix gives back its last span, which a grammar makes the answer restore', () => {
+    const healed = { ...request, prefix: 'def f(x):\n    ret', tokenHealing: true };
+    const infill = llamaCppFormat.request(healed, { model: '', fimTemplate: 'auto', contextFiles: [] });
+    assert.equal(infill.body.input_prefix, 'def f(x):\n   ');
+    assert.equal(infill.restores, ' ret');
+    assert.equal(infill.body.grammar, 'root ::= " ret" .*');
+    assert.deepEqual(infill.body.stop, []);
+    const completion = llamaCppFormat.request(healed, { model: '', fimTemplate: 'deepseek', contextFiles: [] });
+    assert.equal(completion.restores, ' ret');
+    assert.ok((completion.body.prompt as string).includes('def f(x):\n   <｜fim▁hole｜>'));
+    // the retry keeps the cut and restores what its forced tokens leave
+    const retry = llamaCppFormat.continuationRequest!(
+      healed,
+      { model: '', fimTemplate: 'auto', contextFiles: [] },
+      [7],
+      't',
+    );
+    assert.deepEqual(retry.body.input_prefix, ['def f(x):\n   ', 7]);
+    assert.equal(retry.body.grammar, 'root ::= "t" .*');
+    assert.equal(retry.restores, ' ret');
+    const off = llamaCppFormat.request(
+      { ...healed, tokenHealing: false },
+      { model: '', fimTemplate: 'auto', contextFiles: [] },
+    );
+    assert.equal(off.body.input_prefix, healed.prefix);
+    assert.equal(off.body.grammar, undefined);
+    assert.equal(off.restores, '');
   });
 
   it('/completion with the prompt Wisp builds when a template is set', () => {
-    const { path, body } = llamaCppFormat.request(request, { model: '', fimTemplate: 'deepseek', contextFiles: [] });
+    const { path, body } = llamaCppFormat.request(
+      { ...request, tokenHealing: false },
+      { model: '', fimTemplate: 'deepseek', contextFiles: [] },
+    );
     assert.equal(path, '/completion');
     assert.equal(body.prompt, `<｜fim▁begin｜>${request.prefix}<｜fim▁hole｜>${request.suffix}<｜fim▁end｜>`);
+  });
+});
+
+describe('llama.cpp backend against a loopback server that ignores the healing grammar', () => {
+  let url = '';
+  const seen: Array<Record<string, unknown>> = [];
+  // llama-server's frames, whatever the request asked: a server (or fork) that drops `grammar`
+  const server = http.createServer((req, res) => {
+    let raw = '';
+    req.on('data', (d: Buffer) => (raw += d.toString()));
+    req.on('end', () => {
+      seen.push(JSON.parse(raw) as Record<string, unknown>);
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      for (const content of ['urn', ' a', ' + b'])
+        res.write(`data: ${JSON.stringify({ content, stop: false, tokens_predicted: 1 })}\n\n`);
+      res.end(`data: ${JSON.stringify({ content: '', stop: true, stop_type: 'eos' })}\n\n`);
+    });
+  });
+  before(async () => {
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  after(() => {
+    server.closeAllConnections();
+    server.close();
+  });
+
+  it('an answer that does not restore the text taken back is a clear error, not a broken suggestion', async () => {
+    const logs: string[] = [];
+    const client = new ServerClient({
+      format: llamaCppFormat,
+      url,
+      model: '',
+      fimTemplate: 'auto',
+      log: (l) => logs.push(l),
+    });
+    const healed = { ...request, prefix: 'def f(a, b):\n    ret', tokenHealing: true };
+    await assert.rejects(client.complete(healed), (err: Error) => {
+      assert.ok(err instanceof ServerError);
+      assert.match(err.message, /does not start with the text taken back for token healing \(" ret"\)/);
+      assert.match(err.message, /grammar/);
+      return true;
+    });
+    assert.equal(seen[0]?.grammar, 'root ::= " ret" .*');
+    assert.equal(seen[0]?.input_prefix, 'def f(a, b):\n   ');
+    assert.equal(client.state.status, 'error');
   });
 });

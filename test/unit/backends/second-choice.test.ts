@@ -30,7 +30,28 @@ describe('the model’s second choice on a server (second-choice.ts)', () => {
         { text: '    ', logprob: -0.2 },
         { text: 'yield', logprob: -1.7 },
       ],
+      toRestore: '',
     });
+  });
+
+  it('with token healing: content counts after the restored text, and the runner-up must restore it', () => {
+    const drawn = [step(0, piece(5, ' ret', -0.1), piece(6, ' r')), step(1, piece(7, 'urn', -0.2), piece(8, 'ry', -2))];
+    // " ret" restores the healed text and has no content after it; "urn" is the first with content
+    assert.deepEqual(secondChoice(drawn, ' ret'), {
+      forced: [5, 8],
+      text: ' retry',
+      tokens: [
+        { text: ' ret', logprob: -0.1 },
+        { text: 'ry', logprob: -2 },
+      ],
+      toRestore: '',
+    });
+    // a runner-up that only starts the healed text leaves the rest to restore
+    const partly = secondChoice([step(0, piece(5, ' retu'), piece(6, ' r', -3))], ' re');
+    assert.deepEqual(partly?.forced, [6]);
+    assert.equal(partly?.toRestore, 'e');
+    // one that leaves it is no second choice
+    assert.equal(secondChoice([step(0, piece(5, ' return'), piece(6, ' x'))], ' re'), undefined);
   });
 
   it('the runner-up of a first token with content', () => {
