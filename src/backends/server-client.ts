@@ -405,7 +405,7 @@ export class ServerClient implements CompletionEngine {
     // The answer as the server streams it, which starts by restoring `restores` (token healing),
     // and the suggestion's text after it.
     let raw = retry?.start.text ?? '';
-    let text = '';
+    let text = raw.slice(restores.length);
     let stop: Stop | undefined;
     let ended = false;
     let timings: ServerTimings = {};
