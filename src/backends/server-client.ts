@@ -54,6 +54,9 @@ export interface ServerClientOptions {
 
 export class ServerError extends Error {}
 
+/** The server refused or ignored the grammar that token healing sends (server-healing.ts). */
+class HealingRefused extends ServerError {}
+
 /** Top tokens the token view asks a server for (the local engine's view shows up to 20 as well). */
 export const SERVER_TOP_TOKENS = 20;
 /** Requests the token view may make for one place (see ServerDistribution.partialToken). */
@@ -94,6 +97,8 @@ export class ServerClient implements CompletionEngine {
   private sentKey: string | undefined;
   /** The log has said that this server's suggestions come without log-probabilities. */
   private saidNoLogprobs = false;
+  /** The server refused or ignored token healing's grammar once: its requests go without healing. */
+  private healingOff = false;
 
   constructor(options: ServerClientOptions) {
     this.options = {
@@ -302,7 +307,18 @@ export class ServerClient implements CompletionEngine {
       fimTemplate: this.options.fimTemplate,
       contextFiles: this.contextFiles,
     };
-    const first = await this.stream(format.request(request, formatOptions), request, abort.signal, onPartial);
+    if (this.healingOff) request = { ...request, tokenHealing: false };
+    let first: StreamedAnswer | undefined;
+    try {
+      first = await this.stream(format.request(request, formatOptions), request, abort.signal, onPartial);
+    } catch (err) {
+      if (!(err instanceof HealingRefused)) throw err;
+      // A server without the grammar llama-server has: the same request once more, and from now on, without healing.
+      this.healingOff = true;
+      this.options.log(`${this.redact(err.message)}; token healing is off for this server from now on`);
+      request = { ...request, tokenHealing: false };
+      first = await this.stream(format.request(request, formatOptions), request, abort.signal, onPartial);
+    }
     if (!first) return undefined;
     let answer = first;
     let setAsideTokens = 0;
@@ -391,7 +407,9 @@ export class ServerClient implements CompletionEngine {
     }
     if (response.status < 200 || response.status >= 300) {
       const text = await response.text().catch(() => '');
-      throw new ServerError(`${where}: HTTP ${response.status}${text ? `: ${format.errorText(text)}` : ''}`);
+      const message = `${where}: HTTP ${response.status}${text ? `: ${format.errorText(text)}` : ''}`;
+      // An older server that cannot parse the healing grammar says so in its error.
+      throw restores && /grammar/i.test(text) ? new HealingRefused(message) : new ServerError(message);
     }
     if (format.framing === 'sse' && !response.contentType.includes('text/event-stream')) {
       const text = await response.text().catch(() => '');
@@ -438,8 +456,8 @@ export class ServerClient implements CompletionEngine {
         raw += frame.text;
         if (frame.text) frameCount++;
         if (!raw.startsWith(restores) && !restores.startsWith(raw))
-          throw new ServerError(
-            `${where}: the answer does not start with the text taken back for token healing (${JSON.stringify(restores)}): does the server apply \`grammar\`?`,
+          throw new HealingRefused(
+            `${where}: the answer does not start with the text taken back for token healing (${JSON.stringify(restores)}): the server ignores \`grammar\``,
           );
         text = raw.slice(restores.length);
         // The same end rules as the local engine's.

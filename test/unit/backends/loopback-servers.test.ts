@@ -599,15 +599,25 @@ describe('llama.cpp request', () => {
   });
 });
 
-describe('llama.cpp backend against a loopback server that ignores the healing grammar', () => {
+describe('llama.cpp backend against loopback servers without the healing grammar', () => {
   let url = '';
   const seen: Array<Record<string, unknown>> = [];
-  // llama-server's frames, whatever the request asked: a server (or fork) that drops `grammar`
+  const scenario = { refuse: false };
+  // llama-server's frames, whatever the request asked: a server (or fork) that drops `grammar`, or,
+  // refusing, one too old to parse it
   const server = http.createServer((req, res) => {
     let raw = '';
     req.on('data', (d: Buffer) => (raw += d.toString()));
     req.on('end', () => {
-      seen.push(JSON.parse(raw) as Record<string, unknown>);
+      const body = JSON.parse(raw) as Record<string, unknown>;
+      seen.push(body);
+      if (scenario.refuse && body.grammar) {
+        res.writeHead(400, { 'content-type': 'application/json' });
+        res.end(
+          JSON.stringify({ error: { code: 400, message: 'Failed to parse grammar', type: 'invalid_request_error' } }),
+        );
+        return;
+      }
       res.writeHead(200, { 'content-type': 'text/event-stream' });
       for (const content of ['urn', ' a', ' + b'])
         res.write(`data: ${JSON.stringify({ content, stop: false, tokens_predicted: 1 })}\n\n`);
@@ -623,24 +633,33 @@ describe('llama.cpp backend against a loopback server that ignores the healing g
     server.close();
   });
 
-  it('an answer that does not restore the text taken back is a clear error, not a broken suggestion', async () => {
-    const logs: string[] = [];
-    const client = new ServerClient({
-      format: llamaCppFormat,
-      url,
-      model: '',
-      fimTemplate: 'auto',
-      log: (l) => logs.push(l),
+  for (const [name, refuse, said] of [
+    ['an answer that does not restore the text taken back', false, /the server ignores `grammar`/],
+    ['an error status about the grammar', true, /HTTP 400: Failed to parse grammar/],
+  ] as const) {
+    it(`${name}: asked again without healing, which stays off for that server, and the log says why`, async () => {
+      seen.length = 0;
+      scenario.refuse = refuse;
+      const logs: string[] = [];
+      const client = new ServerClient({
+        format: llamaCppFormat,
+        url,
+        model: '',
+        fimTemplate: 'auto',
+        log: (l) => logs.push(l),
+      });
+      const healed = { ...request, prefix: 'def f(a, b):\n    ret', tokenHealing: true };
+      const result = await client.complete(healed);
+      assert.equal(result?.text, 'urn a + b');
+      assert.equal(seen[0]?.grammar, 'root ::= " ret" .*');
+      assert.equal(seen[0]?.input_prefix, 'def f(a, b):\n   ');
+      assert.equal(seen[1]?.grammar, undefined);
+      assert.equal(seen[1]?.input_prefix, healed.prefix);
+      assert.equal(logs.filter((l) => said.test(l) && l.includes('token healing is off for this server')).length, 1);
+      assert.equal(client.state.status, 'ready');
+      await client.complete(healed);
+      assert.equal(seen.length, 3);
+      assert.equal(seen[2]?.grammar, undefined);
     });
-    const healed = { ...request, prefix: 'def f(a, b):\n    ret', tokenHealing: true };
-    await assert.rejects(client.complete(healed), (err: Error) => {
-      assert.ok(err instanceof ServerError);
-      assert.match(err.message, /does not start with the text taken back for token healing \(" ret"\)/);
-      assert.match(err.message, /grammar/);
-      return true;
-    });
-    assert.equal(seen[0]?.grammar, 'root ::= " ret" .*');
-    assert.equal(seen[0]?.input_prefix, 'def f(a, b):\n   ');
-    assert.equal(client.state.status, 'error');
-  });
+  }
 });
