@@ -4,7 +4,7 @@
 // builds. Streamed as server-sent events of {content, stop, timings, completion_probabilities}.
 import type { CompletionRequest } from '../engine/process/protocol';
 import { fimPrompt } from './fim-template';
-import { healedSpan, startsWithGrammar } from './server-healing';
+import { healedSpan, startsWithGrammar } from './healed-span';
 import {
   FormatError,
   FormatOptions,

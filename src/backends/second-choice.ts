@@ -29,7 +29,7 @@ function decoded(bytes: readonly number[]): string | undefined {
 
 /**
  * The retry's forced start, from the first generation's drawn tokens in step order, whose text
- * starts by restoring `restores` (server-healing.ts; '' for none); undefined where the server's
+ * starts by restoring `restores` (healed-span.ts; '' for none); undefined where the server's
  * report cannot give it exactly (a step without its token: llama-server sends no frame for a token
  * that ends inside a character; a token that is not whole characters), where no token has content
  * after the restored text, where there is no runner-up, or where the runner-up does not restore it.

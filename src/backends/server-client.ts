@@ -54,7 +54,7 @@ export interface ServerClientOptions {
 
 export class ServerError extends Error {}
 
-/** The server refused or ignored the grammar that token healing sends (server-healing.ts). */
+/** The server refused or ignored the grammar that token healing sends (healed-span.ts). */
 class HealingRefused extends ServerError {}
 
 /** Top tokens the token view asks a server for (the local engine's view shows up to 20 as well). */

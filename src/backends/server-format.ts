@@ -20,7 +20,7 @@ export interface ServerRequest {
   path: string;
   body: Record<string, unknown>;
   /**
-   * Text taken back off the prefix that the answer starts by restoring (server-healing.ts): not
+   * Text taken back off the prefix that the answer starts by restoring (healed-span.ts): not
    * part of the suggestion. Absent or '' for none.
    */
   restores?: string;

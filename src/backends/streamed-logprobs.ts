@@ -35,7 +35,7 @@ export class StreamedLogprobs {
   /**
    * The tokens' log-probabilities against the final text (which the end rules may have cut
    * shorter than the frames), or undefined where a frame with text came without them. `healed`:
-   * characters at the start of the frames' text that restore the prompt (server-healing.ts), not
+   * characters at the start of the frames' text that restore the prompt (healed-span.ts), not
    * in the final text.
    */
   result(text: string, healed = 0): TokenLogprob[] | undefined {

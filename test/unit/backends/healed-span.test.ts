@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { MAX_HEALED_CHARS, healedSpan, startsWithGrammar } from '../../../src/backends/server-healing';
+import { MAX_HEALED_CHARS, healedSpan, startsWithGrammar } from '../../../src/backends/healed-span';
 
-describe('token healing on a server (server-healing.ts)', () => {
+describe('token healing on a server (healed-span.ts)', () => {
   it('gives back the prefix’s last span: whitespace, a word with its space, or symbols with theirs', () => {
     const cases: Array<[string, string]> = [
       ['def f(x):\n    ', '\n    '],
