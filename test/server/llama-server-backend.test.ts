@@ -171,7 +171,7 @@ describe('model server backends against a real llama-server (tiny-gpt GGUF)', ()
     });
   }
 
-  // The server heals the prefix's last span (server-healing.ts), the engine its last token; where
+  // The server heals the prefix's last span (healed-span.ts), the engine its last token; where
   // the two are the same text, both generate under the same constraint.
   // (Places where tiny-gpt's greedy text stays in whole characters: the engine's text shows a
   // token that ends inside one as U+FFFD, llama-server holds it back.)
