@@ -2,12 +2,13 @@
 // suffix (OpenAI-compatible /v1/completions on vLLM or llama-server). The spellings are the ones
 // the local engine's tokenizer recognises (engine/model/tokenizer.ts), plus Code Llama's.
 
-export type FimTemplateName = 'starcoder' | 'qwen' | 'deepseek' | 'codellama';
+export type FimTemplateName = 'starcoder' | 'starcoder-spm' | 'qwen' | 'deepseek' | 'codellama';
 export type FimTemplateSetting = 'auto' | FimTemplateName;
 
 export const FIM_TEMPLATE_SETTINGS: readonly FimTemplateSetting[] = [
   'auto',
   'starcoder',
+  'starcoder-spm',
   'qwen',
   'deepseek',
   'codellama',
@@ -16,15 +17,23 @@ export const FIM_TEMPLATE_SETTINGS: readonly FimTemplateSetting[] = [
 const TEMPLATES: Record<FimTemplateName, (prefix: string, suffix: string) => string> = {
   // StarCoder, SantaCoder and Wisp's own models; PSM order.
   starcoder: (p, s) => `<fim_prefix>${p}<fim_suffix>${s}<fim_middle>`,
+  // The same tokens in SPM order (Bavarian et al. 2022, "variant 2"), the order Wisp's bundled
+  // model is trained in and its local engine prompts. The prefix comes last, so what a keystroke
+  // changes is the prompt's end and a server's prompt cache keeps the rest.
+  'starcoder-spm': (p, s) => `<fim_prefix><fim_suffix>${s}<fim_middle>${p}`,
   qwen: (p, s) => `<|fim_prefix|>${p}<|fim_suffix|>${s}<|fim_middle|>`,
   deepseek: (p, s) => `<｜fim▁begin｜>${p}<｜fim▁hole｜>${s}<｜fim▁end｜>`,
   codellama: (p, s) => `<PRE> ${p} <SUF>${s} <MID>`,
 };
 
-/** The template a setting names; 'auto' guesses from the served model's name, else StarCoder's. */
+/**
+ * The template a setting names; 'auto' guesses from the served model's name (Wisp's own models in
+ * their SPM order), else StarCoder's.
+ */
 export function fimTemplateFor(setting: FimTemplateSetting, modelName: string): FimTemplateName {
   if (setting !== 'auto') return setting;
   const name = modelName.toLowerCase();
+  if (name.includes('wisp')) return 'starcoder-spm';
   if (name.includes('qwen')) return 'qwen';
   if (name.includes('deepseek')) return 'deepseek';
   if (name.includes('codellama') || name.includes('code-llama')) return 'codellama';

@@ -1,7 +1,9 @@
 // `npm run eval -- --model DIR --data FILE.jsonl[.gz] [--limit N] [--json OUT] [--variant NAME]
-//   [--context-cache WEIGHT] [--no-healing] [--no-retry] [--repeat-penalty M (0 = off)] [--records OUT.jsonl]`
-// or `npm run eval -- --server URL --data ...`: through the llama.cpp backend to the llama-server at URL
-// (/infill; the server does its own sampling, so --no-healing, --context-cache and --repeat-penalty do not apply).
+//   [--context-cache WEIGHT] [--no-healing] [--no-retry] [--repeat-penalty M (0 = off)] [--records OUT.jsonl]
+//   [--context-tokens N (wisp.contextTokens: the text window; a server's context must hold it)]`
+// or `npm run eval -- --server URL [--fim-template NAME] --data ...`: through the llama.cpp backend to the
+// llama-server at URL (/infill, or /completion with the FIM template named as wisp.server.fimTemplate;
+// the server does its own sampling, so --no-healing, --context-cache and --repeat-penalty do not apply).
 // Completes each hole of a HumanEval-Infilling file through the same engine and post-processing as
 // the extension (greedy), and scores exact match, edit similarity and pass@1 (running the task's
 // tests with python3), against a baseline that needs no model. Then the trade-off of
@@ -16,6 +18,7 @@ import { detectStyle, finishInline, prepareInline } from '../../src/completion/i
 import { Engine } from '../../src/engine/engine';
 import type { CompletionRequest, CompletionResult } from '../../src/engine/engine';
 import { ServerClient } from '../../src/backends/server-client';
+import { FIM_TEMPLATE_SETTINGS, FimTemplateSetting } from '../../src/backends/fim-template';
 import { llamaCppFormat } from '../../src/backends/llama-cpp-format';
 import { DEFAULT_SETTINGS, normalizeSettings } from '../../src/settings';
 import { ConfidenceMeasure, shownConfidence } from '../../src/shared/confidence';
@@ -76,17 +79,25 @@ function mean(values: number[]): number {
   return values.length ? values.reduce((a, b) => a + b, 0) / values.length : 0;
 }
 
+function fimTemplateSetting(name: string): FimTemplateSetting {
+  const setting = FIM_TEMPLATE_SETTINGS.find((s) => s === name);
+  if (!setting) throw new Error(`--fim-template ${name}: one of ${FIM_TEMPLATE_SETTINGS.join(', ')}`);
+  return setting;
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       model: { type: 'string' },
       server: { type: 'string' },
+      'fim-template': { type: 'string', default: 'auto' },
       data: { type: 'string' },
       limit: { type: 'string' },
       json: { type: 'string' },
       variant: { type: 'string' },
       python: { type: 'string', default: 'python3' },
       'max-new-tokens': { type: 'string', default: '32' },
+      'context-tokens': { type: 'string' },
       'context-cache': { type: 'string', default: '0' },
       records: { type: 'string' },
       'no-healing': { type: 'boolean', default: false },
@@ -96,7 +107,7 @@ async function main(): Promise<void> {
   });
   if (!(values.model || values.server) || !values.data) {
     throw new Error(
-      'usage: npm run eval -- (--model DIR | --server URL) --data FILE.jsonl[.gz] [--limit N] [--json OUT] [--variant NAME]',
+      'usage: npm run eval -- (--model DIR | --server URL [--fim-template NAME]) --data FILE.jsonl[.gz] [--limit N] [--json OUT] [--variant NAME]',
     );
   }
   let tasks = readTasks(values.data);
@@ -106,6 +117,7 @@ async function main(): Promise<void> {
     ...DEFAULT_SETTINGS,
     temperature: 0,
     maxNewTokens: Number(values['max-new-tokens']),
+    ...(values['context-tokens'] !== undefined ? { contextTokens: Number(values['context-tokens']) } : {}),
     timeBudgetMs: 60_000,
     contextCache: cacheWeight > 0,
     contextCacheWeight: cacheWeight,
@@ -116,7 +128,7 @@ async function main(): Promise<void> {
         format: llamaCppFormat,
         url: values.server,
         model: '',
-        fimTemplate: 'auto',
+        fimTemplate: fimTemplateSetting(values['fim-template']!),
         log: (line) => process.stderr.write(`${line}\n`),
       })
     : undefined;

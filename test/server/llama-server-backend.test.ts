@@ -11,6 +11,7 @@ import { openaiFormat } from '../../src/backends/openai-format';
 import type { FimTemplateSetting } from '../../src/backends/fim-template';
 import type { ServerFormat } from '../../src/backends/server-format';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { REPO_ROOT, TINY_MODEL } from '../unit/fixture';
 import { belowConfidence, prepareInline } from '../../src/completion/inline-request';
@@ -193,6 +194,55 @@ describe('model server backends against a real llama-server (tiny-gpt GGUF)', ()
       });
     }
   }
+
+  describe('the SPM prompt (wisp.server.fimTemplate starcoder-spm), against a local engine prompting SPM', () => {
+    let spmEngine: Engine;
+    before(async () => {
+      // tiny-gpt's own files, with the config.json key that makes the local engine prompt in SPM order
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wisp-tiny-spm-'));
+      fs.cpSync(TINY_MODEL, dir, { recursive: true });
+      const config = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8')) as Record<string, unknown>;
+      fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify({ ...config, fim_order: 'spm' }));
+      spmEngine = await Engine.load({ modelDir: dir, device: 'cpu', threads: 1 });
+    });
+    after(() => spmEngine?.dispose());
+    // A place where tiny-gpt's greedy SPM text stays in whole characters (see token healing below).
+    const request = { ...greedy, prefix: 'function add(a, b) {\n  return a +', suffix: '\n}\n' };
+
+    for (const [name, format] of [
+      ['llama.cpp /completion', llamaCppFormat],
+      ['openai /v1/completions', openaiFormat],
+    ] as const) {
+      it(`${name}: the local engine's greedy SPM text, token for token`, async () => {
+        const local = await spmEngine.complete({ ...request, promptLookup: false });
+        const psm = await engine.complete({ ...request, promptLookup: false });
+        assert.notEqual(local.text, psm.text, 'the order changes the answer, so the test tells them apart');
+        const result = await client(format, 'starcoder-spm').complete(request);
+        assert.ok(result?.logprobs);
+        assert.equal(result.text, local.text);
+        assert.deepEqual(
+          result.logprobs.map((l) => l.end),
+          local.logprobs!.map((l) => l.end),
+        );
+      });
+    }
+
+    it('a keystroke re-feeds the prompt’s end only, where the PSM prompt re-feeds the suffix too', async (t) => {
+      const typed = async (template: FimTemplateSetting) => {
+        const c = client(llamaCppFormat, template);
+        await c.complete({ ...greedy, prefix: greedy.prefix + 'ret' });
+        const next = await c.complete({ ...greedy, prefix: greedy.prefix + 'retu' });
+        return next!.stats;
+      };
+      const spm = await typed('starcoder-spm');
+      const psm = await typed('starcoder');
+      t.diagnostic(
+        `tokens evaluated for the keystroke: SPM ${spm.prefilledTokens} of ${spm.promptTokens}, PSM ${psm.prefilledTokens} of ${psm.promptTokens}`,
+      );
+      assert.ok(spm.prefilledTokens <= 3, `SPM: ${spm.prefilledTokens} of ${spm.promptTokens} tokens evaluated`);
+      assert.ok(psm.prefilledTokens > 10, `PSM: ${psm.prefilledTokens} of ${psm.promptTokens} tokens evaluated`);
+    });
+  });
 
   describe('the model’s second choice when the first line is the line after the cursor', () => {
     const request: CompletionRequest = { ...greedy, maxNewTokens: 20, maxLines: 1, promptLookup: false };
