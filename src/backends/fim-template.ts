@@ -1,5 +1,6 @@
 // Extension host. Fill-in-the-middle prompts as text, for servers that take a prompt string and no
-// suffix (OpenAI-compatible /v1/completions on vLLM or llama-server). The spellings are the ones
+// suffix (OpenAI-compatible /v1/completions on vLLM or llama-server), and for llama-server's
+// /completion when wisp.server.fimTemplate names one. The spellings are the ones
 // the local engine's tokenizer recognises (engine/model/tokenizer.ts), plus Code Llama's.
 
 export type FimTemplateName = 'starcoder' | 'starcoder-spm' | 'qwen' | 'deepseek' | 'codellama';
@@ -15,7 +16,7 @@ export const FIM_TEMPLATE_SETTINGS: readonly FimTemplateSetting[] = [
 ];
 
 const TEMPLATES: Record<FimTemplateName, (prefix: string, suffix: string) => string> = {
-  // StarCoder, SantaCoder and Wisp's own models; PSM order.
+  // StarCoder and SantaCoder; PSM order.
   starcoder: (p, s) => `<fim_prefix>${p}<fim_suffix>${s}<fim_middle>`,
   // The same tokens in SPM order (Bavarian et al. 2022, "variant 2"), the order Wisp's bundled
   // model is trained in and its local engine prompts. The prefix comes last, so what a keystroke

@@ -60,7 +60,7 @@ const gqaFeeds = (chunk, past, length, total) => ({
 // Same logits: a 30-token prompt, then 10 single steps, each way.
 const tokens = Array.from({ length: 40 }, (_, i) => (i * 37 + 11) % vocab);
 const chunks = [tokens.slice(0, 30), ...tokens.slice(30).map((t) => [t])];
-let worst = { concat: 0, inPlace: 0 };
+const worst = { concat: 0, inPlace: 0 };
 let refPast = kvOf(0);
 let gqaPast = kvOf(0);
 let length = 0;
