@@ -5,7 +5,8 @@
 // one clear message, put the state in 'error' and hold further requests off with a back-off, so a
 // down server costs neither a network round trip per keystroke nor a message storm. Where the
 // format can force an answer's start (llama.cpp), a first line that repeats the line after the
-// cursor is asked for once more with the model's second choice (second-choice.ts).
+// cursor is asked for once more with the model's second choice (second-choice.ts). A prompt the
+// server's context cannot hold is cut to fit and sent again, and so are the later ones (prompt-budget.ts).
 import type { CompleteOptions, EngineState } from '../engine/process/engine-client';
 import type {
   CompletionRequest,
@@ -33,6 +34,8 @@ import { serverTokenView } from './server-token-view';
 import { ConnectError, StreamedResponse, postStream } from './http-post';
 import { ndjsonLines, sseData } from './stream-frames';
 import { StreamedLogprobs } from './streamed-logprobs';
+import { ContextOverflow, contextOverflow } from './context-overflow';
+import { PromptBudget, PromptText } from './prompt-budget';
 
 export interface ServerClientOptions {
   format: ServerFormat;
@@ -61,6 +64,8 @@ class HealingRefused extends ServerError {}
 export const SERVER_TOP_TOKENS = 20;
 /** Requests the token view may make for one place (see ServerDistribution.partialToken). */
 const DISTRIBUTION_TRIES = 4;
+/** Sends of one request after the first: healing refused, a prompt cut to fit, cut again. */
+const RESENDS = 3;
 
 /** Stop reasons of the local engine, for the log line and the callers. */
 type Stop = CompletionStats['stopReason'];
@@ -99,6 +104,8 @@ export class ServerClient implements CompletionEngine {
   private saidNoLogprobs = false;
   /** The server refused or ignored token healing's grammar once: its requests go without healing. */
   private healingOff = false;
+  /** What the server's context holds, once a prompt did not fit it. */
+  private readonly budget = new PromptBudget();
 
   constructor(options: ServerClientOptions) {
     this.options = {
@@ -150,14 +157,12 @@ export class ServerClient implements CompletionEngine {
     if (Date.now() < this.heldOffUntil)
       return { status: 'failed', message: this.currentState.message ?? this.lastError };
     const distribution = format.distributionRequest.bind(format);
-    const ask = (banned: readonly number[]) =>
+    const ask = (text: PromptText, banned: readonly number[]) =>
       distribution(
         {
-          prefix: request.prefix,
-          suffix: request.suffix,
+          ...text,
           sampling: request.sampling,
           seed: 0,
-          maxNewTokens: 1,
           stop: [],
           timeBudgetMs: this.options.stallTimeoutMs,
           contextTokens: request.contextTokens,
@@ -169,7 +174,8 @@ export class ServerClient implements CompletionEngine {
         SERVER_TOP_TOKENS,
         banned,
       );
-    const { path } = ask([]);
+    const typed: PromptText = { prefix: request.prefix, suffix: request.suffix, maxNewTokens: 1 };
+    const { path } = ask(typed, []);
     const where = `${this.describe()} ${path}`;
     this.inspecting?.abort();
     const abort = new AbortController();
@@ -182,10 +188,20 @@ export class ServerClient implements CompletionEngine {
     try {
       const banned: number[] = [];
       let answer: ServerDistribution | undefined;
+      let resent = false;
       for (let attempt = 0; attempt < DISTRIBUTION_TRIES; attempt++) {
         const headers = await this.headers();
-        const response = await postStream(this.options.url + path, ask(banned).body, headers, abort.signal);
+        const sent = this.fitted(typed);
+        const response = await postStream(this.options.url + path, ask(sent, banned).body, headers, abort.signal);
         const text = await response.text();
+        const overflow = response.status === 400 && !resent ? contextOverflow(format.errorText(text)) : undefined;
+        if (overflow) {
+          // Once: the same place again with the text cut to fit.
+          resent = true;
+          this.learnOverflow(sent, overflow);
+          attempt--;
+          continue;
+        }
         if (response.status < 200 || response.status >= 300)
           return {
             status: 'failed',
@@ -309,15 +325,28 @@ export class ServerClient implements CompletionEngine {
     };
     if (this.healingOff) request = { ...request, tokenHealing: false };
     let first: StreamedAnswer | undefined;
-    try {
-      first = await this.stream(format.request(request, formatOptions), request, abort.signal, onPartial);
-    } catch (err) {
-      if (!(err instanceof HealingRefused)) throw err;
-      // A server without the grammar llama-server has: the same request once more, and from now on, without healing.
-      this.healingOff = true;
-      this.options.log(`${this.redact(err.message)}; token healing is off for this server from now on`);
-      request = { ...request, tokenHealing: false };
-      first = await this.stream(format.request(request, formatOptions), request, abort.signal, onPartial);
+    for (let resend = 0; ; resend++) {
+      const sent = this.fitted(request);
+      try {
+        first = await this.stream(format.request(sent, formatOptions), sent, abort.signal, onPartial);
+        request = sent;
+        if (first) this.observePrompt(sent, first.timings);
+        break;
+      } catch (err) {
+        if (resend >= RESENDS) throw err;
+        const overflow = err instanceof ServerError ? contextOverflow(err.message) : undefined;
+        if (overflow) {
+          this.learnOverflow(sent, overflow);
+        } else if (err instanceof HealingRefused) {
+          // A server without the grammar llama-server has: the same request once more, and from now
+          // on, without healing.
+          this.healingOff = true;
+          this.options.log(`${this.redact(err.message)}; token healing is off for this server from now on`);
+          request = { ...request, tokenHealing: false };
+        } else {
+          throw err;
+        }
+      }
     }
     if (!first) return undefined;
     let answer = first;
@@ -360,6 +389,27 @@ export class ServerClient implements CompletionEngine {
         ...(setAsideTokens > 0 ? { setAsideTokens } : {}),
       },
     };
+  }
+
+  /** The request's text cut to what the server's context holds, where a prompt did not fit it before. */
+  private fitted<T extends PromptText>(request: T): T {
+    const fit = this.budget.fit(request);
+    if ('tooSmall' in fit) throw new ServerError(`${this.describe()}: ${fit.tooSmall}`);
+    return fit;
+  }
+
+  private observePrompt(sent: PromptText, timings: ServerTimings): void {
+    const tokens = (timings.promptTokens ?? 0) + (timings.cachedTokens ?? 0);
+    this.budget.observe(sent.prefix.length + sent.suffix.length, tokens);
+  }
+
+  private learnOverflow(sent: PromptText, overflow: ContextOverflow): void {
+    this.budget.learn(sent.prefix.length + sent.suffix.length, overflow);
+    const cut = this.budget.maxChars(sent.maxNewTokens);
+    this.options.log(
+      `${this.describe()}: a prompt of ${overflow.promptTokens} tokens does not fit the server's context of ${overflow.contextTokens}; ` +
+        `prompts are cut to fit from now on (${cut} characters of text with ${sent.maxNewTokens} new tokens)`,
+    );
   }
 
   /**

@@ -19,12 +19,12 @@ export const WINDOW_CHUNK = 1024;
 
 export type TextSlice = (start: number, end: number) => string;
 
-export function prefixWindowStart(slice: TextSlice, cursor: number, maxChars: number): number {
+export function prefixWindowStart(slice: TextSlice, cursor: number, maxChars: number, chunk = WINDOW_CHUNK): number {
   const raw = cursor - maxChars;
   if (raw <= 0) return 0;
-  const start = Math.ceil(raw / WINDOW_CHUNK) * WINDOW_CHUNK;
+  const start = Math.ceil(raw / chunk) * chunk;
   if (start >= cursor) return cursor;
-  const head = slice(start, Math.min(cursor, start + WINDOW_CHUNK));
+  const head = slice(start, Math.min(cursor, start + chunk));
   const newline = head.indexOf('\n');
   return newline >= 0 ? start + newline + 1 : start;
 }

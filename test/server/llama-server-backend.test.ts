@@ -197,15 +197,19 @@ describe('model server backends against a real llama-server (tiny-gpt GGUF)', ()
 
   describe('the SPM prompt (wisp.server.fimTemplate starcoder-spm), against a local engine prompting SPM', () => {
     let spmEngine: Engine;
+    let dir: string;
     before(async () => {
       // tiny-gpt's own files, with the config.json key that makes the local engine prompt in SPM order
-      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wisp-tiny-spm-'));
+      dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wisp-tiny-spm-'));
       fs.cpSync(TINY_MODEL, dir, { recursive: true });
       const config = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8')) as Record<string, unknown>;
       fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify({ ...config, fim_order: 'spm' }));
       spmEngine = await Engine.load({ modelDir: dir, device: 'cpu', threads: 1 });
     });
-    after(() => spmEngine?.dispose());
+    after(async () => {
+      await spmEngine?.dispose();
+      fs.rmSync(dir, { recursive: true, force: true });
+    });
     // A place where tiny-gpt's greedy SPM text stays in whole characters (see token healing below).
     const request = { ...greedy, prefix: 'function add(a, b) {\n  return a +', suffix: '\n}\n' };
 
@@ -241,6 +245,78 @@ describe('model server backends against a real llama-server (tiny-gpt GGUF)', ()
       );
       assert.ok(spm.prefilledTokens <= 3, `SPM: ${spm.prefilledTokens} of ${spm.promptTokens} tokens evaluated`);
       assert.ok(psm.prefilledTokens > 10, `PSM: ${psm.prefilledTokens} of ${psm.promptTokens} tokens evaluated`);
+    });
+  });
+
+  describe('a prompt longer than the server’s context (256 tokens)', () => {
+    const lines = (from: number, to: number) =>
+      Array.from({ length: to - from }, (_, i) => `const v${from + i} = add(${from + i}, ${i});\n`).join('');
+    const long: CompletionRequest = {
+      ...greedy,
+      prefix: lines(0, 120) + greedy.prefix,
+      suffix: greedy.suffix + lines(120, 200),
+    };
+    const cutLines = (l: string[]) => l.filter((line) => /does not fit the server's context/.test(line));
+
+    for (const [name, format] of [
+      ['llama.cpp /completion', llamaCppFormat],
+      ['openai /v1/completions', openaiFormat],
+    ] as const) {
+      it(`${name}, SPM prompt: cut to fit once the server says so, and every later prompt at once, the cache still matching`, async (t) => {
+        const own: string[] = [];
+        const c = new ServerClient({
+          format,
+          url: server.url,
+          model: 'tiny-gpt',
+          fimTemplate: 'starcoder-spm',
+          log: (l) => own.push(l),
+          backoffMs: 50,
+        });
+        const first = await c.complete(long);
+        assert.ok(first && first.text.length > 0, 'an answer');
+        assert.equal(cutLines(own).length, 1, own.join('\n'));
+        const next = await c.complete({ ...long, prefix: long.prefix + 'a' });
+        const typed = await c.complete({ ...long, prefix: long.prefix + 'a ' });
+        assert.ok(next && typed);
+        assert.equal(cutLines(own).length, 1, 'the later prompts fit at once');
+        assert.equal(c.state.status, 'ready');
+        if (format === llamaCppFormat) {
+          const { promptTokens, prefilledTokens } = typed.stats;
+          t.diagnostic(`prompt ${promptTokens} tokens, ${prefilledTokens} evaluated for the keystroke`);
+          assert.ok(promptTokens <= 256 - greedy.maxNewTokens, `${promptTokens} prompt tokens`);
+          assert.ok(
+            promptTokens > (256 - greedy.maxNewTokens) * 0.6,
+            `${promptTokens} prompt tokens: most of the room used`,
+          );
+          assert.ok(prefilledTokens <= 3, `${prefilledTokens} tokens evaluated for the keystroke`);
+        }
+      });
+    }
+
+    it('the token view: the distribution at the cursor of a text the server’s context cannot hold', async () => {
+      const c = client(llamaCppFormat, 'starcoder-spm');
+      const look: InspectRequest = {
+        prefix: long.prefix,
+        suffix: long.suffix,
+        sampling: greedy.sampling,
+        contextTokens: greedy.contextTokens,
+        maxNewTokens: greedy.maxNewTokens,
+        drawn: [],
+        suggestion: '',
+        contextCacheWeight: 0,
+        tokenHealing: false,
+      };
+      const answer = await c.inspect(look);
+      assert.equal(answer.status, 'done', JSON.stringify(answer));
+    });
+
+    it('a context too small for the new tokens asked: the reason, not a request per keystroke', async () => {
+      const c = client(llamaCppFormat, 'starcoder-spm');
+      await c.complete(long);
+      await assert.rejects(
+        c.complete({ ...long, maxNewTokens: 250 }),
+        /holds 256 tokens: too few for a prompt and 250 new tokens/,
+      );
     });
   });
 

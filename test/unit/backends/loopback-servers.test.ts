@@ -16,7 +16,11 @@ import type { ServerFormat } from '../../../src/backends/server-format';
 import { belowConfidence } from '../../../src/completion/inline-request';
 import { shownConfidence } from '../../../src/shared/confidence';
 
-type Scenario = 'ok' | 'dedent' | 'error' | 'cut' | 'garbage' | 'slow' | 'no-logprobs' | 'echo-key';
+type Scenario = 'ok' | 'dedent' | 'error' | 'cut' | 'garbage' | 'slow' | 'no-logprobs' | 'echo-key' | 'vllm-context';
+
+/** The loopback vLLM's context, and its stand-in tokenizer's characters per token. */
+const VLLM_CONTEXT = 256;
+const VLLM_CHARS_PER_TOKEN = 3;
 
 const request: CompletionRequest = {
   prefix: 'def add(a, b):\n    ',
@@ -129,6 +133,14 @@ function loopback(format: 'ollama' | 'openai') {
         res.end(JSON.stringify({ error: { message: `invalid credentials: ${req.headers.authorization}` } }));
         return;
       }
+      const promptTokens = Math.ceil(String(seen.body.prompt).length / VLLM_CHARS_PER_TOKEN);
+      if (state.scenario === 'vllm-context' && promptTokens + Number(seen.body.max_tokens) > VLLM_CONTEXT) {
+        // vLLM's answer to a prompt its max_model_len cannot hold (its own wording).
+        res.writeHead(400, { 'content-type': 'application/json' });
+        const message = `This model's maximum context length is ${VLLM_CONTEXT} tokens. However, you requested ${promptTokens + Number(seen.body.max_tokens)} tokens (${promptTokens} in the messages, ${String(seen.body.max_tokens)} in the completion). Please reduce the length of the messages or completion.`;
+        res.end(JSON.stringify({ object: 'error', message, type: 'BadRequestError', param: null, code: 400 }));
+        return;
+      }
       if (format === 'openai' && seen.body.stream === false) {
         res.writeHead(200, { 'content-type': 'application/json' });
         res.end(JSON.stringify(openaiLogprobsAnswer(state.scenario !== 'no-logprobs')));
@@ -142,6 +154,7 @@ function loopback(format: 'ollama' | 'openai') {
         case 'ok':
         case 'dedent':
         case 'no-logprobs':
+        case 'vllm-context':
           res.writeHead(200, { 'content-type': type });
           for (const f of frames) res.write(f);
           res.end();
@@ -312,6 +325,33 @@ for (const [kind, format, path] of [
       assert.equal((await c.complete(request))?.text, 'return a + b');
       assert.equal(status(), 'ready');
     });
+
+    if (kind === 'openai')
+      it('vLLM’s “maximum context length” answer: the prompt is cut to fit and sent again, and so are later ones', async () => {
+        state.scenario = 'vllm-context';
+        const c = client();
+        const before = state.seen.length;
+        const long = {
+          ...request,
+          prefix: 'def f(x):\n    return x\n\n'.repeat(60) + request.prefix,
+          suffix: request.suffix + '\nprint(2)\n'.repeat(60),
+        };
+        assert.equal((await c.complete(long))?.text, 'return a + b');
+        assert.equal((await c.complete({ ...long, prefix: long.prefix + 'r' }))?.text, 'return a + b');
+        const prompts = state.seen.slice(before).map((seen) => String(seen.body.prompt));
+        assert.equal(prompts.length, 3, 'refused once, then two that fit');
+        assert.ok(prompts[0]!.length > VLLM_CONTEXT * VLLM_CHARS_PER_TOKEN);
+        for (const prompt of prompts.slice(1)) {
+          assert.ok(prompt.length / VLLM_CHARS_PER_TOKEN + request.maxNewTokens <= VLLM_CONTEXT, `${prompt.length}`);
+          assert.ok(
+            prompt.endsWith(`<|fim_middle|>`) && prompt.includes(request.prefix + (prompt === prompts[2] ? 'r' : '')),
+          );
+        }
+        assert.ok(
+          logs.some((l) => /a prompt of \d+ tokens does not fit the server's context of 256; prompts are cut/.test(l)),
+        );
+        assert.equal(c.state.status, 'ready');
+      });
 
     it('a stream cut in the middle is an error, not a short suggestion', async () => {
       state.scenario = 'cut';
