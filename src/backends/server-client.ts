@@ -220,6 +220,7 @@ export class ServerClient implements CompletionEngine {
     } catch (err) {
       if (abort.signal.aborted && !timedOut) return { status: 'skipped', reason: 'a completion started' };
       if (timedOut) return { status: 'failed', message: `${where}: no answer in time` };
+      if (err instanceof ServerError) return { status: 'failed', message: this.redact(err.message) };
       const detail = err instanceof FormatError ? err.message : ((err as ConnectError).code ?? (err as Error).message);
       return { status: 'failed', message: this.redact(`${where}: ${detail}`) };
     } finally {

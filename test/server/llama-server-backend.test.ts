@@ -310,7 +310,7 @@ describe('model server backends against a real llama-server (tiny-gpt GGUF)', ()
       assert.equal(answer.status, 'done', JSON.stringify(answer));
     });
 
-    it('a context too small for the new tokens asked: the reason, not a request per keystroke', async () => {
+    it('a context too small for the new tokens asked: an error that says so', async () => {
       const c = client(llamaCppFormat, 'starcoder-spm');
       await c.complete(long);
       await assert.rejects(
