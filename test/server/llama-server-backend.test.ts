@@ -293,6 +293,27 @@ describe('model server backends against a real llama-server (tiny-gpt GGUF)', ()
       });
     }
 
+    it('llama.cpp /infill: the prompt the server builds and cuts to its batch is cut to its context as well', async () => {
+      const own: string[] = [];
+      const c = new ServerClient({
+        format: llamaCppFormat,
+        url: server.url,
+        model: 'tiny-gpt',
+        fimTemplate: 'auto',
+        log: (l) => own.push(l),
+        backoffMs: 50,
+      });
+      const first = await c.complete(long);
+      // The server counts the prompt it cut to its batch (2,048 tokens), not the text sent: the
+      // first estimate is too high, and the second refusal's count is the text's own.
+      const refusals = cutLines(own).length;
+      assert.ok(refusals >= 1 && refusals <= 2, own.join('\n'));
+      const typed = await c.complete({ ...long, prefix: long.prefix + 'a' });
+      assert.ok(first && typed && first.text.length > 0, 'answers');
+      assert.equal(cutLines(own).length, refusals, 'the next keystroke’s prompt fits at once');
+      assert.ok(typed.stats.promptTokens <= 256 - greedy.maxNewTokens, `${typed.stats.promptTokens} prompt tokens`);
+    });
+
     it('the token view: the distribution at the cursor of a text the server’s context cannot hold', async () => {
       const c = client(llamaCppFormat, 'starcoder-spm');
       const look: InspectRequest = {
