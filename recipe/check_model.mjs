@@ -5,8 +5,11 @@
 // usage: node recipe/check_model.mjs test/fixtures/tiny-gpt [onnx/model.onnx]
 import fs from 'node:fs';
 import path from 'node:path';
-import ort from 'onnxruntime-node';
 import { Tokenizer } from '@huggingface/tokenizers';
+
+// onnxruntime's telemetry off, as in Wisp (src/engine/model/ort-telemetry-off.ts): set before it loads
+process.env.ORT_DISABLE_TELEMETRY = '1';
+const { default: ort } = await import('onnxruntime-node');
 
 const dir = process.argv[2];
 const onnxFile = process.argv[3] ?? 'onnx/model.onnx';

@@ -5,8 +5,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import ort from 'onnxruntime-node';
 import { Tokenizer } from '@huggingface/tokenizers';
+
+// onnxruntime's telemetry off, as in Wisp (src/engine/model/ort-telemetry-off.ts): set before it loads
+process.env.ORT_DISABLE_TELEMETRY = '1';
+const { default: ort } = await import('onnxruntime-node');
 
 const [dir, valFile, ...variants] = process.argv.slice(2);
 const readJson = (f) => JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8'));

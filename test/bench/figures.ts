@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
+import '../../src/engine/model/ort-telemetry-off';
 import * as ort from 'onnxruntime-node';
 import { Engine } from '../../src/engine/engine';
 import { median, round } from './measure';

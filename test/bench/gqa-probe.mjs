@@ -10,6 +10,8 @@ import path from 'node:path';
 import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
+// onnxruntime's telemetry off, as in Wisp (src/engine/model/ort-telemetry-off.ts)
+process.env.ORT_DISABLE_TELEMETRY = '1';
 const ort = require('onnxruntime-node');
 const [modelDir, gqaPath] = process.argv.slice(2);
 const jsonAt = process.argv.indexOf('--json');

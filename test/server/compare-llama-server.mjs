@@ -37,6 +37,8 @@ import { createRequire } from 'node:module';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const require = createRequire(path.join(ROOT, 'package.json'));
+// onnxruntime's telemetry off, as in Wisp (src/engine/model/ort-telemetry-off.ts)
+process.env.ORT_DISABLE_TELEMETRY = '1';
 const ort = require('onnxruntime-node');
 
 export const TEXTS = {

@@ -1,6 +1,7 @@
 // One ONNX Runtime session over a decoder-only graph: feed tokens with a KV cache, get logits.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import './ort-telemetry-off';
 import * as ort from 'onnxruntime-node';
 import type { DeviceSetting } from '../process/protocol';
 import { deviceCandidates } from './device';

@@ -248,6 +248,8 @@ export class EngineClient {
       execArgv: [`--max-old-space-size=${this.options.maxOldSpaceMb}`],
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       serialization: 'advanced',
+      // Also set by the engine itself before it loads onnxruntime (ort-telemetry-off.ts).
+      env: { ...process.env, ORT_DISABLE_TELEMETRY: '1' },
     });
     for (const stream of [child.stdout, child.stderr]) {
       const output = new EngineOutput();
