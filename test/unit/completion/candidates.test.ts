@@ -67,7 +67,15 @@ describe('candidates from the completer', () => {
       style: STYLE,
       signal: new AbortController().signal,
     });
-    const base = { ...DEFAULT_SETTINGS, debounceMs: 0, maxNewTokens: 6, minConfidence: 0, multiline: 'never' as const };
+    // A time budget no starved machine runs out of: the test is about the candidates, not the time.
+    const base = {
+      ...DEFAULT_SETTINGS,
+      debounceMs: 0,
+      maxNewTokens: 6,
+      minConfidence: 0,
+      multiline: 'never' as const,
+      timeBudgetMs: 60_000,
+    };
     const sampled = await completer.complete(
       query('a'),
       normalizeSettings({ ...base, temperature: 1.5, topK: 0, candidates: 5 }),

@@ -114,7 +114,14 @@ describe('why nothing was shown, from the completer', () => {
   });
 
   it('a finished answer is shown, or says which filter dropped it', async () => {
-    const settings = normalizeSettings({ ...DEFAULT_SETTINGS, debounceMs: 0, maxNewTokens: 8, minConfidence: 0 });
+    // A time budget no starved machine runs out of: the time-budget reason has a test of its own.
+    const settings = normalizeSettings({
+      ...DEFAULT_SETTINGS,
+      debounceMs: 0,
+      maxNewTokens: 8,
+      minConfidence: 0,
+      timeBudgetMs: 60_000,
+    });
     const answer = await completer.complete(query(new AbortController().signal, 'd.py'), settings);
     assert.ok(answer.result);
     if (answer.text) assert.equal(answer.reason, undefined);
@@ -128,6 +135,7 @@ describe('why nothing was shown, from the completer', () => {
       maxNewTokens: 8,
       multiline: 'always',
       minConfidence: 0,
+      timeBudgetMs: 60_000,
     });
     const shown = await completer.complete(query(new AbortController().signal, 'e.py'), settings);
     assert.ok(shown.text, 'the fixture model suggests something here');
