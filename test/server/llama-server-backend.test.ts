@@ -53,8 +53,8 @@ describe('model server backends against a real llama-server (tiny-gpt GGUF)', ()
   let server: RunningServer;
   let engine: Engine;
   const logs: string[] = [];
-  const client = (format: ServerFormat, fimTemplate: FimTemplateSetting, url = server.url) =>
-    new ServerClient({ format, url, model: 'tiny-gpt', fimTemplate, log: (l) => logs.push(l), backoffMs: 50 });
+  const client = (format: ServerFormat, fimTemplate: FimTemplateSetting, url = server.url, log = logs) =>
+    new ServerClient({ format, url, model: 'tiny-gpt', fimTemplate, log: (l) => log.push(l), backoffMs: 50 });
 
   before(async () => {
     bin = await llamaServerBinary();
@@ -264,14 +264,7 @@ describe('model server backends against a real llama-server (tiny-gpt GGUF)', ()
     ] as const) {
       it(`${name}, SPM prompt: cut to fit once the server says so, and every later prompt at once, the cache still matching`, async (t) => {
         const own: string[] = [];
-        const c = new ServerClient({
-          format,
-          url: server.url,
-          model: 'tiny-gpt',
-          fimTemplate: 'starcoder-spm',
-          log: (l) => own.push(l),
-          backoffMs: 50,
-        });
+        const c = client(format, 'starcoder-spm', server.url, own);
         const first = await c.complete(long);
         assert.ok(first && first.text.length > 0, 'an answer');
         assert.equal(cutLines(own).length, 1, own.join('\n'));
@@ -295,14 +288,7 @@ describe('model server backends against a real llama-server (tiny-gpt GGUF)', ()
 
     it('llama.cpp /infill: the prompt the server builds and cuts to its batch is cut to its context as well', async () => {
       const own: string[] = [];
-      const c = new ServerClient({
-        format: llamaCppFormat,
-        url: server.url,
-        model: 'tiny-gpt',
-        fimTemplate: 'auto',
-        log: (l) => own.push(l),
-        backoffMs: 50,
-      });
+      const c = client(llamaCppFormat, 'auto', server.url, own);
       const first = await c.complete(long);
       // The server counts the prompt it cut to its batch (2,048 tokens), not the text sent: the
       // first estimate is too high, and the second refusal's count is the text's own.
