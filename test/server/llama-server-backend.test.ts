@@ -35,6 +35,19 @@ const inspectAsCompletion = (look: InspectRequest): CompletionRequest => ({
   tokenHealing: look.tokenHealing,
 });
 
+/** The token view's request at a completion request's place, before any suggestion. */
+const viewAt = (at: CompletionRequest, sampling = at.sampling): InspectRequest => ({
+  prefix: at.prefix,
+  suffix: at.suffix,
+  sampling,
+  contextTokens: at.contextTokens,
+  maxNewTokens: at.maxNewTokens,
+  drawn: [],
+  suggestion: '',
+  contextCacheWeight: 0,
+  tokenHealing: false,
+});
+
 const greedy: CompletionRequest = {
   prefix: 'function add(a, b) {\n  ',
   suffix: '\n}\n\nconsole.log(add(1, 2));\n',
@@ -141,17 +154,7 @@ describe('model server backends against a real llama-server (tiny-gpt GGUF)', ()
     ['openai logprobs (llama-server /v1/completions)', openaiFormat, 'starcoder'],
   ] as const) {
     it(`the token view from ${name}: the local engine's distribution for the same prompt`, async (t) => {
-      const look: InspectRequest = {
-        prefix: greedy.prefix,
-        suffix: greedy.suffix,
-        sampling: { temperature: 1, topK: 0, topP: 1 },
-        contextTokens: greedy.contextTokens,
-        maxNewTokens: greedy.maxNewTokens,
-        drawn: [],
-        suggestion: '',
-        contextCacheWeight: 0,
-        tokenHealing: false,
-      };
+      const look = viewAt(greedy, { temperature: 1, topK: 0, topP: 1 });
       const local = await inspect(engine, look);
       const answer = await client(format, template).inspect(look);
       assert.equal(answer.status, 'done', answer.status === 'failed' ? answer.message : '');
@@ -302,18 +305,7 @@ describe('model server backends against a real llama-server (tiny-gpt GGUF)', ()
 
     it('the token view: the distribution at the cursor of a text the server’s context cannot hold', async () => {
       const c = client(llamaCppFormat, 'starcoder-spm');
-      const look: InspectRequest = {
-        prefix: long.prefix,
-        suffix: long.suffix,
-        sampling: greedy.sampling,
-        contextTokens: greedy.contextTokens,
-        maxNewTokens: greedy.maxNewTokens,
-        drawn: [],
-        suggestion: '',
-        contextCacheWeight: 0,
-        tokenHealing: false,
-      };
-      const answer = await c.inspect(look);
+      const answer = await c.inspect(viewAt(long));
       assert.equal(answer.status, 'done', JSON.stringify(answer));
     });
 
