@@ -1,6 +1,6 @@
 // Extension host. Fill-in-the-middle prompts as text, for servers that take a prompt string and no
 // suffix (OpenAI-compatible /v1/completions on vLLM or llama-server), and for llama-server's
-// /completion when wisp.server.fimTemplate names one. The spellings are the ones
+// /completion when wisp.server.fimTemplate names one or the served model is Wisp's own. The spellings are the ones
 // the local engine's tokenizer recognises (engine/model/tokenizer.ts), plus Code Llama's.
 
 export type FimTemplateName = 'starcoder' | 'starcoder-spm' | 'qwen' | 'deepseek' | 'codellama';
@@ -39,6 +39,16 @@ export function fimTemplateFor(setting: FimTemplateSetting, modelName: string): 
   if (name.includes('deepseek')) return 'deepseek';
   if (name.includes('codellama') || name.includes('code-llama')) return 'codellama';
   return 'starcoder';
+}
+
+/**
+ * The prompt Wisp builds for llama-server's /completion, or undefined for /infill, which builds
+ * the model's own FIM prompt: 'auto' leaves the prompt to the server, except for Wisp's own
+ * models, trained in the SPM order that /infill does not build.
+ */
+export function completionTemplateFor(setting: FimTemplateSetting, modelName: string): FimTemplateName | undefined {
+  if (setting !== 'auto') return setting;
+  return fimTemplateFor(setting, modelName) === 'starcoder-spm' ? 'starcoder-spm' : undefined;
 }
 
 export function fimPrompt(template: FimTemplateName, prefix: string, suffix: string): string {

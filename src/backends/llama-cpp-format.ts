@@ -3,7 +3,7 @@
 // model's own FIM tokens; or, when a FIM template is set, POST /completion with the prompt Wisp
 // builds. Streamed as server-sent events of {content, stop, timings, completion_probabilities}.
 import type { CompletionRequest } from '../engine/process/protocol';
-import { fimPrompt } from './fim-template';
+import { completionTemplateFor, fimPrompt } from './fim-template';
 import { healedSpan, startsWithGrammar } from './healed-span';
 import {
   FormatError,
@@ -11,6 +11,7 @@ import {
   ServerDistribution,
   ServerFormat,
   ServerFrame,
+  ServerProps,
   ServerRequest,
   DrawnToken,
   TokenPiece,
@@ -95,10 +96,11 @@ export const llamaCppFormat: ServerFormat = {
     const prefix = request.prefix.slice(0, request.prefix.length - restores.length);
     // The server's stop strings would see the restored text too; Wisp's end rules cut the stream at them anyway.
     const healing = restores ? { grammar: startsWithGrammar(restores), stop: [] } : {};
-    if (options.fimTemplate !== 'auto') {
+    const template = completionTemplateFor(options.fimTemplate, options.model);
+    if (template) {
       return {
         path: '/completion',
-        body: { prompt: fimPrompt(options.fimTemplate, prefix, request.suffix), ...sampling(request), ...healing },
+        body: { prompt: fimPrompt(template, prefix, request.suffix), ...sampling(request), ...healing },
         restores,
       };
     }
@@ -118,6 +120,26 @@ export const llamaCppFormat: ServerFormat = {
       },
       restores,
     };
+  },
+
+  promptKind(options: FormatOptions): string {
+    const template = completionTemplateFor(options.fimTemplate, options.model);
+    return template
+      ? `/completion with the ${template} FIM prompt`
+      : "/infill (the server builds the model's FIM prompt)";
+  },
+
+  props: {
+    path: '/props',
+    parse(body: string): ServerProps {
+      const props = parseJsonObject(body, 'llama.cpp /props');
+      const settings = props.default_generation_settings as Record<string, unknown> | undefined;
+      // 0 where nothing is loaded (router mode)
+      const contextTokens = num(settings?.n_ctx);
+      // The alias it was started with (-a), else its Hugging Face repository (-hf), else the file's name.
+      const model = typeof props.model_alias === 'string' ? props.model_alias : undefined;
+      return { ...(contextTokens ? { contextTokens } : {}), ...(model ? { model } : {}) };
+    },
   },
 
   parse(data: string): ServerFrame {

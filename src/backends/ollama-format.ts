@@ -46,6 +46,10 @@ export const ollamaFormat: ServerFormat = {
     };
   },
 
+  promptKind(): string {
+    return "/api/generate (Ollama builds the model's FIM prompt from the suffix)";
+  },
+
   parse(data: string): ServerFrame {
     const frame = parseJsonObject(data, 'Ollama stream');
     if (frame.error !== undefined) return { text: '', error: jsonErrorText(data) };

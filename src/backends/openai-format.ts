@@ -10,6 +10,7 @@ import {
   ServerDistribution,
   ServerFormat,
   ServerFrame,
+  ServerProps,
   ServerRequest,
   jsonErrorText,
   num,
@@ -68,6 +69,28 @@ export const openaiFormat: ServerFormat = {
         logprobs: 1,
       },
     };
+  },
+
+  promptKind(options: FormatOptions): string {
+    return `/v1/completions with the ${fimTemplateFor(options.fimTemplate, options.model)} FIM prompt`;
+  },
+
+  props: {
+    path: '/v1/models',
+    // The configured model's entry, or the only one where none is configured. vLLM gives
+    // max_model_len; llama-server gives its slot's context as meta.n_ctx.
+    parse(body: string, model: string): ServerProps {
+      const list = parseJsonObject(body, 'OpenAI /v1/models').data;
+      if (!Array.isArray(list)) throw new FormatError(`OpenAI /v1/models: no "data" in ${body.slice(0, 120)}`);
+      const entries = list as Array<{ id?: unknown; max_model_len?: unknown; meta?: { n_ctx?: unknown } } | null>;
+      const entry = model ? entries.find((e) => e?.id === model) : entries.length === 1 ? entries[0] : undefined;
+      if (!entry) return {};
+      const contextTokens = num(entry.max_model_len) ?? num(entry.meta?.n_ctx);
+      return {
+        ...(contextTokens ? { contextTokens } : {}),
+        ...(typeof entry.id === 'string' ? { model: entry.id } : {}),
+      };
+    },
   },
 
   parse(data: string): ServerFrame {

@@ -1,5 +1,6 @@
-// Extension host. What a server's context holds, learnt the first time a prompt did not fit it
-// (context-overflow.ts), and each later request's text cut to fit: the prefix loses its start and
+// Extension host. What a server's context holds, as the server describes itself (server-format.ts,
+// `props`) or learnt the first time a prompt did not fit it (context-overflow.ts), and each later
+// request's text cut to fit: the prefix loses its start and
 // the suffix its end, at line boundaries, as the editor's window is cut (context-window.ts). The
 // characters a token takes vary from file to file (code 3-4, minified or non-Latin text less than
 // 1.5), so the estimate follows the server's own counts, of the prompt that did not fit and of
@@ -26,9 +27,9 @@ const STEP_SHARE = 1 / 8;
 export type PromptText = Pick<CompletionRequest, 'prefix' | 'suffix' | 'maxNewTokens'>;
 
 export class PromptBudget {
-  /** The server's context in tokens; undefined until a prompt did not fit. */
+  /** The server's context in tokens; undefined until the server said it or a prompt did not fit. */
   private contextTokens: number | undefined;
-  /** Characters per prompt token of the text last measured. */
+  /** Characters per prompt token of the text last measured; Infinity before any count: nothing is cut. */
   private charsPerToken = Infinity;
 
   /** The most characters of prefix and suffix a request may send; undefined while nothing is known. */
@@ -55,6 +56,14 @@ export class PromptBudget {
       prefix: prefix.slice(start),
       suffix: suffixWindow((s, e) => suffix.slice(s, e), 0, suffix.length, suffixChars),
     };
+  }
+
+  /**
+   * Takes the context the server says it has. Nothing is cut before the server has counted a
+   * prompt's tokens (an answered one, or one refused), but a context too small is known at once.
+   */
+  know(contextTokens: number): void {
+    this.contextTokens = contextTokens;
   }
 
   /**

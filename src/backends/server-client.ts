@@ -1,5 +1,5 @@
 // Extension host. A model server as Wisp's completion engine: one streamed HTTP request per
-// completion (node:http, see http-post.ts), in the server's own format (server-format.ts). A newer request or the
+// completion (node:http, see http-request.ts), in the server's own format (server-format.ts). A newer request or the
 // caller's signal aborts the HTTP request, so the server stops generating. Failures (refused
 // connection, no answer in time, an error status, a stream cut or not in the format) reject with
 // one clear message, put the state in 'error' and hold further requests off with a back-off, so a
@@ -7,6 +7,9 @@
 // format can force an answer's start (llama.cpp), a first line that repeats the line after the
 // cursor is asked for once more with the model's second choice (second-choice.ts). A prompt the
 // server's context cannot hold is cut to fit and sent again, and so are the later ones (prompt-budget.ts).
+// Before its first request the client asks the server to describe itself, where its API can: the
+// context it runs with and the model it serves, whose name picks the FIM prompt where the setting
+// is 'auto' and is sent where none is configured.
 import type { CompleteOptions, EngineState } from '../engine/process/engine-client';
 import type {
   CompletionRequest,
@@ -23,15 +26,17 @@ import type { FimTemplateSetting } from './fim-template';
 import {
   DrawnToken,
   FormatError,
+  FormatOptions,
   ServerDistribution,
   ServerFormat,
   ServerFrame,
+  ServerProps,
   ServerRequest,
   ServerTimings,
 } from './server-format';
 import { SecondChoice, secondChoice } from './second-choice';
 import { serverTokenView } from './server-token-view';
-import { ConnectError, StreamedResponse, postStream } from './http-post';
+import { ConnectError, StreamedResponse, getText, postStream } from './http-request';
 import { ndjsonLines, sseData } from './stream-frames';
 import { StreamedLogprobs } from './streamed-logprobs';
 import { ContextOverflow, contextOverflow } from './context-overflow';
@@ -59,6 +64,9 @@ export class ServerError extends Error {}
 
 /** The server refused or ignored the grammar that token healing sends (healed-span.ts). */
 class HealingRefused extends ServerError {}
+
+/** No connection: the server that answers again may have been restarted with another model or context. */
+class Unreachable extends ServerError {}
 
 /** Top tokens the token view asks a server for (the local engine's view shows up to 20 as well). */
 export const SERVER_TOP_TOKENS = 20;
@@ -104,8 +112,13 @@ export class ServerClient implements CompletionEngine {
   private saidNoLogprobs = false;
   /** The server refused or ignored token healing's grammar once: its requests go without healing. */
   private healingOff = false;
-  /** What the server's context holds, once a prompt did not fit it. */
+  /** What the server's context holds, once the server said it or a prompt did not fit it. */
   private readonly budget = new PromptBudget();
+  /** The server's description of itself, asked once before the first request (again after it was unreachable). */
+  private described: Promise<void> | undefined;
+  private describing: AbortController | undefined;
+  /** The model the server says it serves. */
+  private servedModel = '';
 
   constructor(options: ServerClientOptions) {
     this.options = {
@@ -129,7 +142,8 @@ export class ServerClient implements CompletionEngine {
 
   /** How the status bar names the backend. */
   describe(): string {
-    return `${this.options.format.kind} at ${this.options.url}${this.options.model ? ` (${this.options.model})` : ''}`;
+    const model = this.options.model || this.servedModel;
+    return `${this.options.format.kind} at ${this.options.url}${model ? ` (${model})` : ''}`;
   }
 
   onStateChange(listener: (state: EngineState) => void): { dispose(): void } {
@@ -156,7 +170,9 @@ export class ServerClient implements CompletionEngine {
     if (this.pending > 0) return { status: 'skipped', reason: 'a completion is running' };
     if (Date.now() < this.heldOffUntil)
       return { status: 'failed', message: this.currentState.message ?? this.lastError };
+    await this.describeServer();
     const distribution = format.distributionRequest.bind(format);
+    const formatOptions = this.formatOptions();
     const ask = (text: PromptText, banned: readonly number[]) =>
       distribution(
         {
@@ -170,7 +186,7 @@ export class ServerClient implements CompletionEngine {
           // by a grammar, which the raw probabilities the view shows do not reflect.
           tokenHealing: false,
         },
-        { model: this.options.model, fimTemplate: this.options.fimTemplate, contextFiles: this.contextFiles },
+        formatOptions,
         SERVER_TOP_TOKENS,
         banned,
       );
@@ -255,6 +271,8 @@ export class ServerClient implements CompletionEngine {
 
   dispose(): void {
     clearTimeout(this.retryTimer);
+    this.describing?.abort();
+    this.describing = undefined;
     this.running?.abort();
     this.inspecting?.abort();
     this.listeners.clear();
@@ -299,6 +317,7 @@ export class ServerClient implements CompletionEngine {
 
   /** Logs the failure, starts the back-off, and returns the error for the caller. */
   private failed(err: Error): Error {
+    if (err instanceof Unreachable) this.described = undefined;
     const message = this.redact(err instanceof ServerError ? err.message : `${this.describe()}: ${err.message}`);
     this.failures++;
     const delay = Math.min(this.options.maxBackoffMs, this.options.backoffMs * 2 ** (this.failures - 1));
@@ -319,11 +338,9 @@ export class ServerClient implements CompletionEngine {
   ): Promise<CompletionResult | undefined> {
     const t0 = performance.now();
     const { format } = this.options;
-    const formatOptions = {
-      model: this.options.model,
-      fimTemplate: this.options.fimTemplate,
-      contextFiles: this.contextFiles,
-    };
+    await this.describeServer();
+    if (abort.signal.aborted) return undefined;
+    const formatOptions = this.formatOptions();
     if (this.healingOff) request = { ...request, tokenHealing: false };
     let first: StreamedAnswer | undefined;
     for (let resend = 0; ; resend++) {
@@ -392,6 +409,69 @@ export class ServerClient implements CompletionEngine {
     };
   }
 
+  private formatOptions(): FormatOptions {
+    return {
+      model: this.options.model || this.servedModel,
+      fimTemplate: this.options.fimTemplate,
+      contextFiles: this.contextFiles,
+    };
+  }
+
+  /**
+   * Asks the server to describe itself, once; every request waits for the answer, which comes
+   * before the first request's own. Any failure leaves the defaults: the context is then learnt
+   * when a prompt does not fit, and the model name is the configured one. An unreachable server
+   * is asked again with the next request after (failed() forgets the answer).
+   */
+  private describeServer(): Promise<void> {
+    this.described ??= this.askProps().catch(() => undefined);
+    return this.described;
+  }
+
+  private async askProps(): Promise<void> {
+    const { format } = this.options;
+    if (!format.props) return;
+    const where = `${this.describe()} ${format.props.path}`;
+    const abort = new AbortController();
+    this.describing = abort;
+    // Not the request's signal: a keystroke that cancels its completion must not cancel this answer.
+    const timer = setTimeout(() => abort.abort(), this.options.connectTimeoutMs);
+    let said: ServerProps;
+    try {
+      const { status, text } = await getText(this.options.url + format.props.path, await this.headers(), abort.signal);
+      if (status < 200 || status >= 300) throw new FormatError(`HTTP ${status}: ${format.errorText(text)}`);
+      said = format.props.parse(text, this.options.model);
+    } catch (err) {
+      if (this.describing !== abort) return; // disposed
+      if (err instanceof ConnectError && !abort.signal.aborted) {
+        // Down: the request that follows says so; this is asked again once the server answers.
+        this.described = undefined;
+        return;
+      }
+      const why = abort.signal.aborted
+        ? `no answer within ${this.options.connectTimeoutMs} ms`
+        : (err as Error).message;
+      this.options.log(
+        this.redact(
+          `${where}: ${why}; the context is learnt when a prompt does not fit, the FIM prompt is the setting's`,
+        ),
+      );
+      return;
+    } finally {
+      clearTimeout(timer);
+    }
+    if (this.describing !== abort) return;
+    this.describing = undefined;
+    if (said.contextTokens) this.budget.know(said.contextTokens);
+    if (said.model) this.servedModel = said.model;
+    const serves = said.model ? `it serves ${JSON.stringify(said.model)}` : 'nothing of its model';
+    const context = said.contextTokens ? `a context of ${said.contextTokens} tokens` : 'no context size';
+    this.options.log(
+      `${this.describe()}: the server says ${serves}, with ${context}; ` +
+        `prompts go to ${format.promptKind(this.formatOptions())}`,
+    );
+  }
+
   /** The request's text cut to what the server's context holds, where a prompt did not fit it before. */
   private fitted<T extends PromptText>(request: T): T {
     const fit = this.budget.fit(request);
@@ -452,7 +532,7 @@ export class ServerClient implements CompletionEngine {
       if (cancelled.aborted) return undefined;
       if (connect.signal.aborted)
         throw new ServerError(`${where}: no answer within ${this.options.connectTimeoutMs} ms`);
-      throw new ServerError(`${where}: cannot connect (${(err as ConnectError).code ?? (err as Error).message})`);
+      throw new Unreachable(`${where}: cannot connect (${(err as ConnectError).code ?? (err as Error).message})`);
     } finally {
       clearTimeout(connectTimer);
     }

@@ -95,10 +95,25 @@ export interface ServerDistribution {
   partialToken?: number;
 }
 
+/** What a server says of itself, where its API says it. */
+export interface ServerProps {
+  /** Tokens one request's prompt and answer may take together (a llama-server slot's, vLLM's max_model_len). */
+  contextTokens?: number;
+  /** The name the server gives the model it serves. */
+  model?: string;
+}
+
 export interface ServerFormat {
   readonly kind: ServerKind;
   readonly framing: 'sse' | 'ndjson';
   request(request: CompletionRequest, options: FormatOptions): ServerRequest;
+  /** What request() sends, in words, for the log: the path and whose FIM prompt. */
+  promptKind(options: FormatOptions): string;
+  /**
+   * Where the server describes itself (GET) and how to read it; `model` is the name configured.
+   * Absent where the API gives no context size (Ollama's is the model's, not the one it runs with).
+   */
+  props?: { path: string; parse(body: string, model: string): ServerProps };
   /**
    * For the token view: the same prompt, one token, not streamed, with the top `count` tokens'
    * log-probabilities. Absent where the server's API has no such field (Ollama).

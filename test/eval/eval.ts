@@ -2,8 +2,9 @@
 //   [--context-cache WEIGHT] [--no-healing] [--no-retry] [--repeat-penalty M (0 = off)] [--records OUT.jsonl]
 //   [--context-tokens N (wisp.contextTokens: the text window; a server's context must hold it)]`
 // or `npm run eval -- --server URL [--fim-template NAME] --data ...`: through the llama.cpp backend to the
-// llama-server at URL (/infill, or /completion with the FIM template named as wisp.server.fimTemplate;
-// the server does its own sampling, so --no-healing, --context-cache and --repeat-penalty do not apply).
+// llama-server at URL (/infill, or /completion with the FIM template named as wisp.server.fimTemplate,
+// which `auto` names for a Wisp model, as /props names the served one; the server does its own
+// sampling, so --no-healing, --context-cache and --repeat-penalty do not apply).
 // Completes each hole of a HumanEval-Infilling file through the same engine and post-processing as
 // the extension (greedy), and scores exact match, edit similarity and pass@1 (running the task's
 // tests with python3), against a baseline that needs no model. Then the trade-off of

@@ -249,6 +249,34 @@ describe('model server backends against a real llama-server (tiny-gpt GGUF)', ()
       assert.ok(spm.prefilledTokens <= 3, `SPM: ${spm.prefilledTokens} of ${spm.promptTokens} tokens evaluated`);
       assert.ok(psm.prefilledTokens > 10, `PSM: ${psm.prefilledTokens} of ${psm.promptTokens} tokens evaluated`);
     });
+
+    it('auto, no model configured, a server whose model is named as Wisp’s: /props names it, the SPM prompt goes to /completion', async () => {
+      const wisp = await startLlamaServer(bin, await ggufFor(TINY_MODEL), 256, { extraArgs: ['-a', 'wisp-tiny'] });
+      try {
+        const own: string[] = [];
+        const c = new ServerClient({
+          format: llamaCppFormat,
+          url: wisp.url,
+          model: '',
+          fimTemplate: 'auto',
+          log: (l) => own.push(l),
+        });
+        const result = await c.complete(request);
+        const local = await spmEngine.complete({ ...request, promptLookup: false });
+        assert.equal(result?.text, local.text);
+        assert.deepEqual(
+          own.map((l) => l.replace(/:\d+ /, ':PORT ')),
+          [
+            'llama.cpp at http://127.0.0.1:PORT (wisp-tiny): the server says it serves "wisp-tiny", with a context of 256 tokens; ' +
+              'prompts go to /completion with the starcoder-spm FIM prompt',
+          ],
+        );
+        const typed = await c.complete({ ...request, prefix: request.prefix + ' b' });
+        assert.ok(typed && typed.stats.prefilledTokens <= 3, `${typed?.stats.prefilledTokens} tokens evaluated`);
+      } finally {
+        await wisp.stop();
+      }
+    });
   });
 
   describe('a prompt longer than the server’s context (256 tokens)', () => {
@@ -288,6 +316,18 @@ describe('model server backends against a real llama-server (tiny-gpt GGUF)', ()
         }
       });
     }
+
+    it('the context /props gives: once the server has counted a prompt, a longer one is cut before it is sent', async () => {
+      const own: string[] = [];
+      const c = client(llamaCppFormat, 'starcoder-spm', server.url, own);
+      const counted = await c.complete({ ...greedy, prefix: lines(0, 12) + greedy.prefix });
+      assert.ok(counted && counted.stats.promptTokens >= 64, `${counted?.stats.promptTokens} prompt tokens counted`);
+      const first = await c.complete(long);
+      assert.ok(first && first.text.length > 0, 'an answer');
+      assert.deepEqual(cutLines(own), [], 'no refusal');
+      assert.ok(first.stats.promptTokens <= 256 - greedy.maxNewTokens, `${first.stats.promptTokens} prompt tokens`);
+      assert.match(own[0] ?? '', /the server says it serves "tiny-gpt-f32\.gguf", with a context of 256 tokens;/);
+    });
 
     it('llama.cpp /infill: the prompt the server builds and cuts to its batch is cut to its context as well', async () => {
       const own: string[] = [];

@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { FIM_TEMPLATE_SETTINGS, fimPrompt, fimTemplateFor } from '../../../src/backends/fim-template';
+import {
+  FIM_TEMPLATE_SETTINGS,
+  completionTemplateFor,
+  fimPrompt,
+  fimTemplateFor,
+} from '../../../src/backends/fim-template';
 
 describe('FIM prompts for servers that take no suffix', () => {
   it('StarCoder’s tokens in PSM order, and in SPM order with the prefix last', () => {
@@ -31,5 +36,12 @@ describe('FIM prompts for servers that take no suffix', () => {
       assert.equal(fimTemplateFor(setting, ''), setting);
       assert.ok(fimPrompt(fimTemplateFor(setting, ''), 'P', 'S').includes('P'));
     }
+  });
+
+  it('llama-server: auto leaves the prompt to /infill, but for Wisp’s own models; a setting names the prompt', () => {
+    assert.equal(completionTemplateFor('auto', 'wisp-code-small-f16.gguf'), 'starcoder-spm');
+    assert.equal(completionTemplateFor('auto', 'Qwen2.5-Coder-1.5B'), undefined);
+    assert.equal(completionTemplateFor('auto', ''), undefined);
+    assert.equal(completionTemplateFor('qwen', 'wisp-code-small'), 'qwen');
   });
 });

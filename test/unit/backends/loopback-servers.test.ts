@@ -2,6 +2,7 @@
 // documented wire format (Ollama: NDJSON from /api/generate; OpenAI: server-sent events from
 // /v1/completions ending in [DONE]), and that play the failures: an error status with a body, a
 // stream cut in the middle, an answer not in the format, a slow first byte that the caller cancels.
+// The OpenAI one describes itself as vLLM does (GET /v1/models with max_model_len).
 // Neither is a real Ollama or vLLM (see README.md, "Using a model server").
 import assert from 'node:assert/strict';
 import http from 'node:http';
@@ -21,6 +22,8 @@ type Scenario = 'ok' | 'dedent' | 'error' | 'cut' | 'garbage' | 'slow' | 'no-log
 /** The loopback vLLM's context, and its stand-in tokenizer's characters per token. */
 const VLLM_CONTEXT = 256;
 const VLLM_CHARS_PER_TOKEN = 3;
+/** The model the loopback OpenAI server serves. */
+const SERVED = 'qwen2.5-coder:1.5b-base';
 
 const request: CompletionRequest = {
   prefix: 'def add(a, b):\n    ',
@@ -70,7 +73,7 @@ const tokenProbability = (token: string) => (token === ' b' ? 0.2 : 0.8);
  * OpenAI's streamed completions with `logprobs`: each chunk's `logprobs` has its tokens (a chunk may
  * carry several: ' a + b' is three) and their log-probabilities, in parallel lists.
  */
-function openaiFrames(pieces = PIECES, withLogprobs = true): string[] {
+function openaiFrames(pieces = PIECES, withLogprobs = true, promptTokens = 19): string[] {
   const logprobs = (text: string) => {
     const tokens = text.match(/\s*[^\s]+|\s+/g) ?? [];
     return {
@@ -87,7 +90,7 @@ function openaiFrames(pieces = PIECES, withLogprobs = true): string[] {
       choices: [{ index: 0, text, finish_reason: finish, logprobs: withLogprobs ? logprobs(text) : null }],
     });
   const frames = pieces.map((p, i) => chunk(p, i === pieces.length - 1 ? 'stop' : null));
-  frames.push(JSON.stringify({ id: 'c', choices: [], usage: { prompt_tokens: 19, completion_tokens: 4 } }));
+  frames.push(JSON.stringify({ id: 'c', choices: [], usage: { prompt_tokens: promptTokens, completion_tokens: 4 } }));
   frames.push('[DONE]');
   return frames.map((f) => `data: ${f}\n\n`);
 }
@@ -114,8 +117,23 @@ function openaiLogprobsAnswer(withLogprobs: boolean) {
 
 /** A loopback server for one format; `scenario` decides how it answers the next request. */
 function loopback(format: 'ollama' | 'openai') {
-  const state: { scenario: Scenario; seen: Seen[] } = { scenario: 'ok', seen: [] };
+  const state: { scenario: Scenario; seen: Seen[]; described: number } = { scenario: 'ok', seen: [], described: 0 };
   const server = http.createServer((req, res) => {
+    if (req.method === 'GET') {
+      // vLLM's model list; Ollama's GET routes are not what the client asks
+      state.described++;
+      if (state.scenario === 'echo-key') {
+        res.writeHead(401, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ error: { message: `invalid credentials: ${req.headers.authorization}` } }));
+      } else if (format === 'openai' && req.url === '/v1/models') {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        const model = { id: SERVED, object: 'model', owned_by: 'vllm', root: SERVED, max_model_len: VLLM_CONTEXT };
+        res.end(JSON.stringify({ object: 'list', data: [model] }));
+      } else {
+        res.writeHead(404).end();
+      }
+      return;
+    }
     let raw = '';
     req.on('data', (d: Buffer) => (raw += d.toString()));
     req.on('end', () => {
@@ -148,7 +166,13 @@ function loopback(format: 'ollama' | 'openai') {
       }
       const pieces = state.scenario === 'dedent' ? DEDENT_PIECES : PIECES;
       const frames =
-        format === 'ollama' ? ollamaFrames(pieces) : openaiFrames(pieces, state.scenario !== 'no-logprobs');
+        format === 'ollama'
+          ? ollamaFrames(pieces)
+          : openaiFrames(
+              pieces,
+              state.scenario !== 'no-logprobs',
+              state.scenario === 'vllm-context' ? promptTokens : undefined,
+            );
       const type = format === 'ollama' ? 'application/x-ndjson' : 'text/event-stream';
       switch (state.scenario) {
         case 'ok':
@@ -198,7 +222,7 @@ for (const [kind, format, path] of [
       new ServerClient({
         format: format as ServerFormat,
         url,
-        model: 'qwen2.5-coder:1.5b-base',
+        model: SERVED,
         fimTemplate: 'auto',
         apiKey: () => Promise.resolve(API_KEY),
         log: (l) => logs.push(l),
@@ -224,7 +248,7 @@ for (const [kind, format, path] of [
       assert.equal(seen.path, path);
       assert.equal(seen.authorization, `Bearer ${API_KEY}`);
       assert.equal(seen.body.stream, true);
-      assert.equal(seen.body.model, 'qwen2.5-coder:1.5b-base');
+      assert.equal(seen.body.model, SERVED);
       if (kind === 'ollama') {
         assert.equal(seen.body.prompt, request.prefix);
         assert.equal(seen.body.suffix, request.suffix);
@@ -351,6 +375,65 @@ for (const [kind, format, path] of [
           logs.some((l) => /a prompt of \d+ tokens does not fit the server's context of 256; prompts are cut/.test(l)),
         );
         assert.equal(c.state.status, 'ready');
+      });
+
+    if (kind === 'openai')
+      it('the context /v1/models gives: once the server has counted a prompt, a longer one is cut before it is sent', async () => {
+        state.scenario = 'vllm-context';
+        const own: string[] = [];
+        const c = new ServerClient({
+          format: openaiFormat,
+          url,
+          model: SERVED,
+          fimTemplate: 'auto',
+          log: (l) => own.push(l),
+        });
+        const described = state.described;
+        const before = state.seen.length;
+        const lines = (n: number) => 'def f(x):\n    return x\n\n'.repeat(n);
+        const counted = { ...request, prefix: lines(10) + request.prefix };
+        const long = {
+          ...request,
+          prefix: lines(60) + request.prefix,
+          suffix: request.suffix + '\nprint(2)\n'.repeat(60),
+        };
+        assert.equal((await c.complete(counted))?.text, 'return a + b');
+        assert.equal((await c.complete(long))?.text, 'return a + b');
+        assert.equal(state.described, described + 1, 'asked once');
+        const prompts = state.seen.slice(before).map((seen) => String(seen.body.prompt));
+        assert.equal(prompts.length, 2, 'no refusal');
+        assert.ok(
+          prompts[1]!.length / VLLM_CHARS_PER_TOKEN + request.maxNewTokens <= VLLM_CONTEXT,
+          `${prompts[1]!.length}`,
+        );
+        assert.ok(
+          prompts[1]!.length > (VLLM_CONTEXT - request.maxNewTokens) * VLLM_CHARS_PER_TOKEN * 0.6,
+          'most of the room used',
+        );
+        assert.deepEqual(
+          own.map((l) => l.replace(/:\d+/, ':PORT')),
+          [
+            `openai at http://127.0.0.1:PORT (${SERVED}): the server says it serves "${SERVED}", with a context of 256 tokens; ` +
+              'prompts go to /v1/completions with the qwen FIM prompt',
+          ],
+        );
+        const sent = state.seen.length;
+        await assert.rejects(
+          c.complete({ ...request, maxNewTokens: 240 }),
+          /holds 256 tokens: too few for a prompt and 240 new tokens/,
+        );
+        assert.equal(state.seen.length, sent, 'nothing sent');
+      });
+
+    if (kind === 'openai')
+      it('no model configured: the one the server serves is sent, and its name picks the FIM prompt', async () => {
+        state.scenario = 'ok';
+        const c = new ServerClient({ format: openaiFormat, url, model: '', fimTemplate: 'auto', log: () => {} });
+        assert.equal((await c.complete(request))?.text, 'return a + b');
+        const seen = state.seen.at(-1)!;
+        assert.equal(seen.body.model, SERVED);
+        assert.equal(seen.body.prompt, `<|fim_prefix|>${request.prefix}<|fim_suffix|>${request.suffix}<|fim_middle|>`);
+        assert.match(c.describe(), new RegExp(`\\(${SERVED.replace(/[.]/g, '\\.')}\\)$`));
       });
 
     it('a stream cut in the middle is an error, not a short suggestion', async () => {
@@ -646,6 +729,8 @@ describe('llama.cpp backend against loopback servers without the healing grammar
   // llama-server's frames, whatever the request asked: a server (or fork) that drops `grammar`, or,
   // refusing, one too old to parse it
   const server = http.createServer((req, res) => {
+    // An older server: no /props
+    if (req.method === 'GET') return void res.writeHead(404, { 'content-type': 'text/plain' }).end('File Not Found');
     let raw = '';
     req.on('data', (d: Buffer) => (raw += d.toString()));
     req.on('end', () => {
@@ -696,6 +781,14 @@ describe('llama.cpp backend against loopback servers without the healing grammar
       assert.equal(seen[1]?.grammar, undefined);
       assert.equal(seen[1]?.input_prefix, healed.prefix);
       assert.equal(logs.filter((l) => said.test(l) && l.includes('token healing is off for this server')).length, 1);
+      assert.ok(
+        logs.some((l) =>
+          /\/props: HTTP 404: File Not Found; the context is learnt when a prompt does not fit, the FIM prompt is the setting's$/.test(
+            l,
+          ),
+        ),
+        logs.join('\n'),
+      );
       assert.equal(client.state.status, 'ready');
       await client.complete(healed);
       assert.equal(seen.length, 3);

@@ -75,4 +75,18 @@ describe('the prompt cut to what a server’s context holds', () => {
     assert.ok('tooSmall' in fit);
     assert.match(fit.tooSmall, /holds 1024 tokens: too few for a prompt and 1000 new tokens/);
   });
+
+  it('a context the server said: nothing cut until it counts a prompt, then cut to fit; too small known at once', () => {
+    const budget = new PromptBudget();
+    budget.know(512);
+    const request = { prefix: lines(0, 300), suffix: lines(300, 400), maxNewTokens: 64 };
+    assert.equal(budget.fit(request), request);
+    const tooSmall = budget.fit({ ...request, maxNewTokens: 500 });
+    assert.ok('tooSmall' in tooSmall && /holds 512 tokens/.test(tooSmall.tooSmall));
+    budget.observe(1_200, 300);
+    const max = budget.maxChars(64)!;
+    assert.ok(max < (512 - 64) * 4 && max > (512 - 64) * 4 * 0.8, `${max}`);
+    const fit = budget.fit(request);
+    assert.ok(!('tooSmall' in fit) && fit.prefix.length + fit.suffix.length <= max);
+  });
 });

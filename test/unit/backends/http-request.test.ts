@@ -1,12 +1,12 @@
-// postStream against a loopback server that closes a kept-alive connection as it is reused, as
-// llama-server does after a streamed answer (it says `Keep-Alive`, then closes): the next request
-// must not fail with ECONNRESET.
+// postStream and getText against a loopback server that closes a kept-alive connection as it is
+// reused, as llama-server does after a streamed answer (it says `Keep-Alive`, then closes): the
+// next request must not fail with ECONNRESET.
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { ConnectError, postStream } from '../../../src/backends/http-post';
+import { ConnectError, getText, postStream } from '../../../src/backends/http-request';
 
-describe('postStream', () => {
+describe('postStream and getText', () => {
   /** Per connection: how many requests it has seen. The second on one connection is reset. */
   const connections: number[] = [];
   const server = net.createServer((socket) => {
@@ -46,6 +46,15 @@ describe('postStream', () => {
     assert.equal(await second.text(), '{"ok":true}');
     // The first connection answered one and was reset on the second; a new one answered it.
     assert.deepEqual(connections, [2, 1]);
+  });
+
+  it('a GET after a streamed POST on the same connection: sent again, read whole', async () => {
+    const resets = () => connections.filter((n) => n > 1).length;
+    const before = resets();
+    const signal = new AbortController().signal;
+    await (await postStream(url, { n: 1 }, {}, signal)).text();
+    assert.deepEqual(await getText(url, {}, signal), { status: 200, text: '{"ok":true}' });
+    assert.ok(resets() > before, 'the GET went out on the kept-alive connection, was reset, and was sent again');
   });
 
   it('a refused connection is not sent again: it fails with its code', async () => {

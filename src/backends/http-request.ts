@@ -1,7 +1,8 @@
-// Extension host. One JSON POST whose answer is read as a stream, on node:http(s) rather than the
-// global fetch: VS Code's extension host replaces fetch with its own (proxy support), which held
-// back a streamed answer here for seconds. The signal aborts the request at any point, which
-// closes the connection so the server stops generating.
+// Extension host. A JSON POST whose answer is read as a stream, and a GET read whole (a server's
+// description of itself), on node:http(s) rather than the global fetch: VS Code's extension host
+// replaces fetch with its own (proxy support), which held back a streamed answer here for seconds.
+// The signal aborts the request at any point, which closes the connection so the server stops
+// generating.
 import http from 'node:http';
 import https from 'node:https';
 
@@ -24,31 +25,46 @@ export class ConnectError extends Error {
   }
 }
 
-export async function postStream(
+export function postStream(
   url: string,
   body: unknown,
   headers: Record<string, string>,
   signal: AbortSignal,
 ): Promise<StreamedResponse> {
+  const payload = Buffer.from(JSON.stringify(body));
+  return againOnReset(() => requestOnce('POST', url, payload, headers, signal), signal);
+}
+
+/** A GET's status and body. */
+export async function getText(
+  url: string,
+  headers: Record<string, string>,
+  signal: AbortSignal,
+): Promise<{ status: number; text: string }> {
+  const response = await againOnReset(() => requestOnce('GET', url, undefined, headers, signal), signal);
+  return { status: response.status, text: await response.text() };
+}
+
+async function againOnReset(send: () => Promise<StreamedResponse>, signal: AbortSignal): Promise<StreamedResponse> {
   try {
-    return await postOnce(url, body, headers, signal);
+    return await send();
   } catch (err) {
     // A kept-alive connection the server closed as it was reused (llama-server says keep-alive,
     // then closes a connection after a streamed answer): Node's documented remedy is to send again.
     if (!(err instanceof ConnectError && err.reusedSocket && err.code === 'ECONNRESET') || signal.aborted) throw err;
-    return postOnce(url, body, headers, signal);
+    return send();
   }
 }
 
-function postOnce(
+function requestOnce(
+  method: 'GET' | 'POST',
   url: string,
-  body: unknown,
+  payload: Buffer | undefined,
   headers: Record<string, string>,
   signal: AbortSignal,
 ): Promise<StreamedResponse> {
   const target = new URL(url);
   const transport = target.protocol === 'https:' ? https : http;
-  const payload = Buffer.from(JSON.stringify(body));
   return new Promise((resolve, reject) => {
     let incoming: http.IncomingMessage | undefined;
     // Not http.request's own `signal` option: its AbortError surfaced as an uncaught exception
@@ -60,8 +76,10 @@ function postOnce(
     const req = transport.request(
       target,
       {
-        method: 'POST',
-        headers: { ...headers, 'content-type': 'application/json', 'content-length': String(payload.length) },
+        method,
+        headers: payload
+          ? { ...headers, 'content-type': 'application/json', 'content-length': String(payload.length) }
+          : headers,
       },
       (res) => {
         incoming = res;
