@@ -35,14 +35,23 @@ export function postStream(
   return againOnReset(() => requestOnce('POST', url, payload, headers, signal), signal);
 }
 
-/** A GET's status and body. */
+/** A GET's status and body, which must be at most `maxBytes` (a URL that is not the server's may answer anything). */
 export async function getText(
   url: string,
   headers: Record<string, string>,
   signal: AbortSignal,
+  maxBytes = 4 << 20,
 ): Promise<{ status: number; text: string }> {
   const response = await againOnReset(() => requestOnce('GET', url, undefined, headers, signal), signal);
-  return { status: response.status, text: await response.text() };
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of response.body) {
+    size += chunk.length;
+    // Leaving the loop destroys the response, which closes the connection.
+    if (size > maxBytes) throw new Error(`the answer is larger than ${maxBytes} bytes`);
+    chunks.push(chunk as Buffer);
+  }
+  return { status: response.status, text: Buffer.concat(chunks).toString('utf8') };
 }
 
 async function againOnReset(send: () => Promise<StreamedResponse>, signal: AbortSignal): Promise<StreamedResponse> {

@@ -57,6 +57,12 @@ describe('postStream and getText', () => {
     assert.ok(resets() > before, 'the GET went out on the kept-alive connection, was reset, and was sent again');
   });
 
+  it('a GET answer larger than the limit is an error, not a buffer that grows without end', async () => {
+    const signal = new AbortController().signal;
+    await assert.rejects(getText(url, {}, signal, 4), /the answer is larger than 4 bytes/);
+    assert.equal((await getText(url, {}, signal, 11)).text, '{"ok":true}');
+  });
+
   it('a refused connection is not sent again: it fails with its code', async () => {
     const probe = net.createServer();
     await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
