@@ -33,7 +33,8 @@ const TEMPLATES: Record<FimTemplateName, (prefix: string, suffix: string) => str
  */
 export function fimTemplateFor(setting: FimTemplateSetting, modelName: string): FimTemplateName {
   if (setting !== 'auto') return setting;
-  const name = modelName.toLowerCase();
+  // The last part of a path or repository name: a folder's name (~/.cache/wisp/…) says nothing of the model.
+  const name = (modelName.split(/[\\/]/).pop() ?? '').toLowerCase();
   if (name.includes('wisp')) return 'starcoder-spm';
   if (name.includes('qwen')) return 'qwen';
   if (name.includes('deepseek')) return 'deepseek';

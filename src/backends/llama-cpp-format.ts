@@ -136,8 +136,10 @@ export const llamaCppFormat: ServerFormat = {
       const settings = props.default_generation_settings as Record<string, unknown> | undefined;
       // 0 where nothing is loaded (router mode)
       const contextTokens = num(settings?.n_ctx);
-      // The alias it was started with (-a), else its Hugging Face repository (-hf), else the file's name.
-      const model = typeof props.model_alias === 'string' ? props.model_alias : undefined;
+      // The alias it was started with (-a), else its Hugging Face repository (-hf), else the path it
+      // was loaded from (-m): its file's name, as the folders say nothing of the model.
+      const alias = typeof props.model_alias === 'string' ? props.model_alias : undefined;
+      const model = alias?.endsWith('.gguf') ? alias.split(/[\\/]/).pop() : alias;
       return { ...(contextTokens ? { contextTokens } : {}), ...(model ? { model } : {}) };
     },
   },

@@ -29,6 +29,9 @@ describe('FIM prompts for servers that take no suffix', () => {
     assert.equal(fimTemplateFor('auto', 'CodeLlama-7b'), 'codellama');
     assert.equal(fimTemplateFor('auto', 'bigcode/starcoder2-3b'), 'starcoder');
     assert.equal(fimTemplateFor('starcoder', 'wisp-code-small'), 'starcoder');
+    assert.equal(fimTemplateFor('auto', 'Qwen/Qwen2.5-Coder-7B'), 'qwen');
+    assert.equal(fimTemplateFor('auto', '/home/me/.cache/wisp/qwen2.5-coder-1.5b-q8_0.gguf'), 'qwen');
+    assert.equal(fimTemplateFor('auto', 'C:\\wisp\\models\\starcoder2-3b.gguf'), 'starcoder');
   });
 
   it('every setting but auto names a template', () => {

@@ -24,6 +24,15 @@ describe('a server’s description of itself', () => {
       contextTokens: 512,
       model: 'wisp-code-small-f16.gguf',
     });
+    // started without -a: the path it loaded, of which the file's name is kept
+    assert.deepEqual(
+      props.parse(llamaProps('/home/me/.cache/wisp/gguf/wisp-code-small-f16.gguf', 512), '').model,
+      'wisp-code-small-f16.gguf',
+    );
+    assert.equal(
+      props.parse(llamaProps('ggml-org/Qwen2.5-Coder-1.5B-Q8_0-GGUF', 4096), '').model,
+      'ggml-org/Qwen2.5-Coder-1.5B-Q8_0-GGUF',
+    );
     // router mode, nothing loaded: its placeholder context 0 is no context
     assert.deepEqual(props.parse(llamaProps('llama-server', 0), ''), { model: 'llama-server' });
     assert.throws(() => props.parse('<html>', ''), FormatError);
