@@ -19,7 +19,8 @@ export const SERVER_KINDS: readonly ServerKind[] = [
   {
     backend: 'llama.cpp',
     label: "llama.cpp's llama-server",
-    detail: 'POST /infill with the other open files as input_extra; the server reuses the prompt (cache_prompt)',
+    detail:
+      'POST /infill with the other open files as input_extra (a Wisp model: /completion in its SPM order); the server reuses the prompt (cache_prompt)',
     defaultUrl: 'http://127.0.0.1:8080',
     needsModel: false,
   },
