@@ -5,6 +5,7 @@
 #   humaneval-300-cache0.json   HumanEval single-line, first 300 holes, context cache off (the target's figure)
 #   humaneval-all-cache0.json   all 1,033 holes, cache off
 #   heldout-ts-js-cache0.5.json held-out TS/JS holes, cache on (the extension's default weight)
+#   heldout-py-cache0.5.json    held-out Python holes (corpus validation files), cache on
 #   generate-eval.txt           the Generate evaluation (30 prompts)
 #   humaneval-300-cache0-plain.json  the first file's holes without the repeat penalty and the second
 #                               choice for a repeated line (session 7's pipeline changes), comparable
@@ -35,6 +36,9 @@ headline "$OUT/humaneval-300-cache0.json"
 node dist/eval.js --model "$MODEL" --data test/eval/data/heldout-ts-js.jsonl.gz --context-cache 0.5 \
   --json "$OUT/heldout-ts-js-cache0.5.json" > "$OUT/heldout-ts-js-cache0.5.txt"
 headline "$OUT/heldout-ts-js-cache0.5.json"
+node dist/eval.js --model "$MODEL" --data test/eval/data/heldout-py.jsonl.gz --context-cache 0.5 \
+  --json "$OUT/heldout-py-cache0.5.json" > "$OUT/heldout-py-cache0.5.txt"
+headline "$OUT/heldout-py-cache0.5.json"
 node dist/eval.js --model "$MODEL" --data $HUMANEVAL --limit 300 --context-cache 0 --python /usr/bin/python3 \
   --no-retry --repeat-penalty 0 --json "$OUT/humaneval-300-cache0-plain.json" > "$OUT/humaneval-300-cache0-plain.txt"
 headline "$OUT/humaneval-300-cache0-plain.json"
