@@ -72,6 +72,11 @@ class Unreachable extends ServerError {}
 export const SERVER_TOP_TOKENS = 20;
 /** Requests the token view may make for one place (see ServerDistribution.partialToken). */
 const DISTRIBUTION_TRIES = 4;
+/**
+ * Most time the server's description of itself may take: the first request waits for it, and a
+ * server that does not answer it only loses what it would have told.
+ */
+const PROPS_TIMEOUT_MS = 5_000;
 /** Sends of one request after the first: healing refused, a prompt cut to fit, cut again. */
 const RESENDS = 3;
 
@@ -435,7 +440,8 @@ export class ServerClient implements CompletionEngine {
     const abort = new AbortController();
     this.describing = abort;
     // Not the request's signal: a keystroke that cancels its completion must not cancel this answer.
-    const timer = setTimeout(() => abort.abort(), this.options.connectTimeoutMs);
+    const timeoutMs = Math.min(PROPS_TIMEOUT_MS, this.options.connectTimeoutMs);
+    const timer = setTimeout(() => abort.abort(), timeoutMs);
     let said: ServerProps;
     try {
       const { status, text } = await getText(this.options.url + format.props.path, await this.headers(), abort.signal);
@@ -448,9 +454,7 @@ export class ServerClient implements CompletionEngine {
         this.described = undefined;
         return;
       }
-      const why = abort.signal.aborted
-        ? `no answer within ${this.options.connectTimeoutMs} ms`
-        : (err as Error).message;
+      const why = abort.signal.aborted ? `no answer within ${timeoutMs} ms` : (err as Error).message;
       this.options.log(
         this.redact(
           `${where}: ${why}; the context is learnt when a prompt does not fit, the FIM prompt is the setting's`,

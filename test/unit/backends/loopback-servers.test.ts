@@ -758,6 +758,39 @@ describe('llama.cpp backend against loopback servers without the healing grammar
     server.close();
   });
 
+  it('a server that does not answer GET /props: the first request goes on after the wait, and the log says so', async () => {
+    const quiet = http.createServer((req, res) => {
+      if (req.method === 'GET') return; // never answered
+      req.resume();
+      req.on('end', () => {
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        res.end(`data: ${JSON.stringify({ content: 'a + b', stop: true, stop_type: 'eos' })}\n\n`);
+      });
+    });
+    await new Promise<void>((resolve) => quiet.listen(0, '127.0.0.1', resolve));
+    try {
+      const logs: string[] = [];
+      const client = new ServerClient({
+        format: llamaCppFormat,
+        url: `http://127.0.0.1:${(quiet.address() as AddressInfo).port}`,
+        model: '',
+        fimTemplate: 'auto',
+        log: (l) => logs.push(l),
+        connectTimeoutMs: 300,
+      });
+      assert.equal((await client.complete({ ...request, tokenHealing: false }))?.text, 'a + b');
+      assert.ok(
+        logs.some((l) => /\/props: no answer within 300 ms; the context is learnt when a prompt does not fit/.test(l)),
+        logs.join('\n'),
+      );
+      assert.equal((await client.complete({ ...request, tokenHealing: false }))?.text, 'a + b', 'not asked again');
+      assert.equal(logs.filter((l) => l.includes('/props')).length, 1, logs.join('\n'));
+    } finally {
+      quiet.closeAllConnections();
+      quiet.close();
+    }
+  });
+
   for (const [name, refuse, said] of [
     ['an answer that does not restore the text taken back', false, /the server ignores `grammar`/],
     ['an error status about the grammar', true, /HTTP 400: Failed to parse grammar/],
