@@ -1,7 +1,9 @@
 // The benchmark's `llama.cpp server` row: a real llama-server (scripts/llama-server.sh) serving the
 // same model folder written as GGUF (recipe/export_gguf.py, f32 like the ONNX file the engine runs;
 // both cached in ~/.cache/wisp), driven through Wisp's own llama.cpp backend (src/backends), so the
-// replay sends exactly what the extension sends: POST /infill with cache_prompt, streamed.
+// replay sends exactly what the extension sends with wisp.server.fimTemplate `auto`: for a Wisp
+// model's GGUF (named so by /props) POST /completion in its SPM order, else POST /infill; with
+// cache_prompt, streamed.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -30,7 +32,8 @@ export interface ServerEngineOptions {
 /**
  * llama-server for the same weights as the local engine. /infill keeps the last 3/4 of the batch
  * of prefix tokens and a quarter less 2 of suffix tokens, so a batch of the engine's prompt budget
- * gives the engine's window (a quarter for the suffix, `suffixShare` 0.25). The host-memory prompt
+ * gives the engine's window (a quarter for the suffix, `suffixShare` 0.25); /completion's prompt is
+ * cut to the server's context by the client (prompt-budget.ts). The host-memory prompt
  * cache is off: the server's reuse is then its slot's KV cache alone, as Wisp's is its one KV cache.
  * Undefined when llama-server has not been built: the bench does not wait minutes for a build.
  */
