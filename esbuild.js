@@ -24,6 +24,7 @@ function devTools() {
     eval: 'test/eval/eval.ts',
     'device-figures': 'test/bench/device-figures.ts',
     'generate-eval': 'test/eval/generate-eval.ts',
+    'compare-runs': 'test/eval/compare-runs.ts',
   };
   return Object.fromEntries(Object.entries(tools).filter(([, file]) => !production && fs.existsSync(file)));
 }

@@ -198,6 +198,8 @@ async function main(): Promise<void> {
         task_id: task.task_id,
         expected: task.canonical_solution,
         infill,
+        exact_match: model.em[model.em.length - 1],
+        edit_similarity: model.es[model.es.length - 1],
         generated_text: result.text,
         stop_reason: result.stats.stopReason,
         baseline: copy,

@@ -9,6 +9,7 @@ import {
   levenshtein,
   previousLineBaseline,
 } from '../eval/scoring';
+import { pairedDifference, problemOf } from '../eval/paired-difference';
 
 describe('evaluation scoring', () => {
   it('exact match compares whitespace-trimmed lines', () => {
@@ -38,5 +39,43 @@ describe('evaluation scoring', () => {
     assert.deepEqual(all, { at: 0, coverage: 0.75, exactMatch: 1 / 3, editSimilarity: 0.5 });
     assert.deepEqual(half, { at: 0.5, coverage: 0.5, exactMatch: 0.5, editSimilarity: 0.75 });
     assert.deepEqual(bestShare(samples, 0.25), { at: 0.25, coverage: 0.25, exactMatch: 1, editSimilarity: 1 });
+  });
+});
+
+describe('two runs compared hole by hole', () => {
+  const run = (values: number[]) => values.map((value, i) => ({ taskId: `Set/P${i % 10}/L${i}`, value }));
+
+  it('the problem is the task id without the hole', () => {
+    assert.equal(problemOf('SingleLineInfilling/HumanEval/12/L3'), 'SingleLineInfilling/HumanEval/12');
+    assert.equal(problemOf('heldout/py/pkg/mod.py/L211'), 'heldout/py/pkg/mod.py');
+  });
+
+  it('the same run: no difference, and an interval of zero width', () => {
+    const a = run(Array.from({ length: 100 }, (_, i) => (i % 3 === 0 ? 1 : 0)));
+    const d = pairedDifference(a, a);
+    assert.equal(d.difference, 0);
+    assert.equal(d.low, 0);
+    assert.equal(d.high, 0);
+    assert.equal(d.problems, 10);
+  });
+
+  it('B better on every problem: an interval above zero; one problem alone: wide', () => {
+    const a = run(Array.from({ length: 100 }, () => 0));
+    const everywhere = pairedDifference(
+      a,
+      run(Array.from({ length: 100 }, (_, i) => (Math.floor(i / 10) % 5 === 0 ? 1 : 0))),
+    );
+    assert.ok(Math.abs(everywhere.difference - 0.2) < 1e-12);
+    assert.ok(everywhere.low > 0, `${everywhere.low}`);
+    const oneProblem = pairedDifference(
+      a,
+      run(Array.from({ length: 100 }, (_, i) => (i % 10 === 0 && i < 50 ? 1 : 0))),
+    );
+    assert.ok(Math.abs(oneProblem.difference - 0.05) < 1e-12);
+    assert.equal(oneProblem.low, 0, 'a gain from one problem of ten is not told apart from none');
+  });
+
+  it('refuses runs of different holes', () => {
+    assert.throws(() => pairedDifference(run([1, 0]), run([1])), /the same holes/);
   });
 });
