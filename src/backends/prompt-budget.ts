@@ -32,7 +32,10 @@ export class PromptBudget {
   /** Characters per prompt token of the text last measured; Infinity before any count: nothing is cut. */
   private charsPerToken = Infinity;
 
-  /** The most characters of prefix and suffix a request may send; undefined while nothing is known. */
+  /**
+   * The most characters of prefix and suffix a request may send: undefined while no context is
+   * known, Infinity until a prompt is counted.
+   */
   maxChars(maxNewTokens: number): number | undefined {
     if (this.contextTokens === undefined) return undefined;
     return Math.floor(this.charsPerToken * this.room(maxNewTokens) * SAFETY);
