@@ -91,11 +91,13 @@ describe('getting started walkthrough', () => {
 
   describe('server step (a real llama-server)', () => {
     let server: RunningServer;
+    let gguf: string;
     let restore: () => Promise<void>;
 
     before(async function () {
       this.timeout(60 * 60_000);
-      server = await startLlamaServer(await llamaServerBinary(), await ggufFor(model), 256);
+      gguf = await ggufFor(model);
+      server = await startLlamaServer(await llamaServerBinary(), gguf, 256);
       // The test model's context is 256 tokens: the text window Wisp sends must fit the server's.
       restore = await changeSettings({ contextTokens: 64, temperature: 0 });
     });
@@ -128,7 +130,10 @@ describe('getting started walkthrough', () => {
       const refused = await testCompletion();
       assert.strictEqual(refused.level, 'error');
       assert.ok(
-        refused.message.startsWith(`llama.cpp at ${server.url} /infill: cannot connect (ECONNREFUSED)`),
+        // The client names the model the server said it serves (GET /props, before the first request).
+        refused.message.startsWith(
+          `llama.cpp at ${server.url} (${path.basename(gguf)}) /infill: cannot connect (ECONNREFUSED)`,
+        ),
         refused.message,
       );
       assert.ok(
