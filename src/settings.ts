@@ -2,7 +2,7 @@
 // contributions must match: a unit test checks it), which ones only the user may set
 // (MACHINE_ONLY_SETTINGS), and their validation. ui/read-settings.ts asks VS Code for every key
 // listed here; this module has no `vscode` import.
-import { DEVICE_SETTINGS, DeviceSetting, MAX_CANDIDATES } from './engine/process/protocol';
+import { DEVICE_SETTINGS, DeviceSetting, MAX_BEAM_WIDTH, MAX_CANDIDATES } from './engine/process/protocol';
 import { FIM_TEMPLATE_SETTINGS, FimTemplateSetting } from './backends/fim-template';
 
 export type BackendSetting = 'local' | 'llama.cpp' | 'ollama' | 'openai';
@@ -53,6 +53,8 @@ export interface WispSettings {
   minConfidence: number;
   /** Sampled suggestions offered for the editor's cycling (Alt+] / Alt+[), at temperature > 0. */
   candidates: number;
+  /** Beams searched for a one-line suggestion at temperature 0 (engine/decode/beam-search.ts); 1 = greedy. */
+  beamWidth: number;
   /** Logits off a token that would lengthen a repeat of the suggestion's own tokens (repeat-penalty.ts); 0 = off. */
   repeatPenalty: number;
 }
@@ -88,6 +90,7 @@ export const DEFAULT_SETTINGS: WispSettings = {
   ],
   minConfidence: 0.4,
   candidates: 1,
+  beamWidth: 1,
   repeatPenalty: 0.8,
 };
 
@@ -147,6 +150,7 @@ export function normalizeSettings(raw: Partial<Record<keyof WispSettings, unknow
       : d.exclude,
     minConfidence: clampNumber(raw.minConfidence, 0, 1, d.minConfidence),
     candidates: clampNumber(raw.candidates, 1, MAX_CANDIDATES, d.candidates, true),
+    beamWidth: clampNumber(raw.beamWidth, 1, MAX_BEAM_WIDTH, d.beamWidth, true),
     repeatPenalty: clampNumber(raw.repeatPenalty, 0, 10, d.repeatPenalty),
   };
 }

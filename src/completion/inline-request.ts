@@ -89,6 +89,7 @@ export function inlineRequest(
     retryRepeatedLine: true,
     timeBudgetMs: settings.timeBudgetMs,
     ...(settings.candidates > 1 ? { candidates: settings.candidates } : {}),
+    ...(settings.beamWidth > 1 ? { beamWidth: settings.beamWidth } : {}),
   };
 }
 

@@ -23,6 +23,7 @@ import type { SamplingParams } from '../shared/sampler';
 import { ModelTokenizer } from './model/tokenizer';
 import { Healing, TokenHealer } from './decode/token-healing';
 import { lookupDraft } from './decode/prompt-lookup';
+import { BeamAdjuster, beamSearch } from './decode/beam-search';
 import { type EditorContext, repeatsFollowingLine } from '../shared/scope-rules';
 import type { TokenLogprob } from '../shared/confidence';
 import type { RepeatPenalty } from '../shared/repeat-penalty';
@@ -84,6 +85,12 @@ export interface CompletionRequest {
    * the model's next choice. Needs `editor`; shares the time budget.
    */
   retryRepeatedLine?: boolean;
+  /**
+   * Beams kept by beam search (beam-search.ts) for a one-line request (`maxLines` 1) at temperature
+   * 0; 1 or absent = greedy. The chosen line passes over a repeat of the next line, as
+   * retryRepeatedLine would; prompt-lookup drafts do not apply.
+   */
+  beamWidth?: number;
 }
 
 /** A continuation sampled besides the first (CompletionRequest.candidates). */
@@ -136,6 +143,8 @@ export interface CompletionStats {
    * the model's second choice (CompletionRequest.retryRepeatedLine); absent when there was none.
    */
   setAsideTokens?: number;
+  /** Model steps beam search took over all its beams (absent without beam search). */
+  beamSteps?: number;
 }
 
 export interface CompletionResult {
@@ -205,11 +214,32 @@ class SequenceStepper implements Stepper {
     return ids.map((_, i) => logits.subarray(i * vocab, (i + 1) * vocab));
   }
 
+  fork(): SequenceStepper {
+    return new SequenceStepper(this.session, this.ids, this.past.truncate(this.past.length));
+  }
+
+  dispose(): void {
+    this.past.dispose();
+  }
+
   rewind(count: number): void {
     this.ids = this.ids.slice(0, this.ids.length - count);
     const kept = this.past.truncate(this.ids.length);
     if (kept !== this.past) this.past.dispose();
     this.past = kept;
+  }
+}
+
+/** One beam's logit adjustment; forking it forks the mixer, so each beam's history is its own. */
+class BeamLogitAdjuster implements BeamAdjuster {
+  constructor(
+    readonly adjust: NonNullable<GenerateOptions['adjustLogits']>,
+    readonly mixer: ContextMixer | undefined,
+    private readonly withMixer: (mixer: ContextMixer | undefined) => BeamLogitAdjuster,
+  ) {}
+
+  fork(): BeamLogitAdjuster {
+    return this.withMixer(this.mixer?.fork());
   }
 }
 
@@ -326,6 +356,12 @@ export class Engine {
       if (padded) logits.fill(-Infinity, decodable);
       return mixer ? mixer.adjust(logits, generated, allowed) : logits;
     };
+  }
+
+  /** logitAdjuster's work for one beam of beam search, with the beam's own context-cache mixer. */
+  private beamAdjuster(mixer: ContextMixer | undefined): BeamLogitAdjuster | undefined {
+    const adjust = this.logitAdjuster(mixer);
+    return adjust && new BeamLogitAdjuster(adjust, mixer, (forked) => this.beamAdjuster(forked)!);
   }
 
   /** The other files the host ranks as related (open editors, recent edits); see related-context.ts. */
@@ -445,22 +481,39 @@ export class Engine {
     // its own copy of the prompt's.
     const retry = request.retryRepeatedLine === true && request.editor !== undefined;
     const promptLogits = forks.length > 0 || retry ? logits.slice() : logits;
+    const beams = request.sampling.temperature <= 0 && request.maxLines === 1 ? Math.round(request.beamWidth ?? 1) : 1;
+    /** The stepper whose sequence the cache keeps: the first generation's, or the chosen beam's. */
+    let kept = stepper;
+    let beamSteps: number | undefined;
     try {
-      result = await generate(stepper, this.tokenizer, logits, options(request.seed, mixer, hooks.onText));
-      // Only while half the time budget is left: a retry cut short by it would show a fragment.
-      const timeLeft = performance.now() - startedAt < request.timeBudgetMs / 2;
-      const repeated = retry && timeLeft && repeatsFollowingLine(result.text, request.editor!);
-      const step = repeated ? firstContentToken(this.tokenizer, result.tokens, healing?.text.length ?? 0) : -1;
-      if (step >= 0 && !hooks.isCancelled?.()) {
-        setAsideTokens = result.tokens.length;
-        const firstCacheMs = mixer?.adjustMs ?? 0;
-        stepper.rewind(stepper.ids.length - prompt.ids.length);
-        mixer = this.contextMixer(prompt, weight);
-        result = await generate(stepper, this.tokenizer, promptLogits.slice(), {
-          ...options(request.seed, mixer, hooks.onText),
-          ban: { step, token: result.tokens[step] },
+      if (beams > 1) {
+        const searched = await beamSearch(stepper, this.tokenizer, logits, {
+          ...options(request.seed, undefined),
+          width: beams,
+          adjuster: this.beamAdjuster(mixer),
+          rejects: retry ? (text) => repeatsFollowingLine(text, request.editor!) : undefined,
         });
-        if (mixer) mixer.adjustMs += firstCacheMs;
+        result = searched;
+        kept = searched.stepper as SequenceStepper;
+        beamSteps = searched.modelSteps;
+        mixer = searched.adjuster instanceof BeamLogitAdjuster ? searched.adjuster.mixer : mixer;
+      } else {
+        result = await generate(stepper, this.tokenizer, logits, options(request.seed, mixer, hooks.onText));
+        // Only while half the time budget is left: a retry cut short by it would show a fragment.
+        const timeLeft = performance.now() - startedAt < request.timeBudgetMs / 2;
+        const repeated = retry && timeLeft && repeatsFollowingLine(result.text, request.editor!);
+        const step = repeated ? firstContentToken(this.tokenizer, result.tokens, healing?.text.length ?? 0) : -1;
+        if (step >= 0 && !hooks.isCancelled?.()) {
+          setAsideTokens = result.tokens.length;
+          const firstCacheMs = mixer?.adjustMs ?? 0;
+          stepper.rewind(stepper.ids.length - prompt.ids.length);
+          mixer = this.contextMixer(prompt, weight);
+          result = await generate(stepper, this.tokenizer, promptLogits.slice(), {
+            ...options(request.seed, mixer, hooks.onText),
+            ban: { step, token: result.tokens[step] },
+          });
+          if (mixer) mixer.adjustMs += firstCacheMs;
+        }
       }
       mixer?.settle(result.tokens);
       for (const [i, fork] of forks.entries()) {
@@ -471,8 +524,8 @@ export class Engine {
       }
     } finally {
       for (const fork of forks) fork.past.dispose();
-      if (reuse) this.cache.put(stepper.ids, stepper.past);
-      else stepper.past.dispose();
+      if (reuse) this.cache.put(kept.ids, kept.past);
+      else kept.past.dispose();
     }
     const finishedAt = performance.now();
     return {
@@ -495,6 +548,7 @@ export class Engine {
         relatedTokens: this.contextIndex.documentTokens,
         headerTokens: prompt.headerTokens,
         ...(setAsideTokens > 0 ? { setAsideTokens } : {}),
+        ...(beamSteps !== undefined ? { beamSteps } : {}),
       },
     };
   }

@@ -57,6 +57,8 @@ interface Args {
   accept: boolean;
   /** Issue 14's levers turned off (LEVERS). */
   without: string[];
+  /** wisp.beamWidth for one-line suggestions. */
+  beams: number;
 }
 
 /** Issue 14's levers that `--without` turns off. */
@@ -85,6 +87,7 @@ function parseArgs(argv: string[]): Args {
     seed: Number(value('--seed') ?? 1),
     intervalMs: Number(value('--interval') ?? 80),
     accept: argv.includes('--accept'),
+    beams: Number(value('--beams') ?? DEFAULT_SETTINGS.beamWidth),
     without,
   };
 }
@@ -242,6 +245,7 @@ async function main(): Promise<void> {
     contextTokens: Math.min(1024, config.n_positions ?? 1024),
     adaptiveDebounce: !args.without.includes('adaptive-debounce'),
     minConfidence: args.without.includes('confidence') ? 0 : DEFAULT_SETTINGS.minConfidence,
+    beamWidth: args.beams,
   };
   const segments = SOURCES.slice(0, args.files)
     .map((spec) => typingSegment(REPO, spec, args.keys))
@@ -552,6 +556,7 @@ async function main(): Promise<void> {
       seed: args.seed,
       accept: args.accept,
       without: args.without,
+      beam_width: args.beams,
       wall_s: 0,
       load_average_at_end: [] as number[],
     },

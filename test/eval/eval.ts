@@ -104,11 +104,12 @@ async function main(): Promise<void> {
       'no-healing': { type: 'boolean', default: false },
       'no-retry': { type: 'boolean', default: false },
       'repeat-penalty': { type: 'string' },
+      beams: { type: 'string' },
     },
   });
   if (!(values.model || values.server) || !values.data) {
     throw new Error(
-      'usage: npm run eval -- (--model DIR | --server URL [--fim-template NAME]) --data FILE.jsonl[.gz] [--limit N] [--json OUT] [--variant NAME]',
+      'usage: npm run eval -- (--model DIR | --server URL [--fim-template NAME]) --data FILE.jsonl[.gz] [--limit N] [--json OUT] [--variant NAME] [--beams N]',
     );
   }
   let tasks = readTasks(values.data);
@@ -171,6 +172,7 @@ async function main(): Promise<void> {
     prepared.request.maxLines = holeLines;
     if (values['no-healing']) prepared.request.tokenHealing = false;
     if (values['no-retry']) prepared.request.retryRepeatedLine = false;
+    if (values.beams !== undefined) prepared.request.beamWidth = Number(values.beams);
     const t0 = performance.now();
     const result = await complete(prepared.request);
     model.ms.push(performance.now() - t0);

@@ -342,6 +342,21 @@ export class ContextMixer {
   }
 
   /**
+   * A mixer that goes on from this one's state on its own (a beam of beam-search.ts). Counters
+   * carry over, so a beam's figures are its own path's.
+   */
+  fork(): ContextMixer {
+    const copy = new ContextMixer(this.index, this.weight);
+    copy.cacheLed = new Set(this.cacheLed);
+    copy.pushed = this.pushed;
+    copy.history = this.history.slice();
+    copy.written = this.written;
+    copy.cacheLedTokens = this.cacheLedTokens;
+    copy.adjustMs = this.adjustMs;
+    return copy;
+  }
+
+  /**
    * Count the last chosen token if the cache led it, and extend the history with what was
    * generated. Generated tokens are not indexed: the cache's evidence is the user's text only, or
    * it would feed on its own output and loop.

@@ -75,7 +75,7 @@ export interface GenerateResult {
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** Text decoded so far, without a trailing incomplete UTF-8 sequence (shown as U+FFFD). */
-function stableText(decoder: TokenDecoder, tokens: number[]): string {
+export function stableText(decoder: TokenDecoder, tokens: number[]): string {
   const text = decoder.decode(tokens);
   return text.endsWith('\uFFFD') ? text.replace(/\uFFFD+$/, '') : text;
 }

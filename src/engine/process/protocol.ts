@@ -26,6 +26,9 @@ export const DEVICE_SETTINGS: readonly DeviceSetting[] = ['auto', 'cpu', 'webgpu
 /** The most sampled continuations one request may ask for (CompletionRequest.candidates). */
 export const MAX_CANDIDATES = 5;
 
+/** The most beams one request may ask for (CompletionRequest.beamWidth). */
+export const MAX_BEAM_WIDTH = 8;
+
 /** Longer texts of other files are cut to this many characters before they are sent. */
 export const MAX_CONTEXT_FILE_CHARS = 65_536;
 
