@@ -487,6 +487,9 @@ export class Engine {
     let beamSteps: number | undefined;
     try {
       if (beams > 1) {
+        // The search owns the prompt's stepper; should it fail, this view of the prompt's state is cached.
+        const prompted = stepper.fork();
+        kept = prompted;
         const searched = await beamSearch(stepper, this.tokenizer, logits, {
           ...options(request.seed, undefined),
           width: beams,
@@ -494,6 +497,7 @@ export class Engine {
           rejects: retry ? (text) => repeatsFollowingLine(text, request.editor!) : undefined,
         });
         result = searched;
+        prompted.dispose();
         kept = searched.stepper as SequenceStepper;
         beamSteps = searched.modelSteps;
         mixer = searched.adjuster instanceof BeamLogitAdjuster ? searched.adjuster.mixer : mixer;

@@ -128,52 +128,59 @@ export async function beamSearch(
     },
   ];
   const finished: Beam[] = [];
+  let next: Beam[] = [];
   let modelSteps = 0;
   let interrupted: StopReason | undefined;
-  for (;;) {
-    const choices: Array<{ parent: Beam; id: number; logprob: number }> = [];
-    for (const beam of live) {
-      const allowed = beam.required ? options.healing!.allowedFor(beam.required) : undefined;
-      let adjusted = beam.adjuster ? beam.adjuster.adjust(beam.logits!, beam.tokens, allowed) : beam.logits!;
-      if (allowed) adjusted = restrictTo(adjusted, allowed);
-      else if (options.repeatPenalty) {
-        adjusted = applyRepeatPenalty(adjusted, beam.tokens.slice(beam.restoring), options.repeatPenalty);
+  try {
+    for (;;) {
+      const choices: Array<{ parent: Beam; id: number; logprob: number }> = [];
+      for (const beam of live) {
+        const allowed = beam.required ? options.healing!.allowedFor(beam.required) : undefined;
+        let adjusted = beam.adjuster ? beam.adjuster.adjust(beam.logits!, beam.tokens, allowed) : beam.logits!;
+        if (allowed) adjusted = restrictTo(adjusted, allowed);
+        else if (options.repeatPenalty) {
+          adjusted = applyRepeatPenalty(adjusted, beam.tokens.slice(beam.restoring), options.repeatPenalty);
+        }
+        const lse = logSumExp(adjusted);
+        for (const id of topIds(adjusted, 2 * width)) choices.push({ parent: beam, id, logprob: adjusted[id] - lse });
       }
-      const lse = logSumExp(adjusted);
-      for (const id of topIds(adjusted, 2 * width)) choices.push({ parent: beam, id, logprob: adjusted[id] - lse });
+      choices.sort((a, b) => b.parent.score + b.logprob - (a.parent.score + a.logprob));
+      next = [];
+      for (const { parent, id, logprob } of choices) {
+        if (next.length === width) break;
+        const child = extend(parent, id, logprob, decoder, healed, options);
+        const own = { stepper: parent.stepper.fork(), adjuster: parent.adjuster?.fork() };
+        (child.stopReason ? finished : next).push({ ...child, ...own });
+      }
+      for (const beam of live) beam.stepper.dispose();
+      live = [];
+      const bestFinished = Math.max(...finished.map((b) => b.score));
+      // Scores only fall as a beam grows: once the finished hold `width` beams and one of them beats
+      // every live beam's sum, a live beam could only win on its mean, by growing long on likely tokens.
+      if (next.length === 0 || (finished.length >= width && bestFinished >= next[0].score)) {
+        for (const beam of next) beam.stepper.dispose();
+        break;
+      }
+      if (performance.now() - options.startedAt >= options.timeBudgetMs) interrupted = 'time';
+      else {
+        await yieldToEventLoop();
+        if (options.isCancelled()) interrupted = 'cancelled';
+      }
+      if (interrupted) {
+        // Not fed yet, each is positioned before its last token, as a finished beam is.
+        for (const beam of next) finished.push({ ...beam, stopReason: interrupted });
+        break;
+      }
+      for (const beam of next) {
+        beam.logits = await beam.stepper.feed([beam.tokens[beam.tokens.length - 1]]);
+        modelSteps++;
+        live.push(beam);
+      }
     }
-    choices.sort((a, b) => b.parent.score + b.logprob - (a.parent.score + a.logprob));
-    const next: Beam[] = [];
-    for (const { parent, id, logprob } of choices) {
-      if (next.length === width) break;
-      const child = extend(parent, id, logprob, decoder, healed, options);
-      const own = { stepper: parent.stepper.fork(), adjuster: parent.adjuster?.fork() };
-      (child.stopReason ? finished : next).push({ ...child, ...own });
-    }
-    for (const beam of live) beam.stepper.dispose();
-    live = [];
-    const bestFinished = Math.max(...finished.map((b) => b.score));
-    // Scores only fall as a beam grows: once the finished hold `width` beams and one of them beats
-    // every live beam's sum, a live beam could only win on its mean, by growing long on likely tokens.
-    if (next.length === 0 || (finished.length >= width && bestFinished >= next[0].score)) {
-      for (const beam of next) beam.stepper.dispose();
-      break;
-    }
-    if (performance.now() - options.startedAt >= options.timeBudgetMs) interrupted = 'time';
-    else {
-      await yieldToEventLoop();
-      if (options.isCancelled()) interrupted = 'cancelled';
-    }
-    if (interrupted) {
-      // Not fed yet, each is positioned before its last token, as a finished beam is.
-      for (const beam of next) finished.push({ ...beam, stopReason: interrupted });
-      break;
-    }
-    for (const beam of next) {
-      beam.logits = await beam.stepper.feed([beam.tokens[beam.tokens.length - 1]]);
-      modelSteps++;
-      live.push(beam);
-    }
+  } catch (error) {
+    // A failed model step (an engine crash): free every beam's state, the root's included.
+    for (const stepper of new Set([...live, ...next, ...finished].map((b) => b.stepper))) stepper.dispose();
+    throw error;
   }
   const chosen = chooseBeam(finished, options.rejects)!;
   for (const beam of finished) if (beam !== chosen) beam.stepper.dispose();

@@ -123,6 +123,23 @@ describe('beam search on a written-out language', () => {
     assert.equal(TableStepper.live, 1);
   });
 
+  it('frees every beam’s state, the root’s included, when a model step fails', async () => {
+    TableStepper.live = 0;
+    const root = new TableStepper([]);
+    const feed = TableStepper.prototype.feed;
+    let steps = 0;
+    TableStepper.prototype.feed = async function (ids) {
+      if (++steps === 3) throw new Error('engine crashed');
+      return feed.call(this, ids);
+    };
+    try {
+      await assert.rejects(beamSearch(root, decoder, logitsAfter([]), options({ width: 2 })), /engine crashed/);
+    } finally {
+      TableStepper.prototype.feed = feed;
+    }
+    assert.equal(TableStepper.live, 0);
+  });
+
   it('ends a beam at an end token, scored but not part of the text', async () => {
     const r = await search({ width: 2, maxLines: undefined });
     assert.equal(r.text, 'bx\n');
