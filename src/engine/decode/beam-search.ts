@@ -4,13 +4,12 @@
 // log-probability per token (the mean, not the sum, or the shortest line would always win) matched
 // 7.5% of all 1,033 HumanEval single-line holes where greedy matched 6.0% (the bundled model), but
 // not more of the held-out files' holes, and each live beam costs a model step: hence opt-in.
-import { Healing, restrictTo } from './token-healing';
+import { restrictTo } from './token-healing';
 import { MAX_BEAM_WIDTH } from '../process/protocol';
 import { endOfText } from '../../shared/stop-rules';
-import type { EditorContext } from '../../shared/scope-rules';
 import { TokenLogprob, logSumExp } from '../../shared/confidence';
-import { type RepeatPenalty, applyRepeatPenalty } from '../../shared/repeat-penalty';
-import { type GenerateResult, type StopReason, type TokenDecoder, stableText } from './generate';
+import { applyRepeatPenalty } from '../../shared/repeat-penalty';
+import { type GenerateOptions, type GenerateResult, type StopReason, type TokenDecoder, stableText } from './generate';
 
 /** A model state that can be continued along several paths. */
 export interface BeamStepper {
@@ -28,23 +27,26 @@ export interface BeamAdjuster {
   fork(): BeamAdjuster;
 }
 
-export interface BeamSearchOptions {
+/** generate's stop conditions, healing and repeat penalty, applied to each beam. */
+export type BeamSearchOptions = Pick<
+  GenerateOptions,
+  | 'maxNewTokens'
+  | 'stop'
+  | 'maxLines'
+  | 'editor'
+  | 'stopIds'
+  | 'timeBudgetMs'
+  | 'startedAt'
+  | 'roomLeft'
+  | 'isCancelled'
+  | 'healing'
+  | 'repeatPenalty'
+> & {
   width: number;
-  maxNewTokens: number;
-  stop: readonly string[];
-  maxLines?: number;
-  editor?: EditorContext;
-  stopIds: ReadonlySet<number>;
-  timeBudgetMs: number;
-  startedAt: number;
-  roomLeft: number;
-  isCancelled: () => boolean;
-  healing?: Healing;
-  repeatPenalty?: RepeatPenalty;
   adjuster?: BeamAdjuster;
   /** Finished texts passed over while another finished one is left (a repeat of the line after the cursor). */
   rejects?: (text: string) => boolean;
-}
+};
 
 export interface BeamSearchResult extends GenerateResult {
   /** The chosen beam's stepper, positioned after its tokens but the last (as generate leaves one). */
