@@ -9,7 +9,14 @@ import { MAX_BEAM_WIDTH } from '../process/protocol';
 import { endOfText } from '../../shared/stop-rules';
 import { TokenLogprob, logSumExp } from '../../shared/confidence';
 import { applyRepeatPenalty } from '../../shared/repeat-penalty';
-import { type GenerateOptions, type GenerateResult, type StopReason, type TokenDecoder, stableText } from './generate';
+import {
+  type GenerateOptions,
+  type GenerateResult,
+  type StopReason,
+  type TokenDecoder,
+  stableText,
+  yieldToEventLoop,
+} from './generate';
 
 /** A model state that can be continued along several paths. */
 export interface BeamStepper {
@@ -74,8 +81,6 @@ interface Beam {
   logits?: Float32Array;
   stopReason?: StopReason;
 }
-
-const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** The `k` ids with the highest finite values, highest first. */
 export function topIds(values: Float32Array, k: number): number[] {

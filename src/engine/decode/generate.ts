@@ -72,7 +72,7 @@ export interface GenerateResult {
   logprobs: TokenLogprob[];
 }
 
-const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+export const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** Text decoded so far, without a trailing incomplete UTF-8 sequence (shown as U+FFFD). */
 export function stableText(decoder: TokenDecoder, tokens: number[]): string {
